@@ -1,0 +1,108 @@
+//! The only module that reads the file system: every path is taken relative to a root
+//! directory, so tests (and `--root`) can point boxwise at a copied tree.
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ParseError, Result};
+
+/// A view of a machine's files through a root directory (`/` for the live machine).
+#[derive(Debug, Clone)]
+pub struct Host {
+    root: PathBuf,
+}
+
+impl Host {
+    pub fn new(root: impl Into<PathBuf>) -> Host {
+        Host { root: root.into() }
+    }
+
+    /// The machine boxwise runs on.
+    pub fn live() -> Host {
+        Host::new("/")
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Whether this is the running machine itself rather than a copied tree.
+    pub fn is_live(&self) -> bool {
+        self.root == Path::new("/")
+    }
+
+    /// Where a path as the process sees it lies on this host.
+    pub fn path(&self, seen: &Path) -> PathBuf {
+        self.root.join(seen.strip_prefix("/").unwrap_or(seen))
+    }
+
+    /// The file's text, or `None` if it does not exist (or the kernel offers no such file
+    /// here, e.g. PSI switched off).
+    pub fn read(&self, seen: &Path) -> Result<Option<String>> {
+        let path = self.path(seen);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+            Err(e) if absent(&e) => Ok(None),
+            Err(source) => Err(Error::Io { path, source }),
+        }
+    }
+
+    /// Like [`Host::read`], for files that must exist.
+    pub fn read_required(&self, seen: &Path) -> Result<String> {
+        let path = self.path(seen);
+        std::fs::read(&path)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|source| Error::Io { path, source })
+    }
+
+    /// Read and parse a file; the error names the file.
+    pub fn parse<T>(
+        &self,
+        seen: &Path,
+        parser: impl FnOnce(&str) -> std::result::Result<T, ParseError>,
+    ) -> Result<Option<T>> {
+        match self.read(seen)? {
+            Some(text) => parser(&text).map(Some).map_err(|source| Error::Parse {
+                path: self.path(seen),
+                source,
+            }),
+            None => Ok(None),
+        }
+    }
+
+    /// Like [`Host::parse`], for files that must exist.
+    pub fn parse_required<T>(
+        &self,
+        seen: &Path,
+        parser: impl FnOnce(&str) -> std::result::Result<T, ParseError>,
+    ) -> Result<T> {
+        let text = self.read_required(seen)?;
+        parser(&text).map_err(|source| Error::Parse {
+            path: self.path(seen),
+            source,
+        })
+    }
+
+    /// A symlink's target (namespace links such as `net:[4026531840]`), if readable.
+    pub fn read_link(&self, seen: &Path) -> Option<String> {
+        std::fs::read_link(self.path(seen))
+            .ok()
+            .map(|p| p.to_string_lossy().into_owned())
+    }
+
+    pub fn exists(&self, seen: &Path) -> bool {
+        self.path(seen).exists()
+    }
+
+    /// Raw bytes, for NUL-separated files like `environ`; `None` if missing or unreadable.
+    pub fn read_bytes(&self, seen: &Path) -> Option<Vec<u8>> {
+        std::fs::read(self.path(seen)).ok()
+    }
+}
+
+/// Errors that mean "this file is not here", not "something is broken".
+fn absent(e: &std::io::Error) -> bool {
+    const ENODEV: i32 = 19;
+    const EOPNOTSUPP: i32 = 95;
+    e.kind() == ErrorKind::NotFound || matches!(e.raw_os_error(), Some(ENODEV | EOPNOTSUPP))
+}

@@ -1,0 +1,279 @@
+//! Where a process's cgroups are: the version, and one directory per controller.
+//!
+//! Built from `mountinfo` and `/proc/<pid>/cgroup` only, never from a hard-coded
+//! `/sys/fs/cgroup`. A cgroup path is mapped through the mount's root field, which covers a
+//! private cgroup namespace (path `/`), a host bind mount (root `/`, nested path) and Docker's
+//! v1 layout (root = the container's own cgroup).
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::parse::{CgroupLine, Mount};
+
+/// How the cgroup file systems are arranged on this host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CgroupVersion {
+    /// Controllers on v1 hierarchies only.
+    V1,
+    /// The unified hierarchy only.
+    V2,
+    /// Controllers on v1 plus a cgroup2 mount (systemd's `/sys/fs/cgroup/unified`).
+    Hybrid,
+    /// No cgroup file system is mounted.
+    None,
+}
+
+impl CgroupVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CgroupVersion::V1 => "v1",
+            CgroupVersion::V2 => "v2",
+            CgroupVersion::Hybrid => "hybrid",
+            CgroupVersion::None => "none",
+        }
+    }
+}
+
+/// Which kind of hierarchy a controller directory belongs to; the file names differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Hierarchy {
+    V1,
+    V2,
+}
+
+/// The controllers boxwise reads.
+pub const CONTROLLERS: [&str; 5] = ["cpu", "cpuacct", "cpuset", "memory", "pids"];
+
+/// A process's directory in one hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CgroupDir {
+    pub hierarchy: Hierarchy,
+    /// The path from `/proc/<pid>/cgroup`.
+    pub cgroup_path: String,
+    /// Where that hierarchy is mounted, as the process sees it.
+    pub mount_point: PathBuf,
+    /// The process's cgroup directory, as the process sees it.
+    pub dir: PathBuf,
+}
+
+impl CgroupDir {
+    /// The directory and each parent up to and including the mount point: the levels whose
+    /// limits bound the process (Kubernetes puts them on the pod slice).
+    pub fn levels(&self) -> Vec<PathBuf> {
+        let mut out = vec![self.dir.clone()];
+        let mut here = self.dir.as_path();
+        while here != self.mount_point {
+            match here.parent() {
+                Some(parent) if parent.starts_with(&self.mount_point) => {
+                    out.push(parent.to_path_buf());
+                    here = parent;
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+}
+
+/// The cgroup picture of one process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Layout {
+    pub version: CgroupVersion,
+    /// One entry per controller in [`CONTROLLERS`] that the process can see.
+    pub controllers: Vec<(String, CgroupDir)>,
+    /// The process's directory in the unified hierarchy, if one is mounted (PSI lives there
+    /// even on hybrid hosts).
+    pub unified: Option<CgroupDir>,
+    /// Things that looked wrong but did not stop the mapping.
+    pub notes: Vec<String>,
+}
+
+impl Layout {
+    pub fn controller(&self, name: &str) -> Option<&CgroupDir> {
+        self.controllers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, d)| d)
+    }
+}
+
+fn is_named_hierarchy(option: &str) -> bool {
+    option.starts_with("name=")
+}
+
+/// Work out the version and the process's directories from its mounts and cgroup lines.
+pub fn resolve(mounts: &[Mount], cgroups: &[CgroupLine]) -> Layout {
+    let v1_mounts: Vec<&Mount> = mounts.iter().filter(|m| m.fs_type == "cgroup").collect();
+    let v2_mounts: Vec<&Mount> = mounts.iter().filter(|m| m.fs_type == "cgroup2").collect();
+    let v1_controllers = v1_mounts
+        .iter()
+        .any(|m| m.options().any(|o| !known_non_controller(o)));
+    let version = match (v1_controllers, !v2_mounts.is_empty()) {
+        (true, true) => CgroupVersion::Hybrid,
+        (true, false) => CgroupVersion::V1,
+        (false, true) => CgroupVersion::V2,
+        (false, false) if !v1_mounts.is_empty() => CgroupVersion::V1,
+        (false, false) => CgroupVersion::None,
+    };
+    let mut notes = Vec::new();
+
+    let unified = cgroups.iter().find(|l| l.is_unified()).and_then(|line| {
+        let mount = pick_mount(&v2_mounts, &line.path)?;
+        Some(map_dir(Hierarchy::V2, mount, &line.path, &mut notes))
+    });
+
+    let mut controllers = Vec::new();
+    for name in CONTROLLERS {
+        let v1 = cgroups
+            .iter()
+            .find(|l| !l.is_unified() && l.has_controller(name))
+            .and_then(|line| {
+                let candidates: Vec<&Mount> = v1_mounts
+                    .iter()
+                    .copied()
+                    .filter(|m| m.options().any(|o| o == name))
+                    .collect();
+                let mount = pick_mount(&candidates, &line.path)?;
+                Some(map_dir(Hierarchy::V1, mount, &line.path, &mut notes))
+            });
+        // A controller not on any v1 hierarchy is served by the unified one (if at all).
+        if let Some(dir) = v1.or_else(|| unified.clone()) {
+            controllers.push((name.to_string(), dir));
+        }
+    }
+    Layout {
+        version,
+        controllers,
+        unified,
+        notes,
+    }
+}
+
+/// Mount options that are not controllers (v1 mounts carry `rw`, `relatime`, ...).
+fn known_non_controller(option: &str) -> bool {
+    is_named_hierarchy(option)
+        || matches!(
+            option,
+            "rw" | "ro" | "relatime" | "noatime" | "nosuid" | "nodev" | "noexec" | "xattr"
+                | "clone_children" | "noprefix" | "cpuset_v2_mode" | "favordynmods"
+        )
+        || option.starts_with("release_agent=")
+}
+
+/// Several mounts may show one hierarchy (bind mounts); prefer one whose root contains the
+/// path, so the path can be mapped.
+fn pick_mount<'a>(mounts: &[&'a Mount], path: &str) -> Option<&'a Mount> {
+    mounts
+        .iter()
+        .copied()
+        .find(|m| relative_to_root(&m.root, path).is_some())
+        .or_else(|| mounts.first().copied())
+}
+
+/// `path` relative to the mount's `root`, if it lies beneath it.
+fn relative_to_root<'p>(root: &str, path: &'p str) -> Option<&'p str> {
+    let root = root.trim_end_matches('/');
+    let rest = path.strip_prefix(root)?;
+    if rest.is_empty() || rest.starts_with('/') {
+        Some(rest.trim_start_matches('/'))
+    } else {
+        None
+    }
+}
+
+fn map_dir(hierarchy: Hierarchy, mount: &Mount, path: &str, notes: &mut Vec<String>) -> CgroupDir {
+    let mount_point = PathBuf::from(&mount.mount_point);
+    let rel = relative_to_root(&mount.root, path).filter(|rel| {
+        Path::new(rel)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    });
+    let dir = match rel {
+        Some(rel) if !rel.is_empty() => mount_point.join(rel),
+        Some(_) => mount_point.clone(),
+        None => {
+            notes.push(format!(
+                "cgroup path {path:?} is not beneath the root {:?} of the mount at {}; using the mount point",
+                mount.root, mount.mount_point
+            ));
+            mount_point.clone()
+        }
+    };
+    CgroupDir {
+        hierarchy,
+        cgroup_path: path.to_string(),
+        mount_point,
+        dir,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{mountinfo, proc_cgroup};
+
+    fn layout(mounts: &str, cgroup: &str) -> Layout {
+        resolve(&mountinfo::parse(mounts).unwrap(), &proc_cgroup::parse(cgroup).unwrap())
+    }
+
+    const HYBRID: &str = "\
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+
+    #[test]
+    fn hybrid_host_nested_memory_path() {
+        let l = layout(HYBRID, "4:memory:/process_api/abc\n1:cpu:/\n9:name=systemd:/\n0::/\n");
+        assert_eq!(l.version, CgroupVersion::Hybrid);
+        assert_eq!(l.controller("memory").unwrap().dir, Path::new("/sys/fs/cgroup/memory/process_api/abc"));
+        assert_eq!(l.controller("cpu").unwrap().dir, Path::new("/sys/fs/cgroup/cpu"));
+        assert_eq!(l.controller("memory").unwrap().hierarchy, Hierarchy::V1);
+        // pids is not on v1 here, so the unified hierarchy stands in.
+        assert_eq!(l.controller("pids").unwrap().hierarchy, Hierarchy::V2);
+        assert_eq!(l.unified.as_ref().unwrap().dir, Path::new("/sys/fs/cgroup/unified"));
+    }
+
+    #[test]
+    fn docker_v1_root_is_the_container() {
+        let l = layout(
+            "1 0 0:1 /docker/abc /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n",
+            "3:memory:/docker/abc\n",
+        );
+        assert_eq!(l.version, CgroupVersion::V1);
+        let m = l.controller("memory").unwrap();
+        assert_eq!(m.dir, Path::new("/sys/fs/cgroup/memory"));
+        assert_eq!(m.levels(), vec![PathBuf::from("/sys/fs/cgroup/memory")]);
+    }
+
+    #[test]
+    fn v2_levels_walk_to_the_mount_point() {
+        let l = layout("1 0 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/kubepods.slice/pod.slice/cri.scope\n");
+        assert_eq!(l.version, CgroupVersion::V2);
+        let d = l.controller("cpu").unwrap();
+        assert_eq!(
+            d.levels(),
+            ["/sys/fs/cgroup/kubepods.slice/pod.slice/cri.scope", "/sys/fs/cgroup/kubepods.slice/pod.slice", "/sys/fs/cgroup/kubepods.slice", "/sys/fs/cgroup"]
+                .map(PathBuf::from)
+        );
+    }
+
+    #[test]
+    fn path_outside_the_root_falls_back_with_a_note() {
+        let l = layout("1 0 0:1 /docker/abc /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n", "1:cpu:/other\n");
+        assert_eq!(l.controller("cpu").unwrap().dir, Path::new("/sys/fs/cgroup/cpu"));
+        assert_eq!(l.notes.len(), 1);
+        assert!(relative_to_root("/docker/abc", "/docker/abcdef").is_none());
+    }
+
+    #[test]
+    fn no_cgroups_at_all() {
+        let l = layout("1 0 0:1 / / rw - ext4 /dev/sda rw\n", "");
+        assert_eq!(l.version, CgroupVersion::None);
+        assert!(l.controllers.is_empty());
+    }
+}

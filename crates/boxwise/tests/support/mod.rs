@@ -1,0 +1,721 @@
+//! Shared helpers for the integration tests that touch the real machine:
+//! skip-or-fail gating, the Go probe, throwaway cgroups and Docker images.
+//!
+//! The cgroup and mountinfo reading here is deliberately independent of the
+//! `boxwise-box` crate, so a bug there cannot hide itself in the tests.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{self, Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread;
+use std::time::Duration;
+
+/// Set to `1` (by `.ci/run`) to turn every skip into a failure.
+pub const REQUIRE_ENV: &str = "BOXWISE_REQUIRE_PRIVILEGED";
+
+/// Gates a test on a prerequisite (root, cgroup write access, Go, Docker).
+///
+/// Returns `cond`. When it is false the test should return early: a laptop
+/// sees `SKIP: <why>` on stderr, while CI (`BOXWISE_REQUIRE_PRIVILEGED=1`)
+/// panics, so a broken runner can never pass green by skipping everything.
+pub fn require(cond: bool, why: &str) -> bool {
+    if cond {
+        return true;
+    }
+    if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") {
+        panic!("{REQUIRE_ENV}=1 but a prerequisite is missing: {why}");
+    }
+    eprintln!("SKIP: {why}");
+    false
+}
+
+/// The workspace root (two levels above this crate's manifest).
+pub fn workspace_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
+/// Runs a command to completion, panicking with its name if it cannot start.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// Stdout of a finished command, after asserting that it succeeded.
+pub fn stdout_ok(cmd: &Command, out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    String::from_utf8(out.stdout.clone()).expect("stdout is UTF-8")
+}
+
+/// CPUs this process may run on (`Cpus_allowed_list`), which caps GOMAXPROCS.
+pub fn affinity_count() -> u64 {
+    let status = fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .expect("Cpus_allowed_list in /proc/self/status")
+        .trim();
+    list.split(',')
+        .filter(|r| !r.is_empty())
+        .map(|r| match r.split_once('-') {
+            Some((a, b)) => b.parse::<u64>().unwrap() - a.parse::<u64>().unwrap() + 1,
+            None => 1,
+        })
+        .sum()
+}
+
+/// Walks a dotted path (`"cpu.effective_cores"`) into a JSON document.
+pub fn json_at<'a>(doc: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    path.split('.').fold(doc, |v, key| {
+        v.get(key)
+            .unwrap_or_else(|| panic!("JSON has no {path} (missing {key:?}):\n{doc:#}"))
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Go probe
+// ---------------------------------------------------------------------------
+
+/// Builds `tests/go/probe` (static, `CGO_ENABLED=0`) once per test binary.
+///
+/// Returns `None` when `go` is missing and the test should skip (see
+/// [`require`]). The binary lands in cargo's per-target temp dir and is
+/// renamed into place, so parallel test processes never see a half-written file.
+pub fn build_go_probe() -> Option<PathBuf> {
+    static PROBE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PROBE.get_or_init(|| build_go_program("probe")).clone()
+}
+
+/// Builds the Go program in `tests/go/<name>` into a static binary.
+pub fn build_go_program(name: &str) -> Option<PathBuf> {
+    let have_go = Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !require(have_go, "`go` is not installed (apt-get install golang-go)") {
+        return None;
+    }
+    let src = workspace_root().join("tests/go").join(name);
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-bin");
+    fs::create_dir_all(&out_dir).expect("create go-bin dir");
+    let tmp = out_dir.join(format!("{name}.{}.tmp", process::id()));
+    let dest = out_dir.join(name);
+
+    let mut cmd = Command::new("go");
+    cmd.current_dir(&src)
+        .args(["build", "-trimpath", "-o"])
+        .arg(&tmp)
+        .arg(".")
+        .env("CGO_ENABLED", "0")
+        // No dependencies: never let a newer Go fetch a toolchain or module.
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env_remove("GOFLAGS");
+    if std::env::var_os("HOME").is_none()
+        && std::env::var_os("GOCACHE").is_none()
+        && std::env::var_os("XDG_CACHE_HOME").is_none()
+    {
+        // `go build` refuses to run without somewhere to cache.
+        cmd.env("GOCACHE", out_dir.join("gocache"))
+            .env("GOPATH", out_dir.join("gopath"));
+    }
+    let out = run(&mut cmd);
+    stdout_ok(&cmd, &out);
+    fs::rename(&tmp, &dest).expect("move go binary into place");
+    Some(dest)
+}
+
+/// What the probe printed: `key=value` lines, in order.
+#[derive(Debug, Clone)]
+pub struct ProbeReport(pub Vec<(String, String)>);
+
+impl ProbeReport {
+    /// Parses the probe's stdout; panics on lines that are not `key=value`.
+    pub fn parse(stdout: &str) -> Self {
+        let pairs = stdout
+            .lines()
+            .map(|l| {
+                let (k, v) = l
+                    .split_once('=')
+                    .unwrap_or_else(|| panic!("probe line without '=': {l:?}\n{stdout}"));
+                (k.to_owned(), v.to_owned())
+            })
+            .collect();
+        Self(pairs)
+    }
+
+    /// The raw value of `key`; panics if the probe did not print it.
+    pub fn get(&self, key: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("probe did not print {key}: {:?}", self.0))
+    }
+
+    /// The value of `key` as an integer.
+    pub fn int(&self, key: &str) -> i64 {
+        let v = self.get(key);
+        v.parse()
+            .unwrap_or_else(|e| panic!("probe {key}={v:?} is not an integer: {e}"))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// cgroups
+// ---------------------------------------------------------------------------
+
+/// One line of `/proc/self/mountinfo`, only the fields the tests need.
+#[derive(Debug, Clone)]
+struct Mount {
+    root: String,
+    mount_point: PathBuf,
+    fstype: String,
+    super_opts: Vec<String>,
+}
+
+/// Undoes mountinfo's octal escapes (`\040` for a space, and so on).
+fn unescape(field: &str) -> String {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn mounts() -> Vec<Mount> {
+    let text = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let (pre, post) = line.split_once(" - ")?;
+            let pre: Vec<&str> = pre.split(' ').collect();
+            let mut post = post.split(' ');
+            Some(Mount {
+                root: unescape(pre.get(3)?),
+                mount_point: PathBuf::from(unescape(pre.get(4)?)),
+                fstype: post.next()?.to_owned(),
+                super_opts: post
+                    .nth(1)
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::to_owned)
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// `(controllers, path)` from each line of `/proc/self/cgroup`.
+fn own_cgroups() -> Vec<(Vec<String>, String)> {
+    let text = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            // Paths may contain colons: split on the first two only.
+            let mut parts = line.splitn(3, ':');
+            let _id = parts.next()?;
+            let ctrls = parts.next()?;
+            let path = parts.next()?;
+            let ctrls = ctrls
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect();
+            Some((ctrls, path.to_owned()))
+        })
+        .collect()
+}
+
+fn is_v1_controller(opt: &str) -> bool {
+    // Super options of a v1 mount mix controllers with flags like `rw`.
+    !matches!(opt, "rw" | "ro" | "noprefix" | "xattr" | "clone_children" | "cpuset_v2_mode")
+        && !opt.starts_with("name=")
+        && !opt.starts_with("release_agent=")
+}
+
+/// The host's cgroup layout as the design names it: `v1`, `v2`, `hybrid` or `none`.
+pub fn host_cgroup_version() -> &'static str {
+    let ms = mounts();
+    let v1 = ms
+        .iter()
+        .any(|m| m.fstype == "cgroup" && m.super_opts.iter().any(|o| is_v1_controller(o)));
+    let v2 = ms.iter().any(|m| m.fstype == "cgroup2");
+    match (v1, v2) {
+        (true, true) => "hybrid",
+        (true, false) => "v1",
+        (false, true) => "v2",
+        (false, false) => "none",
+    }
+}
+
+/// Maps a cgroup path through a mount's root to a directory under its mount point.
+fn cgroup_dir(mount: &Mount, path: &str) -> Result<PathBuf, String> {
+    let root = mount.root.trim_end_matches('/');
+    let rel = path.strip_prefix(root).ok_or_else(|| {
+        format!(
+            "own cgroup {path} is outside the mount root {} at {}",
+            mount.root,
+            mount.mount_point.display()
+        )
+    })?;
+    if !rel.is_empty() && !rel.starts_with('/') {
+        return Err(format!("own cgroup {path} is not beneath mount root {root}"));
+    }
+    Ok(mount.mount_point.join(rel.trim_start_matches('/')))
+}
+
+/// Which hierarchy a [`TestCgroup`] lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupKind {
+    /// Separate v1 `cpu` and `memory` hierarchies (v1 and hybrid hosts).
+    V1,
+    /// The unified hierarchy (pure v2 hosts).
+    V2,
+}
+
+/// Where the test process's own `cpu` and `memory` cgroups live.
+struct Parents {
+    kind: CgroupKind,
+    cpu: PathBuf,
+    memory: PathBuf,
+}
+
+fn find_parents() -> Result<Parents, String> {
+    let ms = mounts();
+    let own = own_cgroups();
+    let v1_for = |ctrl: &str| -> Option<Result<PathBuf, String>> {
+        let mount = ms
+            .iter()
+            .find(|m| m.fstype == "cgroup" && m.super_opts.iter().any(|o| o == ctrl))?;
+        let path = own
+            .iter()
+            .find(|(cs, _)| cs.iter().any(|c| c == ctrl))
+            .map(|(_, p)| p.clone());
+        Some(match path {
+            Some(p) => cgroup_dir(mount, &p),
+            None => Err(format!("/proc/self/cgroup has no {ctrl} line")),
+        })
+    };
+    match (v1_for("cpu"), v1_for("memory")) {
+        (Some(cpu), Some(memory)) => {
+            return Ok(Parents {
+                kind: CgroupKind::V1,
+                cpu: cpu?,
+                memory: memory?,
+            });
+        }
+        (None, None) => {}
+        _ => return Err("only one of cpu and memory is on a v1 hierarchy".into()),
+    }
+    let mount = ms
+        .iter()
+        .find(|m| m.fstype == "cgroup2")
+        .ok_or("no cgroup v1 cpu/memory mount and no cgroup2 mount")?;
+    let path = own
+        .iter()
+        .find(|(cs, _)| cs.is_empty())
+        .map(|(_, p)| p.clone())
+        .ok_or("/proc/self/cgroup has no 0:: line")?;
+    let dir = cgroup_dir(mount, &path)?;
+    Ok(Parents {
+        kind: CgroupKind::V2,
+        cpu: dir.clone(),
+        memory: dir,
+    })
+}
+
+/// Makes sure `cpu` and `memory` are delegated to children of a v2 cgroup.
+///
+/// Enabling them is left in place on drop: other tests may rely on it at the
+/// same moment, and it changes no limit.
+fn enable_v2_controllers(dir: &Path) -> Result<(), String> {
+    let read = |f: &str| fs::read_to_string(dir.join(f)).unwrap_or_default();
+    let available = read("cgroup.controllers");
+    let enabled = read("cgroup.subtree_control");
+    for ctrl in ["cpu", "memory"] {
+        if !available.split_whitespace().any(|c| c == ctrl) {
+            return Err(format!(
+                "controller {ctrl} is not available in {}",
+                dir.display()
+            ));
+        }
+        if enabled.split_whitespace().any(|c| c == ctrl) {
+            continue;
+        }
+        fs::write(dir.join("cgroup.subtree_control"), format!("+{ctrl}")).map_err(|e| {
+            format!(
+                "cannot enable {ctrl} in {}/cgroup.subtree_control: {e} \
+                 (a non-root v2 cgroup holding processes cannot delegate controllers)",
+                dir.display()
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Removes `boxwise-test-<pid>-<n>` leftovers of test processes that died
+/// without running their Drop (rmdir only succeeds on empty cgroups).
+fn remove_stale(parent: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("boxwise-test-"))
+            .and_then(|rest| rest.split_once('-'))
+            .map(|(pid, _)| pid)
+        else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_dir(entry.path());
+        }
+    }
+}
+
+/// A throwaway child cgroup beneath the test process's own cgroup, with a
+/// CPU quota and memory limit that commands can be started inside.
+///
+/// Created per controller under the cgroup this process already runs in, so
+/// nothing is placed at a hierarchy root the process is not at; the test
+/// process itself never moves. Drop kills what is left inside and removes
+/// the directories, also when the test fails.
+#[derive(Debug)]
+pub struct TestCgroup {
+    kind: CgroupKind,
+    cpu: PathBuf,
+    memory: PathBuf,
+    /// Directories created, in creation order (one on v2, two on v1).
+    created: Vec<PathBuf>,
+}
+
+impl TestCgroup {
+    /// Creates the cgroup, or returns `None` (via [`require`]) when this
+    /// process cannot: not root, read-only cgroupfs, no cpu/memory controller.
+    pub fn create_or_skip() -> Option<Self> {
+        match Self::create() {
+            Ok(cg) => Some(cg),
+            Err(why) => {
+                require(false, &format!("cannot create a test cgroup: {why}"));
+                None
+            }
+        }
+    }
+
+    fn create() -> Result<Self, String> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let parents = find_parents()?;
+        if parents.kind == CgroupKind::V2 {
+            enable_v2_controllers(&parents.cpu)?;
+        }
+        let name = format!(
+            "boxwise-test-{}-{}",
+            process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut cg = TestCgroup {
+            kind: parents.kind,
+            cpu: parents.cpu.join(&name),
+            memory: parents.memory.join(&name),
+            created: Vec::new(),
+        };
+        let mut dirs = vec![cg.cpu.clone()];
+        if cg.memory != cg.cpu {
+            dirs.push(cg.memory.clone());
+        }
+        for dir in dirs {
+            let parent = dir.parent().expect("cgroup dir has a parent");
+            remove_stale(parent);
+            // Pushed only on success; Drop cleans up whatever was created.
+            fs::create_dir(&dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+            cg.created.push(dir);
+        }
+        Ok(cg)
+    }
+
+    /// The hierarchy this cgroup lives in.
+    pub fn kind(&self) -> CgroupKind {
+        self.kind
+    }
+
+    /// The directory holding the CPU controller's files.
+    pub fn cpu_dir(&self) -> &Path {
+        &self.cpu
+    }
+
+    /// The directory holding the memory controller's files.
+    pub fn memory_dir(&self) -> &Path {
+        &self.memory
+    }
+
+    /// Sets a CFS quota of `cores` CPUs over a 100 ms period.
+    pub fn set_cpu_quota(&self, cores: f64) {
+        let period = 100_000u64;
+        let quota = (cores * period as f64).round() as u64;
+        match self.kind {
+            CgroupKind::V1 => {
+                write_file(&self.cpu.join("cpu.cfs_period_us"), &period.to_string());
+                write_file(&self.cpu.join("cpu.cfs_quota_us"), &quota.to_string());
+            }
+            CgroupKind::V2 => write_file(&self.cpu.join("cpu.max"), &format!("{quota} {period}")),
+        }
+    }
+
+    /// Sets the hard memory limit in bytes.
+    pub fn set_memory_limit(&self, bytes: u64) {
+        let file = match self.kind {
+            CgroupKind::V1 => "memory.limit_in_bytes",
+            CgroupKind::V2 => "memory.max",
+        };
+        write_file(&self.memory.join(file), &bytes.to_string());
+    }
+
+    /// A `Command` for `program` that starts inside this cgroup.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        self.attach(&mut cmd);
+        cmd
+    }
+
+    /// Makes `cmd` start inside this cgroup, with no moment where it runs
+    /// outside: the forked child joins every controller's cgroup before exec.
+    pub fn attach<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
+        let procs: Vec<File> = self
+            .created
+            .iter()
+            .map(|d| {
+                let p = d.join("cgroup.procs");
+                OpenOptions::new()
+                    .write(true)
+                    .open(&p)
+                    .unwrap_or_else(|e| panic!("open {}: {e}", p.display()))
+            })
+            .collect();
+        // SAFETY: between fork and exec the closure only calls write(2) on
+        // descriptors opened above; no allocation or locking, so it is
+        // async-signal-safe. Writing "0" moves the writing process itself.
+        unsafe {
+            cmd.pre_exec(move || {
+                for mut f in &procs {
+                    f.write_all(b"0")?;
+                }
+                Ok(())
+            });
+        }
+        cmd
+    }
+
+    /// The pids currently inside the cgroup (any controller).
+    pub fn pids(&self) -> Vec<u32> {
+        let mut pids: Vec<u32> = self
+            .created
+            .iter()
+            .flat_map(|d| {
+                fs::read_to_string(d.join("cgroup.procs"))
+                    .unwrap_or_default()
+                    .lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect::<Vec<u32>>()
+            })
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        pids
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        for _ in 0..100 {
+            let pids = self.pids();
+            if pids.is_empty() {
+                break;
+            }
+            // The shell's builtin kill: no libc dependency, always present.
+            let _ = Command::new("sh")
+                .arg("-c")
+                .arg("kill -KILL \"$@\" 2>/dev/null")
+                .arg("sh")
+                .args(pids.iter().map(u32::to_string))
+                .status();
+            thread::sleep(Duration::from_millis(20));
+        }
+        for dir in self.created.iter().rev() {
+            let mut result = fs::remove_dir(dir);
+            for _ in 0..50 {
+                match &result {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        thread::sleep(Duration::from_millis(20));
+                        result = fs::remove_dir(dir);
+                    }
+                    _ => break,
+                }
+            }
+            if let Err(e) = result
+                && e.kind() != io::ErrorKind::NotFound
+            {
+                eprintln!("warning: cannot remove test cgroup {}: {e}", dir.display());
+            }
+        }
+    }
+}
+
+/// Writes a cgroup control file, panicking with the file and value on error.
+fn write_file(path: &Path, value: &str) {
+    fs::write(path, value).unwrap_or_else(|e| panic!("write {value:?} to {}: {e}", path.display()));
+}
+
+// ---------------------------------------------------------------------------
+// Docker
+// ---------------------------------------------------------------------------
+
+/// True when a Docker engine answers; otherwise skips or fails via [`require`].
+pub fn docker_or_skip() -> bool {
+    let ok = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    require(ok, "no Docker engine (`docker info` failed)")
+}
+
+/// The host's Docker cgroup version (`1` or `2`), as the engine reports it.
+pub fn docker_cgroup_version() -> String {
+    let mut cmd = Command::new("docker");
+    cmd.args(["info", "--format", "{{.CgroupVersion}}"]);
+    let out = run(&mut cmd);
+    stdout_ok(&cmd, &out).trim().to_owned()
+}
+
+/// A `FROM scratch` image tagged `boxwise-test-<pid>-<n>`, removed on drop
+/// together with any container started from it.
+#[derive(Debug)]
+pub struct DockerImage {
+    tag: String,
+}
+
+impl DockerImage {
+    /// Builds an image holding each `(file, name)` at `/name`, followed by
+    /// the Dockerfile lines in `tail` (for example an `ENTRYPOINT`).
+    pub fn build_scratch(files: &[(&Path, &str)], tail: &str) -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let image = DockerImage {
+            tag: format!(
+                "boxwise-test-{}-{}",
+                process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            ),
+        };
+        let ctx = tempfile::tempdir().expect("docker build context");
+        let mut dockerfile = String::from("FROM scratch\n");
+        for (src, name) in files {
+            fs::copy(src, ctx.path().join(name))
+                .unwrap_or_else(|e| panic!("copy {} into context: {e}", src.display()));
+            dockerfile.push_str(&format!("COPY {name} /{name}\n"));
+        }
+        dockerfile.push_str(tail);
+        fs::write(ctx.path().join("Dockerfile"), dockerfile).expect("write Dockerfile");
+        let mut cmd = Command::new("docker");
+        cmd.args(["build", "-q", "-t", &image.tag]).arg(ctx.path());
+        let out = run(&mut cmd);
+        stdout_ok(&cmd, &out);
+        image
+    }
+
+    /// The image's tag.
+    pub fn tag(&self) -> &str {
+        &self.tag
+    }
+
+    /// `docker run --rm <docker_args> <image> <args>`, labelled so Drop can
+    /// find the container if the run is interrupted.
+    pub fn run(&self, docker_args: &[&str], args: &[&str]) -> (Command, Output) {
+        let mut cmd = Command::new("docker");
+        cmd.args(["run", "--rm", "--label"])
+            .arg(format!("boxwise-test={}", self.tag))
+            .args(docker_args)
+            .arg(&self.tag)
+            .args(args);
+        let out = run(&mut cmd);
+        (cmd, out)
+    }
+}
+
+impl Drop for DockerImage {
+    fn drop(&mut self) {
+        let filter = format!("label=boxwise-test={}", self.tag);
+        if let Ok(out) = Command::new("docker")
+            .args(["ps", "-aq", "--filter", &filter])
+            .output()
+        {
+            let ids = String::from_utf8_lossy(&out.stdout);
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                let _ = Command::new("docker")
+                    .args(["rm", "-f"])
+                    .args(&ids)
+                    .output();
+            }
+        }
+        let _ = Command::new("docker")
+            .args(["rmi", "-f", &self.tag])
+            .output();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Static boxwise
+// ---------------------------------------------------------------------------
+
+/// A statically linked boxwise for `FROM scratch` images.
+///
+/// `BOXWISE_STATIC_BIN` names a ready binary; otherwise this runs
+/// `scripts/build-static.sh` (incremental, so cheap when up to date; always
+/// running it means the image never holds a stale build).
+pub fn static_boxwise() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("BOXWISE_STATIC_BIN") {
+            return PathBuf::from(p);
+        }
+        let mut cmd = Command::new("bash");
+        cmd.arg(workspace_root().join("scripts/build-static.sh"))
+            .current_dir(workspace_root());
+        let out = run(&mut cmd);
+        let stdout = stdout_ok(&cmd, &out);
+        let path = PathBuf::from(
+            stdout
+                .lines()
+                .last()
+                .expect("build-static.sh printed a path")
+                .trim(),
+        );
+        assert!(path.is_file(), "build-static.sh printed {path:?}, not a file");
+        path
+    })
+    .clone()
+}

@@ -1,0 +1,3 @@
+module boxwise.test/probe
+
+go 1.19
