@@ -55,10 +55,15 @@ fn bare_id(path: &str) -> Option<String> {
 }
 
 pub fn detect(clues: &Clues) -> Container {
-    let found = |runtime, id, evidence: String| Container { runtime, id, evidence: Some(evidence) };
+    let found = |runtime, id, evidence: String| Container {
+        runtime,
+        id,
+        evidence: Some(evidence),
+    };
     for &path in &clues.cgroup_paths {
         if path.contains("kubepods") {
-            let id = id_after(path, &["cri-containerd-", "crio-", "docker-", "cri-o-"]).or_else(|| bare_id(path));
+            let id = id_after(path, &["cri-containerd-", "crio-", "docker-", "cri-o-"])
+                .or_else(|| bare_id(path));
             return found(Runtime::Kubernetes, id, format!("cgroup path {path}"));
         }
     }
@@ -70,7 +75,11 @@ pub fn detect(clues: &Clues) -> Container {
             return found(Runtime::Docker, Some(id), format!("cgroup path {path}"));
         }
         if path.starts_with("/docker/") {
-            return found(Runtime::Docker, bare_id(path), format!("cgroup path {path}"));
+            return found(
+                Runtime::Docker,
+                bare_id(path),
+                format!("cgroup path {path}"),
+            );
         }
         if let Some(id) = id_after(path, &["cri-containerd-", "nerdctl-"]) {
             return found(Runtime::Containerd, Some(id), format!("cgroup path {path}"));
@@ -79,17 +88,33 @@ pub fn detect(clues: &Clues) -> Container {
     // A private cgroup namespace hides the path; the bind mounts still show the id.
     for &root in &clues.mount_roots {
         if let Some(rest) = root.split("/docker/containers/").nth(1) {
-            let id = rest.split('/').next().filter(|s| is_id(s)).map(str::to_string);
+            let id = rest
+                .split('/')
+                .next()
+                .filter(|s| is_id(s))
+                .map(str::to_string);
             return found(Runtime::Docker, id, format!("mount from {root}"));
         }
         if let Some(rest) = root.split("/io.containerd.runtime.v2.task/").nth(1) {
-            let id = rest.split('/').nth(1).filter(|s| is_id(s)).map(str::to_string);
-            let runtime = if rest.starts_with("k8s.io/") { Runtime::Kubernetes } else { Runtime::Containerd };
+            let id = rest
+                .split('/')
+                .nth(1)
+                .filter(|s| is_id(s))
+                .map(str::to_string);
+            let runtime = if rest.starts_with("k8s.io/") {
+                Runtime::Kubernetes
+            } else {
+                Runtime::Containerd
+            };
             return found(runtime, id, format!("mount from {root}"));
         }
     }
     if clues.kubernetes_env {
-        return found(Runtime::Kubernetes, None, "KUBERNETES_SERVICE_HOST is set".into());
+        return found(
+            Runtime::Kubernetes,
+            None,
+            "KUBERNETES_SERVICE_HOST is set".into(),
+        );
     }
     if clues.containerenv {
         return found(Runtime::Podman, None, "/run/.containerenv exists".into());
@@ -103,7 +128,11 @@ pub fn detect(clues: &Clues) -> Container {
             return found(Runtime::Systemd, None, format!("systemd unit {unit}"));
         }
     }
-    Container { runtime: Runtime::None, id: None, evidence: None }
+    Container {
+        runtime: Runtime::None,
+        id: None,
+        evidence: None,
+    }
 }
 
 #[cfg(test)]
@@ -113,33 +142,66 @@ mod tests {
     const ID: &str = "4f1c9d2e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d";
 
     fn from_paths(paths: &[&str]) -> Container {
-        detect(&Clues { cgroup_paths: paths.to_vec(), ..Clues::default() })
+        detect(&Clues {
+            cgroup_paths: paths.to_vec(),
+            ..Clues::default()
+        })
     }
 
     #[test]
     fn runtimes_from_cgroup_paths() {
         let docker = from_paths(&[&format!("/docker/{ID}")]);
-        assert_eq!((docker.runtime, docker.id.as_deref()), (Runtime::Docker, Some(ID)));
+        assert_eq!(
+            (docker.runtime, docker.id.as_deref()),
+            (Runtime::Docker, Some(ID))
+        );
         let systemd_docker = from_paths(&[&format!("/system.slice/docker-{ID}.scope")]);
-        assert_eq!((systemd_docker.runtime, systemd_docker.id.as_deref()), (Runtime::Docker, Some(ID)));
-        let k8s = from_paths(&[&format!("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1_2.slice/cri-containerd-{ID}.scope")]);
-        assert_eq!((k8s.runtime, k8s.id.as_deref()), (Runtime::Kubernetes, Some(ID)));
+        assert_eq!(
+            (systemd_docker.runtime, systemd_docker.id.as_deref()),
+            (Runtime::Docker, Some(ID))
+        );
+        let k8s = from_paths(&[&format!(
+            "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1_2.slice/cri-containerd-{ID}.scope"
+        )]);
+        assert_eq!(
+            (k8s.runtime, k8s.id.as_deref()),
+            (Runtime::Kubernetes, Some(ID))
+        );
         let k8s_v1 = from_paths(&[&format!("/kubepods/burstable/pod1234/{ID}")]);
-        assert_eq!((k8s_v1.runtime, k8s_v1.id.as_deref()), (Runtime::Kubernetes, Some(ID)));
-        let podman = from_paths(&[&format!("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{ID}.scope")]);
-        assert_eq!((podman.runtime, podman.id.as_deref()), (Runtime::Podman, Some(ID)));
+        assert_eq!(
+            (k8s_v1.runtime, k8s_v1.id.as_deref()),
+            (Runtime::Kubernetes, Some(ID))
+        );
+        let podman = from_paths(&[&format!(
+            "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{ID}.scope"
+        )]);
+        assert_eq!(
+            (podman.runtime, podman.id.as_deref()),
+            (Runtime::Podman, Some(ID))
+        );
         let containerd = from_paths(&[&format!("/system.slice/cri-containerd-{ID}.scope")]);
         assert_eq!(containerd.runtime, Runtime::Containerd);
-        assert_eq!(from_paths(&["/system.slice/nginx.service"]).runtime, Runtime::Systemd);
+        assert_eq!(
+            from_paths(&["/system.slice/nginx.service"]).runtime,
+            Runtime::Systemd
+        );
         assert_eq!(from_paths(&["/", "/user.slice"]).runtime, Runtime::None);
     }
 
     #[test]
     fn private_namespace_falls_back_to_mounts() {
         let root = format!("/var/lib/docker/containers/{ID}/hostname");
-        let c = detect(&Clues { cgroup_paths: vec!["/"], mount_roots: vec![&root], ..Clues::default() });
+        let c = detect(&Clues {
+            cgroup_paths: vec!["/"],
+            mount_roots: vec![&root],
+            ..Clues::default()
+        });
         assert_eq!((c.runtime, c.id.as_deref()), (Runtime::Docker, Some(ID)));
-        let c = detect(&Clues { cgroup_paths: vec!["/"], dockerenv: true, ..Clues::default() });
+        let c = detect(&Clues {
+            cgroup_paths: vec!["/"],
+            dockerenv: true,
+            ..Clues::default()
+        });
         assert_eq!((c.runtime, c.id), (Runtime::Docker, None));
     }
 }

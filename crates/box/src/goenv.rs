@@ -16,7 +16,9 @@ pub struct GoEnv {
 
 impl GoEnv {
     /// Pick the Go variables out of `KEY=value` pairs.
-    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> GoEnv {
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> GoEnv {
         let mut env = GoEnv::default();
         for (k, v) in pairs {
             let slot = match k.as_ref() {
@@ -48,7 +50,10 @@ impl GoEnv {
 
 /// Go's rule: `strconv.Atoi32` succeeds and the value is above zero.
 pub fn parse_gomaxprocs(text: &str) -> Option<u32> {
-    text.parse::<i32>().ok().filter(|&n| n > 0).map(|n| n as u32)
+    text.parse::<i32>()
+        .ok()
+        .filter(|&n| n > 0)
+        .map(|n| n as u32)
 }
 
 /// A GOMEMLIMIT the runtime accepts.
@@ -72,10 +77,16 @@ pub fn parse_gomemlimit(text: &str) -> Result<GoMemLimit, ParseError> {
             quote(text)
         ))
     };
-    let (digits, multiplier) = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)]
-        .iter()
-        .find_map(|&(suffix, m)| text.strip_suffix(suffix).map(|d| (d, m)))
-        .unwrap_or((text, 1));
+    let (digits, multiplier) = [
+        ("TiB", 1u64 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("B", 1),
+    ]
+    .iter()
+    .find_map(|&(suffix, m)| text.strip_suffix(suffix).map(|d| (d, m)))
+    .unwrap_or((text, 1));
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(malformed());
     }
@@ -96,12 +107,30 @@ mod tests {
     fn gomemlimit_grammar() {
         assert_eq!(parse_gomemlimit("off"), Ok(GoMemLimit::Off));
         assert_eq!(parse_gomemlimit(""), Ok(GoMemLimit::Off));
-        assert_eq!(parse_gomemlimit("805306368"), Ok(GoMemLimit::Bytes(805306368)));
+        assert_eq!(
+            parse_gomemlimit("805306368"),
+            Ok(GoMemLimit::Bytes(805306368))
+        );
         assert_eq!(parse_gomemlimit("768MiB"), Ok(GoMemLimit::Bytes(768 << 20)));
         assert_eq!(parse_gomemlimit("1GiB"), Ok(GoMemLimit::Bytes(1 << 30)));
         assert_eq!(parse_gomemlimit("100B"), Ok(GoMemLimit::Bytes(100)));
-        assert_eq!(parse_gomemlimit("9223372036854775807"), Ok(GoMemLimit::Bytes(i64::MAX as u64)));
-        for bad in ["768Mi", "400m", "1GB", "1.5GiB", "MiB", "B", "-1", "9223372036854775808", "8388608TiB", " 1", "1 "] {
+        assert_eq!(
+            parse_gomemlimit("9223372036854775807"),
+            Ok(GoMemLimit::Bytes(i64::MAX as u64))
+        );
+        for bad in [
+            "768Mi",
+            "400m",
+            "1GB",
+            "1.5GiB",
+            "MiB",
+            "B",
+            "-1",
+            "9223372036854775808",
+            "8388608TiB",
+            " 1",
+            "1 ",
+        ] {
             let err = parse_gomemlimit(bad).unwrap_err();
             assert!(err.0.contains("malformed"), "{bad}: {err}");
         }

@@ -157,8 +157,17 @@ fn known_non_controller(option: &str) -> bool {
     is_named_hierarchy(option)
         || matches!(
             option,
-            "rw" | "ro" | "relatime" | "noatime" | "nosuid" | "nodev" | "noexec" | "xattr"
-                | "clone_children" | "noprefix" | "cpuset_v2_mode" | "favordynmods"
+            "rw" | "ro"
+                | "relatime"
+                | "noatime"
+                | "nosuid"
+                | "nodev"
+                | "noexec"
+                | "xattr"
+                | "clone_children"
+                | "noprefix"
+                | "cpuset_v2_mode"
+                | "favordynmods"
         )
         || option.starts_with("release_agent=")
 }
@@ -216,7 +225,10 @@ mod tests {
     use crate::parse::{mountinfo, proc_cgroup};
 
     fn layout(mounts: &str, cgroup: &str) -> Layout {
-        resolve(&mountinfo::parse(mounts).unwrap(), &proc_cgroup::parse(cgroup).unwrap())
+        resolve(
+            &mountinfo::parse(mounts).unwrap(),
+            &proc_cgroup::parse(cgroup).unwrap(),
+        )
     }
 
     const HYBRID: &str = "\
@@ -228,14 +240,26 @@ mod tests {
 
     #[test]
     fn hybrid_host_nested_memory_path() {
-        let l = layout(HYBRID, "4:memory:/process_api/abc\n1:cpu:/\n9:name=systemd:/\n0::/\n");
+        let l = layout(
+            HYBRID,
+            "4:memory:/process_api/abc\n1:cpu:/\n9:name=systemd:/\n0::/\n",
+        );
         assert_eq!(l.version, CgroupVersion::Hybrid);
-        assert_eq!(l.controller("memory").unwrap().dir, Path::new("/sys/fs/cgroup/memory/process_api/abc"));
-        assert_eq!(l.controller("cpu").unwrap().dir, Path::new("/sys/fs/cgroup/cpu"));
+        assert_eq!(
+            l.controller("memory").unwrap().dir,
+            Path::new("/sys/fs/cgroup/memory/process_api/abc")
+        );
+        assert_eq!(
+            l.controller("cpu").unwrap().dir,
+            Path::new("/sys/fs/cgroup/cpu")
+        );
         assert_eq!(l.controller("memory").unwrap().hierarchy, Hierarchy::V1);
         // pids is not on v1 here, so the unified hierarchy stands in.
         assert_eq!(l.controller("pids").unwrap().hierarchy, Hierarchy::V2);
-        assert_eq!(l.unified.as_ref().unwrap().dir, Path::new("/sys/fs/cgroup/unified"));
+        assert_eq!(
+            l.unified.as_ref().unwrap().dir,
+            Path::new("/sys/fs/cgroup/unified")
+        );
     }
 
     #[test]
@@ -252,20 +276,34 @@ mod tests {
 
     #[test]
     fn v2_levels_walk_to_the_mount_point() {
-        let l = layout("1 0 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", "0::/kubepods.slice/pod.slice/cri.scope\n");
+        let l = layout(
+            "1 0 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+            "0::/kubepods.slice/pod.slice/cri.scope\n",
+        );
         assert_eq!(l.version, CgroupVersion::V2);
         let d = l.controller("cpu").unwrap();
         assert_eq!(
             d.levels(),
-            ["/sys/fs/cgroup/kubepods.slice/pod.slice/cri.scope", "/sys/fs/cgroup/kubepods.slice/pod.slice", "/sys/fs/cgroup/kubepods.slice", "/sys/fs/cgroup"]
-                .map(PathBuf::from)
+            [
+                "/sys/fs/cgroup/kubepods.slice/pod.slice/cri.scope",
+                "/sys/fs/cgroup/kubepods.slice/pod.slice",
+                "/sys/fs/cgroup/kubepods.slice",
+                "/sys/fs/cgroup"
+            ]
+            .map(PathBuf::from)
         );
     }
 
     #[test]
     fn path_outside_the_root_falls_back_with_a_note() {
-        let l = layout("1 0 0:1 /docker/abc /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n", "1:cpu:/other\n");
-        assert_eq!(l.controller("cpu").unwrap().dir, Path::new("/sys/fs/cgroup/cpu"));
+        let l = layout(
+            "1 0 0:1 /docker/abc /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n",
+            "1:cpu:/other\n",
+        );
+        assert_eq!(
+            l.controller("cpu").unwrap().dir,
+            Path::new("/sys/fs/cgroup/cpu")
+        );
         assert_eq!(l.notes.len(), 1);
         assert!(relative_to_root("/docker/abc", "/docker/abcdef").is_none());
     }

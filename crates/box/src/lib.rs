@@ -12,6 +12,7 @@ pub mod host;
 pub mod layout;
 pub mod model;
 pub mod parse;
+pub mod plan;
 pub mod policy;
 pub mod probe;
 pub mod units;

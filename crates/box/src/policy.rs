@@ -41,7 +41,9 @@ impl FromStr for CpuPolicy {
             "go125" => Ok(CpuPolicy::Go125),
             "floor" => Ok(CpuPolicy::Floor),
             "ceil" => Ok(CpuPolicy::Ceil),
-            other => Err(format!("unknown CPU policy {other:?}; expected go125, floor or ceil")),
+            other => Err(format!(
+                "unknown CPU policy {other:?}; expected go125, floor or ceil"
+            )),
         }
     }
 }
@@ -140,9 +142,16 @@ fn gomaxprocs(b: &BoxInfo, opts: &Options) -> (u32, String, String) {
     let count = b.cpu.cpu_count().unwrap_or(1);
     let count_words = format!("{count} CPU{} allowed", if count == 1 { "" } else { "s" });
     let Some(q) = &b.cpu.quota else {
-        return (count, format!("no cpu quota, {count_words}"), format!("no cpu quota; {count_words} (affinity, cpuset and online CPUs)"));
+        return (
+            count,
+            format!("no cpu quota, {count_words}"),
+            format!("no cpu quota; {count_words} (affinity, cpuset and online CPUs)"),
+        );
     };
-    let min = opts.min_procs.unwrap_or(opts.cpu_policy.default_min()).max(1);
+    let min = opts
+        .min_procs
+        .unwrap_or(opts.cpu_policy.default_min())
+        .max(1);
     let rounded = match opts.cpu_policy {
         CpuPolicy::Go125 | CpuPolicy::Ceil => q.quota_us.div_ceil(q.period_us),
         CpuPolicy::Floor => q.quota_us / q.period_us,
@@ -172,7 +181,11 @@ fn gomemlimit(b: &BoxInfo, ratio: MemoryRatio) -> (Option<u64>, String, String) 
         .flatten()
         .min_by_key(|l| l.bytes);
     let Some(l) = lowest else {
-        return (None, "no memory limit".into(), "no memory limit in the cgroup or its ancestors".into());
+        return (
+            None,
+            "no memory limit".into(),
+            "no memory limit in the cgroup or its ancestors".into(),
+        );
     };
     let bytes = ratio.apply(l.bytes);
     let percent = units::decimal(ratio.get() * 100.0, 2);

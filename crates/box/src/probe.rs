@@ -52,8 +52,12 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
     let full = target.detail == Detail::Full;
     let mut warnings = layout.notes.clone();
 
-    let status = host.parse(&proc_dir.join("status"), status::parse)?.unwrap_or_default();
-    let affinity = status.cpus_allowed.map(|cpus| cpu_set(cpus, proc_dir.join("status")));
+    let status = host
+        .parse(&proc_dir.join("status"), status::parse)?
+        .unwrap_or_default();
+    let affinity = status
+        .cpus_allowed
+        .map(|cpus| cpu_set(cpus, proc_dir.join("status")));
     let online_path = Path::new("/sys/devices/system/cpu/online");
     let online = host
         .parse(online_path, CpuList::parse)?
@@ -65,7 +69,15 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
     }
     let memory = read_memory(host, &layout, full)?;
     let pids = read_pids(host, &layout, full)?;
-    let pressure = if full { read_pressure(host, &layout)? } else { PressureInfo { cpu: None, memory: None, io: None } };
+    let pressure = if full {
+        read_pressure(host, &layout)?
+    } else {
+        PressureInfo {
+            cpu: None,
+            memory: None,
+            io: None,
+        }
+    };
 
     let go_env = match (&target.own_env, target.pid, host.is_live()) {
         (Some(env), None, true) => env.clone(),
@@ -75,7 +87,10 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
             .unwrap_or_default(),
     };
     let (namespaces, container) = if full {
-        (read_namespaces(host, &proc_dir), detect_container(host, &proc_dir, &lines, &mounts))
+        (
+            read_namespaces(host, &proc_dir),
+            detect_container(host, &proc_dir, &lines, &mounts),
+        )
     } else {
         (Vec::new(), container::detect(&Clues::default()))
     };
@@ -84,7 +99,11 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
         pid: target.pid,
         cgroup: CgroupInfo {
             version: layout.version,
-            controllers: layout.controllers.iter().cloned().collect::<BTreeMap<_, _>>(),
+            controllers: layout
+                .controllers
+                .iter()
+                .cloned()
+                .collect::<BTreeMap<_, _>>(),
             unified: layout.unified.clone(),
         },
         cpu,
@@ -99,7 +118,11 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
 }
 
 fn cpu_set(cpus: CpuList, source: PathBuf) -> CpuSetInfo {
-    CpuSetInfo { count: cpus.count(), cpus: cpus.to_string(), source }
+    CpuSetInfo {
+        count: cpus.count(),
+        cpus: cpus.to_string(),
+        source,
+    }
 }
 
 /// Parse `dir/name` with `parser`, if the file exists.
@@ -141,11 +164,13 @@ fn read_cpu(
     let mut quota: Option<(Quota, PathBuf, PathBuf)> = None;
     if let Some(d) = cpu_dir {
         for level in d.levels() {
-            if let Some((q, source)) = quota_at(host, d.hierarchy, &level)? {
-                if quota.as_ref().is_none_or(|(best, _, _)| q.cores() < best.cores()) {
+            if let Some((q, source)) = quota_at(host, d.hierarchy, &level)?
+                && quota
+                    .as_ref()
+                    .is_none_or(|(best, _, _)| q.cores() < best.cores())
+                {
                     quota = Some((q, source, level));
                 }
-            }
         }
     }
 
@@ -179,13 +204,17 @@ fn read_cpu(
     };
 
     if full && let Some(d) = cpu_dir {
-        let stats_dir = quota.as_ref().map_or(d.dir.clone(), |(_, _, level)| level.clone());
+        let stats_dir = quota
+            .as_ref()
+            .map_or(d.dir.clone(), |(_, _, level)| level.clone());
         let stat_path = stats_dir.join("cpu.stat");
         let stat = host.parse(&stat_path, cgroupfs::keyed)?;
         match d.hierarchy {
             Hierarchy::V1 => {
                 info.shares = file(host, &d.dir, "cpu.shares", cgroupfs::integer)?;
-                info.throttling = stat.as_ref().and_then(|s| throttling(s, "throttled_time", 1e9, &stat_path));
+                info.throttling = stat
+                    .as_ref()
+                    .and_then(|s| throttling(s, "throttled_time", 1e9, &stat_path));
                 if let Some(acct) = layout.controller("cpuacct") {
                     info.usage_seconds = file(host, &acct.dir, "cpuacct.usage", cgroupfs::integer)?
                         .map(|ns| ns as f64 / 1e9);
@@ -193,9 +222,13 @@ fn read_cpu(
             }
             Hierarchy::V2 => {
                 info.weight = file(host, &d.dir, "cpu.weight", cgroupfs::integer)?;
-                info.throttling = stat.as_ref().and_then(|s| throttling(s, "throttled_usec", 1e6, &stat_path));
+                info.throttling = stat
+                    .as_ref()
+                    .and_then(|s| throttling(s, "throttled_usec", 1e6, &stat_path));
                 let own = file(host, &d.dir, "cpu.stat", cgroupfs::keyed)?;
-                info.usage_seconds = own.and_then(|s| s.get("usage_usec")).map(|us| us as f64 / 1e6);
+                info.usage_seconds = own
+                    .and_then(|s| s.get("usage_usec"))
+                    .map(|us| us as f64 / 1e6);
             }
         }
     }
@@ -219,11 +252,10 @@ fn read_cpuset(host: &Host, d: &CgroupDir) -> Result<Option<CpuSetInfo>> {
         Hierarchy::V2 => "cpuset.cpus.effective",
     };
     for level in d.levels() {
-        if let Some(cpus) = file(host, &level, name, CpuList::parse)? {
-            if !cpus.is_empty() {
+        if let Some(cpus) = file(host, &level, name, CpuList::parse)?
+            && !cpus.is_empty() {
                 return Ok(Some(cpu_set(cpus, level.join(name))));
             }
-        }
     }
     Ok(None)
 }
@@ -237,11 +269,10 @@ fn lowest_over_levels(
 ) -> Result<Option<(u64, PathBuf)>> {
     let mut best: Option<(u64, PathBuf)> = None;
     for level in d.levels() {
-        if let Some(Some(v)) = file(host, &level, name, parser)? {
-            if best.as_ref().is_none_or(|(b, _)| v < *b) {
+        if let Some(Some(v)) = file(host, &level, name, parser)?
+            && best.as_ref().is_none_or(|(b, _)| v < *b) {
                 best = Some((v, level.join(name)));
             }
-        }
     }
     Ok(best)
 }
@@ -262,28 +293,54 @@ fn read_memory(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInfo> {
     let Some(d) = layout.controller("memory") else {
         return Ok(info);
     };
-    let limit = |(bytes, source): (u64, PathBuf), kind| MemoryLimit { bytes, kind, source };
+    let limit = |(bytes, source): (u64, PathBuf), kind| MemoryLimit {
+        bytes,
+        kind,
+        source,
+    };
     let mut hard: Vec<MemoryLimit> = Vec::new();
     let stat_path = d.dir.join("memory.stat");
     match d.hierarchy {
         Hierarchy::V2 => {
-            hard.extend(lowest_over_levels(host, d, "memory.max", cgroupfs::max_or_integer)?.map(|l| limit(l, MemoryLimitKind::MemoryMax)));
-            info.high = lowest_over_levels(host, d, "memory.high", cgroupfs::max_or_integer)?.map(|l| limit(l, MemoryLimitKind::MemoryHigh));
-            info.swap_max_bytes = lowest_over_levels(host, d, "memory.swap.max", cgroupfs::max_or_integer)?.map(|(b, _)| b);
+            hard.extend(
+                lowest_over_levels(host, d, "memory.max", cgroupfs::max_or_integer)?
+                    .map(|l| limit(l, MemoryLimitKind::MemoryMax)),
+            );
+            info.high = lowest_over_levels(host, d, "memory.high", cgroupfs::max_or_integer)?
+                .map(|l| limit(l, MemoryLimitKind::MemoryHigh));
+            info.swap_max_bytes =
+                lowest_over_levels(host, d, "memory.swap.max", cgroupfs::max_or_integer)?
+                    .map(|(b, _)| b);
         }
         Hierarchy::V1 => {
-            hard.extend(lowest_over_levels(host, d, "memory.limit_in_bytes", cgroupfs::v1_limit)?.map(|l| limit(l, MemoryLimitKind::LimitInBytes)));
+            hard.extend(
+                lowest_over_levels(host, d, "memory.limit_in_bytes", cgroupfs::v1_limit)?
+                    .map(|l| limit(l, MemoryLimitKind::LimitInBytes)),
+            );
             let stat = host.parse(&stat_path, cgroupfs::keyed)?;
-            if let Some(h) = stat.as_ref().and_then(|s| s.get("hierarchical_memory_limit")) {
-                if h < cgroupfs::V1_UNLIMITED_FLOOR {
-                    hard.push(MemoryLimit { bytes: h, kind: MemoryLimitKind::HierarchicalLimit, source: stat_path.clone() });
+            if let Some(h) = stat
+                .as_ref()
+                .and_then(|s| s.get("hierarchical_memory_limit"))
+                && h < cgroupfs::V1_UNLIMITED_FLOOR {
+                    hard.push(MemoryLimit {
+                        bytes: h,
+                        kind: MemoryLimitKind::HierarchicalLimit,
+                        source: stat_path.clone(),
+                    });
                 }
-            }
-            info.memsw_limit_bytes = file(host, &d.dir, "memory.memsw.limit_in_bytes", cgroupfs::v1_limit)?.flatten();
+            info.memsw_limit_bytes = file(
+                host,
+                &d.dir,
+                "memory.memsw.limit_in_bytes",
+                cgroupfs::v1_limit,
+            )?
+            .flatten();
         }
     }
     // On a tie the cgroup's own file is the clearer source than the hierarchical summary.
-    info.limit = hard.into_iter().min_by_key(|l| (l.bytes, l.kind == MemoryLimitKind::HierarchicalLimit));
+    info.limit = hard
+        .into_iter()
+        .min_by_key(|l| (l.bytes, l.kind == MemoryLimitKind::HierarchicalLimit));
     info.limit_bytes = info.limit.as_ref().map(|l| l.bytes);
 
     if full {
@@ -295,14 +352,17 @@ fn read_memory(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInfo> {
                 let events = file(host, &d.dir, "memory.events", cgroupfs::keyed)?;
                 info.oom_events = events.as_ref().and_then(|e| e.get("oom"));
                 info.oom_kill_events = events.as_ref().and_then(|e| e.get("oom_kill"));
-                info.working_set_bytes = working_set(info.usage_bytes, stat.as_ref(), "inactive_file");
+                info.working_set_bytes =
+                    working_set(info.usage_bytes, stat.as_ref(), "inactive_file");
             }
             Hierarchy::V1 => {
                 info.usage_bytes = file(host, &d.dir, "memory.usage_in_bytes", cgroupfs::integer)?;
-                info.peak_bytes = file(host, &d.dir, "memory.max_usage_in_bytes", cgroupfs::integer)?;
+                info.peak_bytes =
+                    file(host, &d.dir, "memory.max_usage_in_bytes", cgroupfs::integer)?;
                 let oom = file(host, &d.dir, "memory.oom_control", cgroupfs::keyed)?;
                 info.oom_kill_events = oom.as_ref().and_then(|o| o.get("oom_kill"));
-                info.working_set_bytes = working_set(info.usage_bytes, stat.as_ref(), "total_inactive_file");
+                info.working_set_bytes =
+                    working_set(info.usage_bytes, stat.as_ref(), "total_inactive_file");
             }
         }
     }
@@ -315,9 +375,15 @@ fn working_set(usage: Option<u64>, stat: Option<&Keyed>, inactive_key: &str) -> 
 }
 
 fn read_pids(host: &Host, layout: &Layout, full: bool) -> Result<PidsInfo> {
-    let mut info = PidsInfo { max: None, max_source: None, current: None };
+    let mut info = PidsInfo {
+        max: None,
+        max_source: None,
+        current: None,
+    };
     if let (true, Some(d)) = (full, layout.controller("pids")) {
-        if let Some((max, source)) = lowest_over_levels(host, d, "pids.max", cgroupfs::max_or_integer)? {
+        if let Some((max, source)) =
+            lowest_over_levels(host, d, "pids.max", cgroupfs::max_or_integer)?
+        {
             info.max = Some(max);
             info.max_source = Some(source);
         }
@@ -328,7 +394,11 @@ fn read_pids(host: &Host, layout: &Layout, full: bool) -> Result<PidsInfo> {
 
 fn read_pressure(host: &Host, layout: &Layout) -> Result<PressureInfo> {
     let Some(u) = &layout.unified else {
-        return Ok(PressureInfo { cpu: None, memory: None, io: None });
+        return Ok(PressureInfo {
+            cpu: None,
+            memory: None,
+            io: None,
+        });
     };
     Ok(PressureInfo {
         cpu: file(host, &u.dir, "cpu.pressure", psi::parse)?,
@@ -367,7 +437,9 @@ fn detect_container(
     lines: &[crate::parse::CgroupLine],
     mounts: &[crate::parse::Mount],
 ) -> container::Container {
-    let env = host.read_bytes(&proc_dir.join("environ")).unwrap_or_default();
+    let env = host
+        .read_bytes(&proc_dir.join("environ"))
+        .unwrap_or_default();
     let kubernetes_env = env
         .split(|&b| b == 0)
         .any(|e| e.starts_with(b"KUBERNETES_SERVICE_HOST="));

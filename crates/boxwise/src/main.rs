@@ -1,1 +1,18 @@
-fn main() {}
+//! boxwise: make Go services fast and safe inside Linux containers.
+
+mod cli;
+mod cmd;
+mod report;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::parse();
+    match cmd::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("boxwise: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

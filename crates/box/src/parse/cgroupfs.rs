@@ -72,7 +72,10 @@ pub struct Quota {
 impl Quota {
     /// A quota needs a positive period; a zero period is treated as no quota.
     pub fn new(quota_us: u64, period_us: u64) -> Option<Quota> {
-        (quota_us > 0 && period_us > 0).then_some(Quota { quota_us, period_us })
+        (quota_us > 0 && period_us > 0).then_some(Quota {
+            quota_us,
+            period_us,
+        })
     }
 
     /// CPUs' worth of time per period, e.g. 1.5.
@@ -115,9 +118,12 @@ pub fn keyed(text: &str) -> Result<Keyed, ParseError> {
         let (Some(key), Some(value), None) = (fields.next(), fields.next(), fields.next()) else {
             return Err(ParseError::expected("\"key value\"", line));
         };
-        let value = value
-            .parse()
-            .map_err(|_| ParseError(format!("{key}: expected an unsigned integer, found {}", quote(value))))?;
+        let value = value.parse().map_err(|_| {
+            ParseError(format!(
+                "{key}: expected an unsigned integer, found {}",
+                quote(value)
+            ))
+        })?;
         out.push((key.to_string(), value));
     }
     Ok(Keyed(out))
@@ -152,8 +158,18 @@ mod tests {
         assert_eq!(cpu_max("150000 100000\n").unwrap().unwrap().cores(), 1.5);
         assert_eq!(cpu_max("500000\n").unwrap().unwrap().period_us, 100000);
         assert_eq!(cpu_max("max\n").unwrap(), None);
-        assert_eq!(cpu_max("250000 0\n").unwrap(), None, "zero period means no quota");
-        for bad in ["asdf 100000", "500000 njn", "250000 100000 100", "", "500000us 100000"] {
+        assert_eq!(
+            cpu_max("250000 0\n").unwrap(),
+            None,
+            "zero period means no quota"
+        );
+        for bad in [
+            "asdf 100000",
+            "500000 njn",
+            "250000 100000 100",
+            "",
+            "500000us 100000",
+        ] {
             assert!(cpu_max(bad).is_err(), "{bad}");
         }
     }
@@ -171,7 +187,12 @@ mod tests {
         let k = keyed("nr_periods 10\nnr_throttled 2\nthrottled_time 3000000\n").unwrap();
         assert_eq!(k.get("nr_throttled"), Some(2));
         assert_eq!(k.get("missing"), None);
-        assert!(keyed("oom_kill x\n").unwrap_err().0.starts_with("oom_kill:"));
+        assert!(
+            keyed("oom_kill x\n")
+                .unwrap_err()
+                .0
+                .starts_with("oom_kill:")
+        );
         assert!(keyed("a 1 2\n").is_err());
     }
 

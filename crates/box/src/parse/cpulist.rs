@@ -26,7 +26,10 @@ impl CpuList {
         for part in text.split(',') {
             let bad = || ParseError::expected("a CPU list like 0-3,8", text);
             let (lo, hi) = match part.split_once('-') {
-                Some((a, b)) => (cpu_number(a).ok_or_else(bad)?, cpu_number(b).ok_or_else(bad)?),
+                Some((a, b)) => (
+                    cpu_number(a).ok_or_else(bad)?,
+                    cpu_number(b).ok_or_else(bad)?,
+                ),
                 None => {
                     let n = cpu_number(part).ok_or_else(bad)?;
                     (n, n)
@@ -116,7 +119,16 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["a", "1-", "-1", "3-1", "1,,2", "0-99999999", " 1 - 2", "1:2"] {
+        for bad in [
+            "a",
+            "1-",
+            "-1",
+            "3-1",
+            "1,,2",
+            "0-99999999",
+            " 1 - 2",
+            "1:2",
+        ] {
             let err = CpuList::parse(bad).unwrap_err();
             assert!(!err.0.is_empty(), "{bad}");
         }

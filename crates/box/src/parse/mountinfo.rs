@@ -49,7 +49,10 @@ pub fn parse_line(line: &str) -> Result<Mount, ParseError> {
         return Err(bad("device is not major:minor"));
     }
     let mut rest = right.splitn(3, ' ');
-    let fs_type = rest.next().filter(|s| !s.is_empty()).ok_or_else(|| bad("no file system type"))?;
+    let fs_type = rest
+        .next()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad("no file system type"))?;
     let source = rest.next().ok_or_else(|| bad("no mount source"))?;
     let super_options = rest.next().unwrap_or("");
     Ok(Mount {
@@ -64,16 +67,14 @@ pub fn parse_line(line: &str) -> Result<Mount, ParseError> {
 /// Find the ` - ` that ends the optional fields: the first lone `-` from the seventh field on.
 fn split_at_separator(line: &str) -> Option<(&str, &str)> {
     let mut start = 0;
-    let mut index = 0;
-    for (pos, _) in line.match_indices(' ').chain(std::iter::once((line.len(), " "))) {
-        let field = &line[start..pos];
-        if index >= 6 && field == "-" {
+    let ends = line.match_indices(' ').map(|(pos, _)| pos).chain(std::iter::once(line.len()));
+    for (index, pos) in ends.enumerate() {
+        if index >= 6 && &line[start..pos] == "-" {
             let left = line[..start].strip_suffix(' ')?;
             let right = line.get(pos + 1..).unwrap_or("");
             return Some((left, right));
         }
         start = pos + 1;
-        index += 1;
     }
     None
 }
@@ -90,7 +91,9 @@ pub fn unescape(field: &str) -> String {
     while i < bytes.len() {
         if bytes[i] == b'\\'
             && i + 3 < bytes.len()
-            && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b))
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|b| (b'0'..=b'7').contains(b))
         {
             let v = (bytes[i + 1] - b'0') as u32 * 64
                 + (bytes[i + 2] - b'0') as u32 * 8
@@ -114,7 +117,10 @@ mod tests {
 
     #[test]
     fn cgroup_v1_line() {
-        let m = parse_line("32 31 0:29 /docker/abc /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu,cpuacct").unwrap();
+        let m = parse_line(
+            "32 31 0:29 /docker/abc /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu,cpuacct",
+        )
+        .unwrap();
         assert_eq!(m.root, "/docker/abc");
         assert_eq!(m.mount_point, "/sys/fs/cgroup/cpu");
         assert_eq!(m.fs_type, "cgroup");
@@ -138,7 +144,9 @@ mod tests {
 
     #[test]
     fn octal_escapes_are_decoded() {
-        let m = parse_line(r"40 31 0:37 /a\040b /sys/fs/cgroup/tab\011tab\134 rw - cgroup2 cgroup2 rw").unwrap();
+        let m =
+            parse_line(r"40 31 0:37 /a\040b /sys/fs/cgroup/tab\011tab\134 rw - cgroup2 cgroup2 rw")
+                .unwrap();
         assert_eq!(m.root, "/a b");
         assert_eq!(m.mount_point, "/sys/fs/cgroup/tab\ttab\\");
         assert_eq!(unescape(r"\012x\999"), "\nx\\999");
@@ -153,7 +161,13 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        for bad in ["", "garbage", "1 2 0:1 / /x rw tmpfs tmpfs rw", "a b 0:1 / /x rw - tmpfs t rw", "1 2 0:1 / rw - tmpfs t rw"] {
+        for bad in [
+            "",
+            "garbage",
+            "1 2 0:1 / /x rw tmpfs tmpfs rw",
+            "a b 0:1 / /x rw - tmpfs t rw",
+            "1 2 0:1 / rw - tmpfs t rw",
+        ] {
             let err = parse_line(bad).unwrap_err();
             assert!(err.0.contains("mountinfo line"), "{bad}: {err}");
         }

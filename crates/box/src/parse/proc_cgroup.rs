@@ -64,7 +64,8 @@ mod tests {
 
     #[test]
     fn v1_and_v2_lines() {
-        let lines = parse("4:memory:/process_api/x\n2:cpu,cpuacct:/\n1:name=systemd:/\n0::/\n").unwrap();
+        let lines =
+            parse("4:memory:/process_api/x\n2:cpu,cpuacct:/\n1:name=systemd:/\n0::/\n").unwrap();
         assert_eq!(lines.len(), 4);
         assert_eq!(lines[0].controllers, ["memory"]);
         assert_eq!(lines[0].path, "/process_api/x");
@@ -74,15 +75,22 @@ mod tests {
 
     #[test]
     fn colons_stay_in_the_path() {
-        let l = parse_line("0::/kubepods.slice/kubepods-pod1.slice/cri-containerd:abc:def.scope").unwrap();
-        assert_eq!(l.path, "/kubepods.slice/kubepods-pod1.slice/cri-containerd:abc:def.scope");
+        let l = parse_line("0::/kubepods.slice/kubepods-pod1.slice/cri-containerd:abc:def.scope")
+            .unwrap();
+        assert_eq!(
+            l.path,
+            "/kubepods.slice/kubepods-pod1.slice/cri-containerd:abc:def.scope"
+        );
         assert!(l.is_unified());
     }
 
     #[test]
     fn errors() {
         for bad in ["1:cpu", "x:cpu:/", "0::relative", "", "::"] {
-            assert!(parse_line(bad).unwrap_err().0.contains("cgroup line"), "{bad}");
+            assert!(
+                parse_line(bad).unwrap_err().0.contains("cgroup line"),
+                "{bad}"
+            );
         }
     }
 

@@ -38,14 +38,23 @@ pub fn parse(text: &str) -> Result<Pressure, ParseError> {
             let (key, value) = field
                 .split_once('=')
                 .ok_or_else(|| ParseError::expected("key=value", field))?;
-            let bad = || ParseError(format!("{key}: bad number {} in {}", quote(value), quote(line)));
+            let bad = || {
+                ParseError(format!(
+                    "{key}: bad number {} in {}",
+                    quote(value),
+                    quote(line)
+                ))
+            };
             match key {
                 "avg10" | "avg60" | "avg300" => {
                     let v: f64 = value.parse().map_err(|_| bad())?;
                     if !v.is_finite() || v < 0.0 {
                         return Err(bad());
                     }
-                    let i = ["avg10", "avg60", "avg300"].iter().position(|k| *k == key).unwrap_or(0);
+                    let i = ["avg10", "avg60", "avg300"]
+                        .iter()
+                        .position(|k| *k == key)
+                        .unwrap_or(0);
                     avg[i] = Some(v);
                 }
                 "total" => total = Some(value.parse::<u64>().map_err(|_| bad())?),
@@ -54,7 +63,12 @@ pub fn parse(text: &str) -> Result<Pressure, ParseError> {
         }
         match (avg, total) {
             ([Some(avg10), Some(avg60), Some(avg300)], Some(total_us)) => {
-                *slot = Some(PressureLine { avg10, avg60, avg300, total_us })
+                *slot = Some(PressureLine {
+                    avg10,
+                    avg60,
+                    avg300,
+                    total_us,
+                })
             }
             _ => return Err(ParseError::expected("avg10, avg60, avg300 and total", line)),
         }
@@ -78,13 +92,23 @@ mod tests {
 
     #[test]
     fn some_only() {
-        assert!(parse("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n").unwrap().full.is_none());
+        assert!(
+            parse("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n")
+                .unwrap()
+                .full
+                .is_none()
+        );
     }
 
     #[test]
     fn errors() {
         assert!(parse("").is_err());
-        assert!(parse("some avg10=x avg60=0 avg300=0 total=0").unwrap_err().0.contains("avg10"));
+        assert!(
+            parse("some avg10=x avg60=0 avg300=0 total=0")
+                .unwrap_err()
+                .0
+                .contains("avg10")
+        );
         assert!(parse("some avg10=1 total=0").is_err());
         assert!(parse("most avg10=1").is_err());
     }

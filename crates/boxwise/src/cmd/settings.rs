@@ -1,0 +1,99 @@
+//! Policy options from flags, then BOXWISE_* variables, then defaults. A bad variable is a
+//! warning, not a failure: an ENTRYPOINT must not stop the service over it.
+
+use boxwise_box::policy::{CpuPolicy, MemoryRatio, Options};
+
+use crate::cli::PolicyArgs;
+
+pub struct Resolved {
+    pub options: Options,
+    /// Environment variables that could not be used, in words.
+    pub warnings: Vec<String>,
+}
+
+pub fn resolve(args: &PolicyArgs) -> Resolved {
+    resolve_with(args, |k| std::env::var(k).ok())
+}
+
+fn resolve_with(args: &PolicyArgs, env: impl Fn(&str) -> Option<String>) -> Resolved {
+    let mut warnings = Vec::new();
+    let mut from_env = |name: &str, parse: &dyn Fn(&str) -> Result<(), String>| -> Option<String> {
+        let value = env(name)?;
+        match parse(&value) {
+            Ok(()) => Some(value),
+            Err(e) => {
+                warnings.push(format!("ignoring {name}={value:?}: {e}"));
+                None
+            }
+        }
+    };
+    let cpu_policy = args.cpu_policy.or_else(|| {
+        from_env("BOXWISE_CPU_POLICY", &|v| v.parse::<CpuPolicy>().map(drop))?
+            .parse()
+            .ok()
+    });
+    let min_procs = args.min_procs.or_else(|| {
+        let parse_min = |v: &str| match v.parse::<u32>() {
+            Ok(n) if n >= 1 => Ok(()),
+            _ => Err("expected a whole number of at least 1".to_string()),
+        };
+        from_env("BOXWISE_MIN_PROCS", &parse_min)?.parse().ok()
+    });
+    let memory_ratio = args.memory_ratio.or_else(|| {
+        from_env("BOXWISE_MEMORY_RATIO", &|v| {
+            v.parse::<MemoryRatio>().map(drop)
+        })?
+        .parse()
+        .ok()
+    });
+    Resolved {
+        options: Options {
+            cpu_policy: cpu_policy.unwrap_or_default(),
+            min_procs,
+            memory_ratio: memory_ratio.unwrap_or_default(),
+        },
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn none() -> PolicyArgs {
+        PolicyArgs {
+            cpu_policy: None,
+            min_procs: None,
+            memory_ratio: None,
+        }
+    }
+
+    #[test]
+    fn env_fills_what_flags_leave() {
+        let r = resolve_with(&none(), |k| match k {
+            "BOXWISE_CPU_POLICY" => Some("floor".into()),
+            "BOXWISE_MEMORY_RATIO" => Some("0.75".into()),
+            _ => None,
+        });
+        assert_eq!(r.options.cpu_policy, CpuPolicy::Floor);
+        assert_eq!(r.options.memory_ratio.get(), 0.75);
+        assert!(r.warnings.is_empty());
+    }
+
+    #[test]
+    fn flags_win_and_bad_env_warns() {
+        let mut args = none();
+        args.cpu_policy = Some(CpuPolicy::Ceil);
+        let r = resolve_with(&args, |k| match k {
+            "BOXWISE_CPU_POLICY" => Some("floor".into()),
+            "BOXWISE_MEMORY_RATIO" => Some("1.5".into()),
+            "BOXWISE_MIN_PROCS" => Some("0".into()),
+            _ => None,
+        });
+        assert_eq!(r.options.cpu_policy, CpuPolicy::Ceil);
+        assert_eq!(r.options.memory_ratio, MemoryRatio::DEFAULT);
+        assert_eq!(r.options.min_procs, None);
+        assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
+        assert!(r.warnings[1].contains("BOXWISE_MEMORY_RATIO=\"1.5\""));
+    }
+}

@@ -1,0 +1,237 @@
+//! The `inspect` report: what the box allows, where each number came from, and the Go
+//! settings that fit it.
+
+use std::path::Path;
+
+use boxwise_box::model::{BoxInfo, CpuSetInfo};
+use boxwise_box::parse::psi::Pressure;
+use boxwise_box::policy::Recommendation;
+use boxwise_box::units;
+
+use super::Section;
+
+fn path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn opt_bytes(b: Option<u64>) -> String {
+    b.map_or_else(|| "-".into(), units::bytes)
+}
+
+fn cpus_row(s: &mut Section, label: &str, set: &Option<CpuSetInfo>) {
+    match set {
+        Some(c) => s.row(
+            label,
+            format!("{} ({})", c.cpus, units::cpus(f64::from(c.count))),
+            path(&c.source),
+        ),
+        None => s.row(label, "-", ""),
+    }
+}
+
+fn pressure(p: &Option<Pressure>) -> String {
+    p.as_ref().map_or_else(
+        || "-".into(),
+        |p| {
+            format!(
+                "some avg10 {:.2}%  avg60 {:.2}%  avg300 {:.2}%",
+                p.some.avg10, p.some.avg60, p.some.avg300
+            )
+        },
+    )
+}
+
+pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
+    let mut out = String::new();
+
+    let mut s = Section::new(format!("Cgroup: {}", b.cgroup.version.as_str()));
+    for (name, d) in &b.cgroup.controllers {
+        s.row(
+            name,
+            path(&d.dir),
+            format!("{:?} path {}", d.hierarchy, d.cgroup_path).to_lowercase(),
+        );
+    }
+    if let Some(u) = &b.cgroup.unified {
+        s.row("unified", path(&u.dir), format!("path {}", u.cgroup_path));
+    }
+    s.render(&mut out);
+
+    let c = &b.cpu;
+    let mut s = Section::new(format!("CPU: {}", units::cpus(c.effective_cores)));
+    match &c.quota {
+        Some(q) => s.row(
+            "quota",
+            format!(
+                "{} ({}/{} us)",
+                units::cpus(q.cores),
+                q.quota_us,
+                q.period_us
+            ),
+            path(&q.source),
+        ),
+        None => s.row("quota", "none", ""),
+    }
+    cpus_row(&mut s, "cpuset", &c.cpuset);
+    cpus_row(&mut s, "affinity", &c.affinity);
+    cpus_row(&mut s, "online", &c.online);
+    if let Some(shares) = c.shares {
+        s.row("shares", shares.to_string(), "");
+    }
+    if let Some(weight) = c.weight {
+        s.row("weight", weight.to_string(), "");
+    }
+    if let Some(u) = c.usage_seconds {
+        s.row("used", format!("{} s", units::decimal(u, 1)), "");
+    }
+    if let Some(t) = &c.throttling {
+        let pct = if t.nr_periods > 0 {
+            100.0 * t.nr_throttled as f64 / t.nr_periods as f64
+        } else {
+            0.0
+        };
+        s.row(
+            "throttled",
+            format!(
+                "{} of {} periods ({}%), {} s",
+                t.nr_throttled,
+                t.nr_periods,
+                units::decimal(pct, 1),
+                units::decimal(t.throttled_seconds, 2)
+            ),
+            path(&t.source),
+        );
+    }
+    out.push('\n');
+    s.render(&mut out);
+
+    let m = &b.memory;
+    let mut s = Section::new(format!(
+        "Memory: {}",
+        m.limit_bytes
+            .map_or_else(|| "no limit".into(), units::bytes)
+    ));
+    match &m.limit {
+        Some(l) => s.row(
+            "limit",
+            format!("{} ({})", units::bytes(l.bytes), l.kind.name()),
+            path(&l.source),
+        ),
+        None => s.row("limit", "none", ""),
+    }
+    match &m.high {
+        Some(h) => s.row("high", units::bytes(h.bytes), path(&h.source)),
+        None => s.row("high", "none", ""),
+    }
+    if m.swap_max_bytes.is_some() {
+        s.row("swap max", opt_bytes(m.swap_max_bytes), "");
+    }
+    if m.memsw_limit_bytes.is_some() {
+        s.row("mem+swap", opt_bytes(m.memsw_limit_bytes), "");
+    }
+    s.row("usage", opt_bytes(m.usage_bytes), "");
+    s.row("working set", opt_bytes(m.working_set_bytes), "");
+    s.row("peak", opt_bytes(m.peak_bytes), "");
+    if let Some(n) = m.oom_events {
+        s.row("OOM events", n.to_string(), "");
+    }
+    if let Some(n) = m.oom_kill_events {
+        s.row("OOM kills", n.to_string(), "");
+    }
+    out.push('\n');
+    s.render(&mut out);
+
+    let mut s = Section::new("Box");
+    let pids = match (b.pids.current, b.pids.max) {
+        (Some(cur), Some(max)) => format!("{cur} of {max}"),
+        (Some(cur), None) => format!("{cur}, no limit"),
+        (None, Some(max)) => format!("limit {max}"),
+        (None, None) => "-".into(),
+    };
+    s.row(
+        "pids",
+        pids,
+        b.pids.max_source.as_deref().map(path).unwrap_or_default(),
+    );
+    s.row("cpu pressure", pressure(&b.pressure.cpu), "");
+    s.row("memory pressure", pressure(&b.pressure.memory), "");
+    s.row("io pressure", pressure(&b.pressure.io), "");
+    let own: Vec<&str> = b
+        .namespaces
+        .iter()
+        .filter(|n| n.same_as_pid1 == Some(false))
+        .map(|n| n.kind.as_str())
+        .collect();
+    let fresh: Vec<&str> = b
+        .namespaces
+        .iter()
+        .filter(|n| n.initial == Some(false))
+        .map(|n| n.kind.as_str())
+        .collect();
+    let ns = if b.namespaces.is_empty() {
+        "-".to_string()
+    } else {
+        format!(
+            "differ from PID 1: {}; not the host's: {}",
+            if own.is_empty() {
+                "none".into()
+            } else {
+                own.join(",")
+            },
+            if fresh.is_empty() {
+                "none".into()
+            } else {
+                fresh.join(",")
+            }
+        )
+    };
+    s.row("namespaces", ns, "");
+    let ct = &b.container;
+    let runtime = format!("{:?}", ct.runtime).to_lowercase();
+    let container = match &ct.id {
+        Some(id) => format!("{runtime} {}", &id[..id.len().min(12)]),
+        None => runtime,
+    };
+    s.row(
+        "container",
+        container,
+        ct.evidence.clone().unwrap_or_default(),
+    );
+    let env = &b.go_env;
+    let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "unset".into());
+    s.row(
+        "go environment",
+        format!(
+            "GOMAXPROCS={} GOMEMLIMIT={} GOGC={} GODEBUG={}",
+            show(&env.gomaxprocs),
+            show(&env.gomemlimit),
+            show(&env.gogc),
+            show(&env.godebug)
+        ),
+        "",
+    );
+    out.push('\n');
+    s.render(&mut out);
+
+    let mut s = Section::new(format!("Recommended Go settings (policy {})", rec.policy));
+    s.row(
+        "GOMAXPROCS",
+        rec.gomaxprocs.to_string(),
+        rec.gomaxprocs_reason.clone(),
+    );
+    match rec.gomemlimit_bytes {
+        Some(bytes) => s.row(
+            "GOMEMLIMIT",
+            bytes.to_string(),
+            rec.gomemlimit_reason.clone(),
+        ),
+        None => s.row("GOMEMLIMIT", "unset", rec.gomemlimit_reason.clone()),
+    }
+    out.push('\n');
+    s.render(&mut out);
+
+    for note in notes.iter().chain(&b.warnings) {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    out
+}

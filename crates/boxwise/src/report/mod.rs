@@ -1,0 +1,45 @@
+//! Text renderers: pure functions from models to strings.
+
+pub mod inspect;
+
+/// A titled block of `label  value  source` rows, aligned within the block.
+pub struct Section {
+    title: String,
+    rows: Vec<[String; 3]>,
+}
+
+impl Section {
+    pub fn new(title: impl Into<String>) -> Section {
+        Section {
+            title: title.into(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, label: &str, value: impl Into<String>, source: impl Into<String>) {
+        self.rows
+            .push([label.to_string(), value.into(), source.into()]);
+    }
+
+    pub fn render(&self, out: &mut String) {
+        out.push_str(&self.title);
+        out.push('\n');
+        let width = |i: usize| {
+            self.rows
+                .iter()
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let (w0, w1) = (width(0), width(1));
+        for [label, value, source] in &self.rows {
+            let line = if source.is_empty() {
+                format!("  {label:<w0$}  {value}")
+            } else {
+                format!("  {label:<w0$}  {value:<w1$}  {source}")
+            };
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+}
