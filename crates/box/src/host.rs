@@ -40,8 +40,8 @@ impl Host {
     /// here, e.g. PSI switched off).
     pub fn read(&self, seen: &Path) -> Result<Option<String>> {
         let path = self.path(seen);
-        match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        match slurp(&path) {
+            Ok(text) => Ok(Some(text)),
             Err(e) if absent(&e) => Ok(None),
             Err(source) => Err(Error::Io { path, source }),
         }
@@ -50,9 +50,7 @@ impl Host {
     /// Like [`Host::read`], for files that must exist.
     pub fn read_required(&self, seen: &Path) -> Result<String> {
         let path = self.path(seen);
-        std::fs::read(&path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .map_err(|source| Error::Io { path, source })
+        slurp(&path).map_err(|source| Error::Io { path, source })
     }
 
     /// Read and parse a file; the error names the file.
@@ -98,6 +96,18 @@ impl Host {
     pub fn read_bytes(&self, seen: &Path) -> Option<Vec<u8>> {
         std::fs::read(self.path(seen)).ok()
     }
+}
+
+/// Read a whole file. /proc and cgroup files report a size of 0, so `fs::read` would start
+/// with tiny reads; one 8 KiB buffer takes most of them in a single call.
+fn slurp(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(8192);
+    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
 }
 
 /// Errors that mean "this file is not here", not "something is broken".
