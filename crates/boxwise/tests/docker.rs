@@ -108,7 +108,12 @@ fn static_binary_has_no_interpreter() {
     }
     let bin = support::static_boxwise();
     let elf = std::fs::read(Path::new(&bin)).expect("read static boxwise");
-    assert_eq!(&elf[..5], b"\x7fELF\x02", "{} is not a 64-bit ELF", bin.display());
+    assert_eq!(
+        &elf[..5],
+        b"\x7fELF\x02",
+        "{} is not a 64-bit ELF",
+        bin.display()
+    );
     let u16_at = |o: usize| usize::from(u16::from_le_bytes([elf[o], elf[o + 1]]));
     let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
     let (phentsize, phnum) = (u16_at(0x36), u16_at(0x38));

@@ -53,9 +53,7 @@ fn exec_probe(
         .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
     let spawned_pid = child.id();
     let out = child.wait_with_output().expect("wait for boxwise exec");
     let report = ProbeReport::parse(&support::stdout_ok(&cmd, &out));
@@ -83,7 +81,11 @@ fn exec_sets_gomaxprocs_and_gomemlimit_from_cgroup() {
     };
     let procs = go125_procs(1.5);
     assert_eq!(report.int("gomaxprocs"), procs);
-    assert_eq!(report.get("GOMAXPROCS"), procs.to_string(), "set by boxwise");
+    assert_eq!(
+        report.get("GOMAXPROCS"),
+        procs.to_string(),
+        "set by boxwise"
+    );
     assert_eq!(report.int("gomemlimit"), EXPECTED_GOMEMLIMIT);
     assert_eq!(report.get("GOMEMLIMIT"), EXPECTED_GOMEMLIMIT.to_string());
     assert_eq!(
@@ -118,7 +120,11 @@ fn half_cpu_quota_go125_versus_floor() {
         };
         let procs = go125_procs(0.5);
         assert_eq!(report.int("gomaxprocs"), procs, "flags {flags:?}");
-        assert_eq!(report.get("GOMAXPROCS"), procs.to_string(), "flags {flags:?}");
+        assert_eq!(
+            report.get("GOMAXPROCS"),
+            procs.to_string(),
+            "flags {flags:?}"
+        );
     }
     let Some((report, _)) = exec_probe(&cg, &["--cpu-policy", "floor"], &[]) else {
         return;
@@ -174,8 +180,22 @@ fn inspect_reports_cgroup_limits() {
 /// (usage counters, pressure averages, the inspecting process's own pid).
 fn is_volatile(key: &str) -> bool {
     const PARTS: &[&str] = &[
-        "usage", "current", "pressure", "psi", "throttl", "stat", "peak", "events", "avg",
-        "total", "time", "oom", "rss", "cache", "nr_",
+        "usage",
+        "current",
+        "pressure",
+        "psi",
+        "throttl",
+        "stat",
+        "peak",
+        "events",
+        "avg",
+        "total",
+        "time",
+        "oom",
+        "rss",
+        "cache",
+        "nr_",
+        "working_set",
     ];
     key == "pid" || PARTS.iter().any(|p| key.contains(p))
 }

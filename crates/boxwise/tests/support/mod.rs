@@ -192,7 +192,9 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let octal = b.get(i + 1..i + 4).filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
         match (b[i], octal) {
             (b'\\', Some(d)) => {
                 out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
@@ -251,8 +253,10 @@ fn own_cgroups() -> Vec<(Vec<String>, String)> {
 
 fn is_v1_controller(opt: &str) -> bool {
     // Super options of a v1 mount mix controllers with flags like `rw`.
-    !matches!(opt, "rw" | "ro" | "noprefix" | "xattr" | "clone_children" | "cpuset_v2_mode")
-        && !opt.starts_with("name=")
+    !matches!(
+        opt,
+        "rw" | "ro" | "noprefix" | "xattr" | "clone_children" | "cpuset_v2_mode"
+    ) && !opt.starts_with("name=")
         && !opt.starts_with("release_agent=")
 }
 
@@ -282,7 +286,9 @@ fn cgroup_dir(mount: &Mount, path: &str) -> Result<PathBuf, String> {
         )
     })?;
     if !rel.is_empty() && !rel.starts_with('/') {
-        return Err(format!("own cgroup {path} is not beneath mount root {root}"));
+        return Err(format!(
+            "own cgroup {path} is not beneath mount root {root}"
+        ));
     }
     Ok(mount.mount_point.join(rel.trim_start_matches('/')))
 }
@@ -714,7 +720,10 @@ pub fn static_boxwise() -> PathBuf {
                 .expect("build-static.sh printed a path")
                 .trim(),
         );
-        assert!(path.is_file(), "build-static.sh printed {path:?}, not a file");
+        assert!(
+            path.is_file(),
+            "build-static.sh printed {path:?}, not a file"
+        );
         path
     })
     .clone()
