@@ -464,6 +464,26 @@ impl TestCgroup {
         Ok(cg)
     }
 
+    /// A cgroup nested inside this one (same controllers), for limits set on a parent
+    /// only, as Kubernetes sets them on the pod. Drop it before its parent.
+    pub fn child(&self) -> Self {
+        let mut cg = TestCgroup {
+            kind: self.kind,
+            cpu: self.cpu.join("leaf"),
+            memory: self.memory.join("leaf"),
+            created: Vec::new(),
+        };
+        let mut dirs = vec![cg.cpu.clone()];
+        if cg.memory != cg.cpu {
+            dirs.push(cg.memory.clone());
+        }
+        for dir in dirs {
+            fs::create_dir(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+            cg.created.push(dir);
+        }
+        cg
+    }
+
     /// The hierarchy this cgroup lives in.
     pub fn kind(&self) -> CgroupKind {
         self.kind
