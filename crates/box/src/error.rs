@@ -28,18 +28,12 @@ pub fn quote(text: &str) -> String {
 /// Anything that stops a probe: a file that could not be read or did not parse.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{}: cannot read: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{}: {source}", path.display())]
-    Parse {
-        path: PathBuf,
-        #[source]
-        source: ParseError,
-    },
+    // The causes are part of the message rather than `#[source]`s, so that printing the
+    // error chain (`{:#}`) does not repeat them.
+    #[error("{}: cannot read: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error("{}: {error}", path.display())]
+    Parse { path: PathBuf, error: ParseError },
     #[error("{0}")]
     Layout(String),
 }

@@ -43,14 +43,14 @@ impl Host {
         match slurp(&path) {
             Ok(text) => Ok(Some(text)),
             Err(e) if absent(&e) => Ok(None),
-            Err(source) => Err(Error::Io { path, source }),
+            Err(error) => Err(Error::Io { path, error }),
         }
     }
 
     /// Like [`Host::read`], for files that must exist.
     pub fn read_required(&self, seen: &Path) -> Result<String> {
         let path = self.path(seen);
-        slurp(&path).map_err(|source| Error::Io { path, source })
+        slurp(&path).map_err(|error| Error::Io { path, error })
     }
 
     /// Read and parse a file; the error names the file.
@@ -60,9 +60,9 @@ impl Host {
         parser: impl FnOnce(&str) -> std::result::Result<T, ParseError>,
     ) -> Result<Option<T>> {
         match self.read(seen)? {
-            Some(text) => parser(&text).map(Some).map_err(|source| Error::Parse {
+            Some(text) => parser(&text).map(Some).map_err(|error| Error::Parse {
                 path: self.path(seen),
-                source,
+                error,
             }),
             None => Ok(None),
         }
@@ -75,9 +75,9 @@ impl Host {
         parser: impl FnOnce(&str) -> std::result::Result<T, ParseError>,
     ) -> Result<T> {
         let text = self.read_required(seen)?;
-        parser(&text).map_err(|source| Error::Parse {
+        parser(&text).map_err(|error| Error::Parse {
             path: self.path(seen),
-            source,
+            error,
         })
     }
 
