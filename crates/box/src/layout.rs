@@ -164,6 +164,7 @@ fn known_non_controller(option: &str) -> bool {
                 | "nodev"
                 | "noexec"
                 | "xattr"
+                | "seclabel"
                 | "clone_children"
                 | "noprefix"
                 | "cpuset_v2_mode"

@@ -168,9 +168,9 @@ fn read_cpu(
                 && quota
                     .as_ref()
                     .is_none_or(|(best, _, _)| q.cores() < best.cores())
-                {
-                    quota = Some((q, source, level));
-                }
+            {
+                quota = Some((q, source, level));
+            }
         }
     }
 
@@ -253,9 +253,10 @@ fn read_cpuset(host: &Host, d: &CgroupDir) -> Result<Option<CpuSetInfo>> {
     };
     for level in d.levels() {
         if let Some(cpus) = file(host, &level, name, CpuList::parse)?
-            && !cpus.is_empty() {
-                return Ok(Some(cpu_set(cpus, level.join(name))));
-            }
+            && !cpus.is_empty()
+        {
+            return Ok(Some(cpu_set(cpus, level.join(name))));
+        }
     }
     Ok(None)
 }
@@ -270,9 +271,10 @@ fn lowest_over_levels(
     let mut best: Option<(u64, PathBuf)> = None;
     for level in d.levels() {
         if let Some(Some(v)) = file(host, &level, name, parser)?
-            && best.as_ref().is_none_or(|(b, _)| v < *b) {
-                best = Some((v, level.join(name)));
-            }
+            && best.as_ref().is_none_or(|(b, _)| v < *b)
+        {
+            best = Some((v, level.join(name)));
+        }
     }
     Ok(best)
 }
@@ -321,13 +323,14 @@ fn read_memory(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInfo> {
             if let Some(h) = stat
                 .as_ref()
                 .and_then(|s| s.get("hierarchical_memory_limit"))
-                && h < cgroupfs::V1_UNLIMITED_FLOOR {
-                    hard.push(MemoryLimit {
-                        bytes: h,
-                        kind: MemoryLimitKind::HierarchicalLimit,
-                        source: stat_path.clone(),
-                    });
-                }
+                && h < cgroupfs::V1_UNLIMITED_FLOOR
+            {
+                hard.push(MemoryLimit {
+                    bytes: h,
+                    kind: MemoryLimitKind::HierarchicalLimit,
+                    source: stat_path.clone(),
+                });
+            }
             info.memsw_limit_bytes = file(
                 host,
                 &d.dir,

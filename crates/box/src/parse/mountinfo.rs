@@ -67,7 +67,10 @@ pub fn parse_line(line: &str) -> Result<Mount, ParseError> {
 /// Find the ` - ` that ends the optional fields: the first lone `-` from the seventh field on.
 fn split_at_separator(line: &str) -> Option<(&str, &str)> {
     let mut start = 0;
-    let ends = line.match_indices(' ').map(|(pos, _)| pos).chain(std::iter::once(line.len()));
+    let ends = line
+        .match_indices(' ')
+        .map(|(pos, _)| pos)
+        .chain(std::iter::once(line.len()));
     for (index, pos) in ends.enumerate() {
         if index >= 6 && &line[start..pos] == "-" {
             let left = line[..start].strip_suffix(' ')?;

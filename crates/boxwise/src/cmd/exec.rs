@@ -36,7 +36,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         Ok(b) => {
             warnings.extend(b.warnings.iter().cloned());
             Some(plan::plan(
-                &b.go_env,
+                &own_env,
                 &policy::recommend(&b, &resolved.options),
             ))
         }

@@ -54,16 +54,18 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
 /// Say where the process's own settings disagree with what the box calls for.
 fn env_notes(env: &GoEnv, rec: &Recommendation) -> Vec<String> {
     let mut notes = Vec::new();
-    if let Some(v) = env.gomaxprocs.as_deref() { match env.gomaxprocs_value() {
-        Some(n) if n != rec.gomaxprocs => notes.push(format!(
-            "GOMAXPROCS={n} is set; the box calls for {}",
-            rec.gomaxprocs
-        )),
-        Some(_) => {}
-        None => notes.push(format!(
-            "GOMAXPROCS={v:?} is set but Go ignores it (not a positive integer)"
-        )),
-    } }
+    if let Some(v) = env.gomaxprocs.as_deref() {
+        match env.gomaxprocs_value() {
+            Some(n) if n != rec.gomaxprocs => notes.push(format!(
+                "GOMAXPROCS={n} is set; the box calls for {}",
+                rec.gomaxprocs
+            )),
+            Some(_) => {}
+            None => notes.push(format!(
+                "GOMAXPROCS={v:?} is set but Go ignores it (not a positive integer)"
+            )),
+        }
+    }
     if let Some(v) = env.gomemlimit.as_deref() {
         match (parse_gomemlimit(v), rec.gomemlimit_bytes) {
             (Err(e), _) => notes.push(e.0),
