@@ -38,11 +38,15 @@ fn is_id(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// A 64-hex id after one of the given prefixes in a path component (`docker-<id>.scope`).
+/// A 64-hex id after one of the given prefixes in a path component: `docker-<id>.scope`,
+/// or the colon form of systemd-driver v1 paths, `<slice>:cri-containerd:<id>`.
 fn id_after(path: &str, prefixes: &[&str]) -> Option<String> {
     path.split('/').find_map(|part| {
         prefixes.iter().find_map(|p| {
-            let rest = part.strip_prefix(p)?;
+            let rest = part.strip_prefix(p).or_else(|| {
+                let colon_form = format!(":{}:", p.trim_end_matches('-'));
+                part.split_once(colon_form.as_str()).map(|(_, id)| id)
+            })?;
             let id = rest.strip_suffix(".scope").unwrap_or(rest);
             is_id(id).then(|| id.to_string())
         })
