@@ -31,7 +31,10 @@ pub enum Error {
     // The causes are part of the message rather than `#[source]`s, so that printing the
     // error chain (`{:#}`) does not repeat them.
     #[error("{}: cannot read: {error}", path.display())]
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     #[error("{}: {error}", path.display())]
     Parse { path: PathBuf, error: ParseError },
     #[error("{0}")]

@@ -1,7 +1,11 @@
 //! One module per command: each wires its arguments to the box crate and a renderer.
 
+mod binary;
+mod doctor;
 mod exec;
 mod inspect;
+mod pprof;
+mod ps;
 mod settings;
 
 use std::process::ExitCode;
@@ -12,5 +16,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Exec(args) => exec::run(args),
+        Command::Binary(args) => binary::run(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Ps(args) => ps::run(args),
+        Command::Pprof(args) => pprof::run(args),
     }
 }

@@ -1,6 +1,9 @@
 //! Text renderers: pure functions from models to strings.
 
+pub mod binary;
+pub mod doctor;
 pub mod inspect;
+pub mod ps;
 
 /// A titled block of `label  value  source` rows, aligned within the block.
 pub struct Section {

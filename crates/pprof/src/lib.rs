@@ -1,0 +1,19 @@
+//! pprof profiles without a Go toolchain: decode (`decode`), the resolved model (`model`),
+//! pprof's own pre-report edits (`filter`), and the reports: `top` (identical to
+//! `go tool pprof -top`), `flame` and `summary`.
+
+pub mod decode;
+pub mod filter;
+pub mod flame;
+pub mod graph;
+pub mod model;
+pub mod proto;
+pub mod stacks;
+pub mod summary;
+pub mod synth;
+pub mod top;
+pub mod units;
+
+pub use decode::{DecodeError, decode, decode_reader};
+pub use model::Profile;
+pub use regex;

@@ -1,0 +1,3 @@
+module example.com/corpus/cgo
+
+go 1.19

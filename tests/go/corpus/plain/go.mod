@@ -1,0 +1,3 @@
+module example.com/corpus/plain
+
+go 1.19

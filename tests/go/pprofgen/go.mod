@@ -1,0 +1,3 @@
+module boxwise.test/pprofgen
+
+go 1.19

@@ -1,0 +1,3 @@
+module boxwise.test/worker
+
+go 1.19
