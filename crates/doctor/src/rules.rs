@@ -413,8 +413,14 @@ fn box_health(f: &Facts, out: &mut Vec<Finding>) {
                     units::decimal(p.some.avg60, 1)
                 ),
                 vec![format!(
-                    "{resource}.pressure some avg10={} avg60={} avg300={}",
-                    p.some.avg10, p.some.avg60, p.some.avg300
+                    "some avg10={} avg60={} avg300={} from {}",
+                    p.some.avg10,
+                    p.some.avg60,
+                    p.some.avg300,
+                    info.cgroup.unified.as_ref().map_or_else(
+                        || format!("{resource}.pressure"),
+                        |u| u.dir.join(format!("{resource}.pressure")).display().to_string()
+                    )
                 )],
                 match resource {
                     "cpu" => "lower GOMAXPROCS to the quota or raise the CPU limit".into(),

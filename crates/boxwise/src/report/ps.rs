@@ -99,7 +99,7 @@ pub fn table(rows: &[Row]) -> String {
         };
         let go = match (&r.go_version, &r.error) {
             (Some(v), _) => v.split_whitespace().next().unwrap_or(v).to_string(),
-            (None, Some(e)) => format!("? ({e})"),
+            (None, Some(_)) => "? (no access)".into(),
             _ => "-".into(),
         };
         cells.push([
