@@ -147,22 +147,6 @@ pub fn select_samples(p: &Profile, focus: Option<&Regex>, ignore: Option<&Regex>
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn simplify_keeps_reserved_names() {
-        assert_eq!(simplify_func("foo(int)"), "foo");
-        assert_eq!(simplify_func(".bar"), "bar");
-        assert_eq!(
-            simplify_func("(anonymous namespace)::f(x)"),
-            "(anonymous namespace)::f"
-        );
-        assert_eq!(simplify_func("main.(*T).M"), "main.");
-    }
-}
-
 /// pprof's default name clean-up (`symbolizer.Demangle`, mode ""): a function without a
 /// name takes its system name, and names that look like demangled C++ lose their parameter
 /// and template lists. Mangled `_Z` names are left as they are (no demangler here).
@@ -212,4 +196,20 @@ fn remove_matching(name: &str, start: u8, end: u8) -> String {
         cur += 1;
     }
     String::from_utf8(b).unwrap_or_else(|_| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simplify_keeps_reserved_names() {
+        assert_eq!(simplify_func("foo(int)"), "foo");
+        assert_eq!(simplify_func(".bar"), "bar");
+        assert_eq!(
+            simplify_func("(anonymous namespace)::f(x)"),
+            "(anonymous namespace)::f"
+        );
+        assert_eq!(simplify_func("main.(*T).M"), "main.");
+    }
 }

@@ -174,7 +174,6 @@ fn emit(
     n: &Node,
     offset: i64,
     level: usize,
-    depth: usize,
     total: i64,
     o: &SvgOptions,
     height: f64,
@@ -186,7 +185,6 @@ fn emit(
         return;
     }
     *frames += 1;
-    let _ = depth;
     let y = height - PAD_BOTTOM - (level + 1) as f64 * FRAME_H;
     let pct = n.value as f64 / total as f64 * 100.0;
     let title = format!("{name} ({}, {pct:.2}%)", label(n.value, &o.unit));

@@ -402,6 +402,6 @@ mod tests {
             pprof_time(1_506_718_620_000_000_000),
             "Sep 29, 2017 at 8:57pm (UTC)"
         );
-        assert_eq!(pprof_time(0 + 1), "Jan 1, 1970 at 12:00am (UTC)");
+        assert_eq!(pprof_time(1), "Jan 1, 1970 at 12:00am (UTC)");
     }
 }

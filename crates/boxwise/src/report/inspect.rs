@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use boxwise_box::layout::CgroupDir;
 use boxwise_box::model::{BoxInfo, CpuSetInfo};
 use boxwise_box::parse::psi::Pressure;
 use boxwise_box::policy::Recommendation;
@@ -45,15 +46,32 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
     let mut out = String::new();
 
     let mut s = Section::new(format!("Cgroup: {}", b.cgroup.version.as_str()));
-    for (name, d) in &b.cgroup.controllers {
-        s.row(
-            name,
-            path(&d.dir),
-            format!("{:?} path {}", d.hierarchy, d.cgroup_path).to_lowercase(),
-        );
+    // Controllers sharing a directory (all of them on v2) share a row.
+    let mut dirs: Vec<(Vec<&str>, &CgroupDir)> = Vec::new();
+    let all = b
+        .cgroup
+        .controllers
+        .iter()
+        .map(|(n, d)| (n.as_str(), d))
+        .chain(b.cgroup.unified.iter().map(|d| ("unified", d)));
+    for (name, d) in all {
+        match dirs.iter_mut().find(|(_, seen)| seen.dir == d.dir) {
+            Some((names, _)) => names.push(name),
+            None => dirs.push((vec![name], d)),
+        }
     }
-    if let Some(u) = &b.cgroup.unified {
-        s.row("unified", path(&u.dir), format!("path {}", u.cgroup_path));
+    for (names, d) in dirs {
+        // The cgroup path is news only where the mount hides it (Docker's v1 layout).
+        let shown = d
+            .dir
+            .to_string_lossy()
+            .ends_with(d.cgroup_path.trim_end_matches('/'));
+        let note = if shown {
+            String::new()
+        } else {
+            format!("cgroup {}", d.cgroup_path)
+        };
+        s.row(&names.join(","), path(&d.dir), note);
     }
     s.render(&mut out);
 
