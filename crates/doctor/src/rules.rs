@@ -419,7 +419,11 @@ fn box_health(f: &Facts, out: &mut Vec<Finding>) {
                     p.some.avg300,
                     info.cgroup.unified.as_ref().map_or_else(
                         || format!("{resource}.pressure"),
-                        |u| u.dir.join(format!("{resource}.pressure")).display().to_string()
+                        |u| u
+                            .dir
+                            .join(format!("{resource}.pressure"))
+                            .display()
+                            .to_string()
                     )
                 )],
                 match resource {

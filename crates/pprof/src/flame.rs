@@ -112,18 +112,7 @@ pub fn svg(lines: &[(String, i64)], o: &SvgOptions) -> String {
     let height = PAD_TOP + (depth + 1) as f64 * FRAME_H + PAD_BOTTOM;
     let mut body = String::new();
     let mut frames = 0usize;
-    emit(
-        &mut body,
-        "all",
-        &root,
-        0,
-        0,
-        depth,
-        total,
-        o,
-        height,
-        &mut frames,
-    );
+    emit(&mut body, "all", &root, 0, 0, total, o, height, &mut frames);
     let mut sub = format!("total {}", label(root.value, &o.unit));
     if negative != 0 {
         let _ = write!(
@@ -201,18 +190,7 @@ fn emit(
     );
     let mut off = offset;
     for (child, c) in &n.children {
-        emit(
-            out,
-            child,
-            c,
-            off,
-            level + 1,
-            depth,
-            total,
-            o,
-            height,
-            frames,
-        );
+        emit(out, child, c, off, level + 1, total, o, height, frames);
         off += c.value;
     }
 }
