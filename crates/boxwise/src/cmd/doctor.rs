@@ -5,9 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use boxwise_box::host::Host;
-use boxwise_box::policy;
-use boxwise_box::probe::{self, Detail, Target};
 use boxwise_doctor::{Facts, Severity, diagnose, effective_gomaxprocs};
 use boxwise_goprog::GoBinary;
 
@@ -16,19 +13,7 @@ use crate::cli::{DoctorArgs, DoctorFormat};
 use crate::report::doctor::{self as render, Subject};
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
-    let resolved = settings::resolve(&args.policy);
-    for w in &resolved.warnings {
-        eprintln!("boxwise: warning: {w}");
-    }
-    let host = args.root.as_ref().map_or_else(Host::live, Host::new);
-    let own_env = boxwise_box::goenv::GoEnv::from_pairs(std::env::vars());
-    let target = Target {
-        pid: args.pid,
-        detail: Detail::Full,
-        own_env: Some(own_env),
-    };
-    let info = probe::probe(&host, &target)?;
-    let rec = policy::recommend(&info, &resolved.options);
+    let (host, info, rec) = settings::full_box(&args.policy, args.root.as_ref(), args.pid)?;
 
     let (binary, subject, env_owner) = match (&args.binary, args.pid) {
         (Some(file), _) => {

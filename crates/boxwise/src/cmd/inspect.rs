@@ -3,10 +3,8 @@
 use std::process::ExitCode;
 
 use boxwise_box::goenv::{GoEnv, GoMemLimit, parse_gomemlimit};
-use boxwise_box::host::Host;
 use boxwise_box::model::BoxInfo;
-use boxwise_box::policy::{self, Recommendation};
-use boxwise_box::probe::{self, Detail, Target};
+use boxwise_box::policy::Recommendation;
 use serde::Serialize;
 
 use super::settings;
@@ -24,19 +22,7 @@ struct Report<'a> {
 }
 
 pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
-    let resolved = settings::resolve(&args.policy);
-    for w in &resolved.warnings {
-        eprintln!("boxwise: warning: {w}");
-    }
-    let host = args.root.as_ref().map_or_else(Host::live, Host::new);
-    let own_env = GoEnv::from_pairs(std::env::vars());
-    let target = Target {
-        pid: args.pid,
-        detail: Detail::Full,
-        own_env: Some(own_env),
-    };
-    let info = probe::probe(&host, &target)?;
-    let rec = policy::recommend(&info, &resolved.options);
+    let (_, info, rec) = settings::full_box(&args.policy, args.root.as_ref(), args.pid)?;
     let notes = env_notes(&info.go_env, &rec);
     if args.json {
         let doc = Report {

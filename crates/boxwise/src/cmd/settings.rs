@@ -1,7 +1,13 @@
 //! Policy options from flags, then BOXWISE_* variables, then defaults. A bad variable is a
 //! warning, not a failure: an ENTRYPOINT must not stop the service over it.
 
-use boxwise_box::policy::{CpuPolicy, MemoryRatio, Options};
+use std::path::PathBuf;
+
+use boxwise_box::BoxInfo;
+use boxwise_box::goenv::GoEnv;
+use boxwise_box::host::Host;
+use boxwise_box::policy::{self, CpuPolicy, MemoryRatio, Options, Recommendation};
+use boxwise_box::probe::{self, Detail, Target};
 
 use crate::cli::PolicyArgs;
 
@@ -13,6 +19,29 @@ pub struct Resolved {
 
 pub fn resolve(args: &PolicyArgs) -> Resolved {
     resolve_with(args, |k| std::env::var(k).ok())
+}
+
+/// Everything a report command needs: the whole box of a process (boxwise itself unless
+/// `pid`), read under `root`, and the Go settings that fit it. Policy warnings go to stderr.
+pub fn full_box(
+    args: &PolicyArgs,
+    root: Option<&PathBuf>,
+    pid: Option<u32>,
+) -> anyhow::Result<(Host, BoxInfo, Recommendation)> {
+    let resolved = resolve(args);
+    for w in &resolved.warnings {
+        eprintln!("boxwise: warning: {w}");
+    }
+    let host = root.map_or_else(Host::live, Host::new);
+    let own_env = GoEnv::from_pairs(std::env::vars());
+    let target = Target {
+        pid,
+        detail: Detail::Full,
+        own_env: Some(own_env),
+    };
+    let info = probe::probe(&host, &target)?;
+    let rec = policy::recommend(&info, &resolved.options);
+    Ok((host, info, rec))
 }
 
 fn resolve_with(args: &PolicyArgs, env: impl Fn(&str) -> Option<String>) -> Resolved {
