@@ -98,8 +98,22 @@ pub fn build_go_probe() -> Option<PathBuf> {
     PROBE.get_or_init(|| build_go_program("probe")).clone()
 }
 
-/// Builds the Go program in `tests/go/<name>` into a static binary.
+/// Builds the Go program in `tests/go/<name>` into a static binary, once per test binary:
+/// tests run as threads of one process, so concurrent builds of one program would race for
+/// the same temporary file.
 pub fn build_go_program(name: &str) -> Option<PathBuf> {
+    static BUILT: std::sync::Mutex<Vec<(String, Option<PathBuf>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, path)) = built.iter().find(|(n, _)| n == name) {
+        return path.clone();
+    }
+    let path = build_go_program_now(name);
+    built.push((name.to_string(), path.clone()));
+    path
+}
+
+fn build_go_program_now(name: &str) -> Option<PathBuf> {
     let have_go = Command::new("go")
         .arg("version")
         .output()
