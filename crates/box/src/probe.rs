@@ -46,6 +46,14 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
         Some(pid) => PathBuf::from(format!("/proc/{pid}")),
         None => PathBuf::from("/proc/self"),
     };
+    if let Some(pid) = target.pid
+        && !host.exists(&proc_dir)
+    {
+        return Err(crate::Error::Layout(format!(
+            "no process with pid {pid} ({} does not exist)",
+            host.path(&proc_dir).display()
+        )));
+    }
     let mounts = host.parse_required(&proc_dir.join("mountinfo"), mountinfo::parse)?;
     let lines = host.parse_required(&proc_dir.join("cgroup"), proc_cgroup::parse)?;
     let layout = layout::resolve(&mounts, &lines);

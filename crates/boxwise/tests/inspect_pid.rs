@@ -1,0 +1,91 @@
+//! `inspect --pid` on a real Go process in a real cgroup: its limits, its environment, and
+//! the notes where its own settings disagree with the box.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use support::TestCgroup;
+
+const BOXWISE: &str = env!("CARGO_BIN_EXE_boxwise");
+
+#[test]
+fn inspect_pid_reads_the_other_process() {
+    let (Some(cg), Some(worker)) = (
+        TestCgroup::create_or_skip(),
+        support::build_go_program("worker"),
+    ) else {
+        return;
+    };
+    cg.set_cpu_quota(0.5);
+    cg.set_memory_limit(128 * 1024 * 1024);
+    let mut child = cg
+        .command(&worker)
+        .arg("sleep")
+        .env("GOMAXPROCS", "8")
+        .env("GOMEMLIMIT", "1GiB")
+        .env("GOGC", "50")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pid = child.id().to_string();
+
+    // boxwise itself runs outside the cgroup, with none of these variables.
+    let mut cmd = Command::new(BOXWISE);
+    cmd.args(["inspect", "--json", "--pid", &pid])
+        .env_remove("GOMAXPROCS")
+        .env_remove("GOMEMLIMIT")
+        .env_remove("GOGC");
+    let out = support::run(&mut cmd);
+    let _ = child.kill();
+    let _ = child.wait();
+    let doc: Value = serde_json::from_str(&support::stdout_ok(&cmd, &out)).unwrap();
+
+    assert_eq!(doc["pid"], child.id());
+    assert_eq!(doc["cpu"]["effective_cores"], 0.5);
+    assert_eq!(doc["cpu"]["quota"]["quota_us"], 50000);
+    assert_eq!(doc["memory"]["limit_bytes"], 128 * 1024 * 1024);
+    assert_eq!(doc["go_env"]["gomaxprocs"], "8");
+    assert_eq!(doc["go_env"]["gomemlimit"], "1GiB");
+    assert_eq!(doc["go_env"]["gogc"], "50");
+    // floor(0.9 * 128 MiB) = 120795955; go125 under 0.5 CPU: 2 (or 1 on a 1-CPU machine).
+    assert_eq!(doc["recommendation"]["gomemlimit_bytes"], 120795955);
+    assert_eq!(
+        doc["recommendation"]["gomaxprocs"],
+        support::affinity_count().min(2)
+    );
+    let notes: Vec<&str> = doc["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.starts_with("GOMAXPROCS=8 is set")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("GOMEMLIMIT=1GiB is above")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn inspect_pid_of_a_missing_process_is_one_clear_line() {
+    let out = Command::new(BOXWISE)
+        .args(["inspect", "--pid", "4194304"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no process with pid 4194304"), "{err}");
+}
