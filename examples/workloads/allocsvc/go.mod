@@ -1,0 +1,3 @@
+module boxwise.example/allocsvc
+
+go 1.19

@@ -1,0 +1,3 @@
+module boxwise.example/batch
+
+go 1.19
