@@ -33,6 +33,18 @@ pub enum Command {
     Ps(PsArgs),
     /// Read pprof profiles without Go: the top table, a flame graph, a summary by category.
     Pprof(PprofArgs),
+    /// Run a command in its own transient cgroup (and namespaces) under the limits you deploy
+    /// with, and report its CPU, throttling, memory peak and OOM kills.
+    Run(RunArgs),
+    /// Summarise a GODEBUG=gctrace=1 capture: GC rate, stop-the-world pauses, GC CPU, heap
+    /// against GOMEMLIMIT and the memory limit; scavenger lines too.
+    Gctrace(GctraceArgs),
+    /// Summarise a GODEBUG=schedtrace=X capture: run queues, idle Ps, spinning and idle
+    /// threads.
+    Schedtrace(SchedtraceArgs),
+    /// Open-loop HTTP load at a constant rate; latency from each request's intended send time.
+    #[command(hide = true)]
+    Load(LoadArgs),
 }
 
 /// How to turn limits into Go settings. Flags win over the BOXWISE_* environment variables.
@@ -205,6 +217,14 @@ pub struct DoctorArgs {
     /// Examine the box under DIR (a copied /proc and /sys tree).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Also read a CPU profile (a file, or a net/http/pprof URL such as
+    /// `http://127.0.0.1:6060/debug/pprof/profile`) and add what it shows: GC, scheduler,
+    /// lock or syscall heavy.
+    #[arg(long, value_name = "PROFILE|URL")]
+    pub profile: Option<String>,
+    /// For a --profile URL: collect for N seconds (sets `?seconds=N`).
+    #[arg(long, value_name = "N", requires = "profile")]
+    pub profile_seconds: Option<u32>,
     /// Print JSON: `{"findings": [{"id", "severity", "title", "evidence", "fix"}], ...}`.
     #[arg(long, conflicts_with = "markdown")]
     pub json: bool,
@@ -247,4 +267,145 @@ pub struct PsArgs {
     /// Read /proc under DIR instead of / (for testing).
     #[arg(long, value_name = "DIR", hide = true)]
     pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GctraceArgs {
+    /// The captured stderr of a program run with GODEBUG=gctrace=1 (other lines are
+    /// skipped); `-` or nothing reads stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: Option<PathBuf>,
+    /// Print JSON (summary and every cycle) instead of the report.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write an SVG with the heap over time and the pause of each cycle.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// The GOMEMLIMIT the program ran with (bytes, or with a KiB/MiB/GiB/TiB suffix).
+    #[arg(long, value_name = "BYTES", value_parser = parse_gomemlimit_bytes)]
+    pub gomemlimit: Option<u64>,
+    /// The container's memory limit (512m, 1.5g, 512MiB, or bytes).
+    #[arg(long, value_name = "SIZE", value_parser = boxwise_trace::limits::parse_size)]
+    pub memory_limit: Option<u64>,
+}
+
+fn parse_gomemlimit_bytes(s: &str) -> Result<u64, String> {
+    match boxwise_box::goenv::parse_gomemlimit(s).map_err(|e| e.to_string())? {
+        boxwise_box::goenv::GoMemLimit::Bytes(b) => Ok(b),
+        boxwise_box::goenv::GoMemLimit::Off => {
+            Err("GOMEMLIMIT off means no limit: leave the option out".into())
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SchedtraceArgs {
+    /// The captured stderr of a program run with GODEBUG=schedtrace=X (other lines are
+    /// skipped); `-` or nothing reads stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: Option<PathBuf>,
+    /// Print JSON (summary and every sample) instead of the report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// CPU quota in CPUs (`0.5`, `1.5`), over a 100 ms period, as `docker run --cpus`.
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<f64>,
+    /// Memory limit: `512m`, `1g`, `1.5g`, `512MiB` or bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<u64>,
+    /// Memory plus swap, as Docker: a size (at least --memory), or -1 for unlimited swap.
+    /// [default: twice --memory]
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_swap, allow_hyphen_values = true)]
+    pub memory_swap: Option<boxwise_lab::MemorySwap>,
+    /// Most processes and threads at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pids: Option<u64>,
+    /// CPUs to run on (`0-1,3`).
+    #[arg(long, value_name = "LIST")]
+    pub cpuset: Option<String>,
+    /// New namespaces, comma-separated: pid (the command is PID 1, with its own /proc),
+    /// mount, uts, ipc, net (only `lo`, up).
+    #[arg(long, value_name = "LIST", value_parser = parse_isolation)]
+    pub isolate: Option<boxwise_lab::Isolation>,
+    /// Set an environment variable for the command (repeatable).
+    #[arg(short = 'e', long = "env", value_name = "K=V", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Create the run's cgroup under CGROUP instead of `<boxwise's own cgroup>/boxwise`:
+    /// `/bench` is below each hierarchy's mount point, `bench` below boxwise's own cgroup.
+    /// It must exist in every hierarchy used.
+    #[arg(long, value_name = "CGROUP")]
+    pub parent: Option<PathBuf>,
+    /// Write the run's statistics as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+    /// The program and its arguments.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "CMD"
+    )]
+    pub command: Vec<OsString>,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    match boxwise_box::units::parse_size(s) {
+        Ok(0) => Err("expected a positive size".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn parse_memory_swap(s: &str) -> Result<boxwise_lab::MemorySwap, String> {
+    match s.trim() {
+        "-1" => Ok(boxwise_lab::MemorySwap::Unlimited),
+        _ => parse_size(s).map(boxwise_lab::MemorySwap::Total),
+    }
+}
+
+fn parse_isolation(s: &str) -> Result<boxwise_lab::Isolation, String> {
+    boxwise_lab::Isolation::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected K=V, found {s:?}")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The plain-HTTP URL to GET (`http://127.0.0.1:8080/path`).
+    #[arg(value_name = "URL", value_parser = parse_http_url)]
+    pub url: String,
+    /// Requests per second, held constant whatever the server does.
+    #[arg(long, value_name = "R")]
+    pub rate: f64,
+    /// How long to send for: `10s`, `500ms`, `1m` (a bare number is seconds).
+    #[arg(long, value_name = "D", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Keep-alive connections (one thread each); each sends its next request after the
+    /// previous response, so rate / connections must stay under 1 / latency.
+    #[arg(long, value_name = "C", default_value_t = boxwise_loadgen::LoadSpec::DEFAULT_CONNECTIONS)]
+    pub connections: usize,
+    /// Limit on connecting and on each response; a late response counts as a timeout.
+    #[arg(long, value_name = "D", default_value = "5s", value_parser = boxwise_loadgen::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Wait up to this long for the URL to answer before the load starts.
+    #[arg(long, value_name = "D", default_value = "10s", value_parser = boxwise_loadgen::parse_duration)]
+    pub ready_timeout: std::time::Duration,
+    /// Print JSON instead of the report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_http_url(s: &str) -> Result<String, String> {
+    boxwise_loadgen::HttpUrl::parse(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
 }

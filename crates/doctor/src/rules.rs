@@ -8,6 +8,7 @@ use boxwise_box::units;
 use boxwise_goprog::{GoBinary, Linkage};
 
 use crate::finding::{Finding, Severity};
+use crate::profile::ProfileFacts;
 
 /// What the rules look at.
 pub struct Facts<'a> {
@@ -17,6 +18,8 @@ pub struct Facts<'a> {
     pub binary: Option<&'a GoBinary>,
     /// Whose environment `info.go_env` is, for the evidence: `pid 4242`, `boxwise`.
     pub env_owner: String,
+    /// A CPU profile's summary (`doctor --profile`), when given.
+    pub profile: Option<&'a ProfileFacts>,
 }
 
 /// The GOMAXPROCS the program runs (or would run) with, and why.
@@ -41,11 +44,12 @@ pub fn diagnose(f: &Facts) -> Vec<Finding> {
     gomemlimit(f, &mut out);
     box_health(f, &mut out);
     binary(f, &mut out);
+    crate::profile::profile(f, &mut out);
     out.sort_by_key(|finding| finding.severity);
     out
 }
 
-fn finding(
+pub(crate) fn finding(
     id: &'static str,
     severity: Severity,
     title: String,
@@ -62,7 +66,7 @@ fn finding(
 }
 
 /// How to set a variable, in each place people set it.
-fn env_fix(var: &str, value: &str) -> String {
+pub(crate) fn env_fix(var: &str, value: &str) -> String {
     format!(
         "set {var}={value}: Dockerfile `ENV {var}={value}`; Kubernetes `env: [{{name: {var}, value: \"{value}\"}}]`; \
          or start the program as `boxwise exec -- CMD` (Dockerfile `ENTRYPOINT [\"/boxwise\", \"exec\", \"--\", \"/app\"]`), which sets it from the limits"
@@ -234,14 +238,14 @@ fn gomaxprocs(f: &Facts, out: &mut Vec<Finding>) {
     }
 }
 
-fn lowest_memory_limit(info: &BoxInfo) -> Option<&MemoryLimit> {
+pub(crate) fn lowest_memory_limit(info: &BoxInfo) -> Option<&MemoryLimit> {
     [info.memory.limit.as_ref(), info.memory.high.as_ref()]
         .into_iter()
         .flatten()
         .min_by_key(|l| l.bytes)
 }
 
-fn limit_words(l: &MemoryLimit) -> String {
+pub(crate) fn limit_words(l: &MemoryLimit) -> String {
     format!(
         "{} {} ({} bytes) from {}",
         l.kind.name(),

@@ -31,10 +31,11 @@ pub fn prune(p: &mut Profile, drop: &Regex, keep: Option<&Regex>) {
     let n = p.locations.len();
     let mut prune_loc = vec![false; n];
     let mut prune_beneath = vec![false; n];
-    for (li, loc) in p.locations.iter_mut().enumerate() {
+    for li in 0..n {
+        let lines = p.lines(&p.locations[li]);
         let mut hit = None;
-        for i in (0..loc.lines.len()).rev() {
-            let Some(f) = loc.lines[i].function else {
+        for i in (0..lines.len()).rev() {
+            let Some(f) = lines[i].function else {
                 continue;
             };
             let name = &p.functions[f as usize].name;
@@ -49,17 +50,19 @@ pub fn prune(p: &mut Profile, drop: &Regex, keep: Option<&Regex>) {
         }
         if let Some(i) = hit {
             prune_beneath[li] = true;
-            if i == loc.lines.len() - 1 {
+            if i == lines.len() - 1 {
                 prune_loc[li] = true;
             } else {
-                loc.lines.drain(..=i);
+                p.locations[li].drop_inner_lines(i + 1);
             }
         }
     }
-    for s in &mut p.samples {
+    for si in 0..p.samples.len() {
+        let locs = p.samples.get(si).locations;
         let mut found_user = false;
-        for i in (0..s.locations.len()).rev() {
-            let id = s.locations[i] as usize;
+        let mut cut = 0;
+        for i in (0..locs.len()).rev() {
+            let id = locs[i] as usize;
             if !prune_loc[id] && !prune_beneath[id] {
                 found_user = true;
                 continue;
@@ -67,13 +70,10 @@ pub fn prune(p: &mut Profile, drop: &Regex, keep: Option<&Regex>) {
             if !found_user {
                 continue;
             }
-            if prune_loc[id] {
-                s.locations.drain(..=i);
-            } else {
-                s.locations.drain(..i);
-            }
+            cut = if prune_loc[id] { i + 1 } else { i };
             break;
         }
+        p.samples.drop_leaf_locations(si, cut);
     }
 }
 
@@ -101,7 +101,7 @@ fn simplify_func(f: &str) -> &str {
 /// of its lines, or its mapping's file (`Location.matchesName`).
 fn location_matches(p: &Profile, loc: usize, re: &Regex) -> bool {
     let l = &p.locations[loc];
-    l.lines.iter().any(|ln| {
+    p.lines(l).iter().any(|ln| {
         ln.function.is_some_and(|f| {
             let f = &p.functions[f as usize];
             re.is_match(&f.name) || re.is_match(&f.filename)
@@ -134,7 +134,7 @@ pub fn select_samples(p: &Profile, focus: Option<&Regex>, ignore: Option<&Regex>
         .enumerate()
         .filter(|(_, s)| {
             let mut focused = false;
-            for &l in &s.locations {
+            for &l in s.locations {
                 match marks[l as usize] {
                     Some(false) => return false,
                     Some(true) => focused = true,

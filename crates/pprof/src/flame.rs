@@ -16,7 +16,7 @@ pub fn folded(p: &Profile, samples: &[usize], vi: usize) -> Vec<(String, i64)> {
     let mut sums: HashMap<Vec<u32>, i64> = HashMap::new();
     let mut stack = Vec::new();
     for &s in samples {
-        let w = p.samples[s].values[vi];
+        let w = p.samples.get(s).values[vi];
         if w == 0 {
             continue;
         }

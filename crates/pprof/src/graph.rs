@@ -40,13 +40,13 @@ impl Nodes {
                         .map(|m| p.mappings[m as usize].file.clone())
                         .unwrap_or_default()
                 };
-                if l.lines.is_empty() {
+                if p.lines(l).is_empty() {
                     return vec![intern(Key::Obj {
                         objfile: objfile(),
                         start_line: 0,
                     })];
                 }
-                l.lines
+                p.lines(l)
                     .iter()
                     .map(|ln| match ln.function.map(|f| &p.functions[f as usize]) {
                         Some(f) if !f.name.is_empty() => intern(Key::Name(f.name.clone())),
@@ -135,7 +135,7 @@ pub fn weigh(
     let mut edges: HashMap<(u32, u32), Edge> = HashMap::new();
     let mut stamp = 0u32;
     for &si in samples {
-        let s = &p.samples[si];
+        let s = p.samples.get(si);
         let w = s.values[value_index];
         if w == 0 {
             continue;

@@ -15,8 +15,10 @@ pub struct Profile {
     pub sample_types: Vec<ValueType>,
     /// Empty when unset: pprof then shows the last sample type.
     pub default_sample_type: String,
-    pub samples: Vec<Sample>,
+    pub samples: Samples,
     pub locations: Vec<Location>,
+    /// The lines of all locations, each location's contiguous (see `Profile::lines`).
+    pub lines: Vec<Line>,
     pub functions: Vec<Function>,
     pub mappings: Vec<Mapping>,
     pub drop_frames: String,
@@ -29,13 +31,97 @@ pub struct Profile {
     pub doc_url: String,
 }
 
+/// All samples of a profile in a few flat arrays (a profile holds ~100,000 of them, and
+/// one allocation per sample field would cost more than the data): per sample, a span of
+/// `locations` (indices into `Profile::locations`, leaf first), `stride` values (one per
+/// sample type; negative in delta profiles) and its labels.
 #[derive(Debug, Clone, Default)]
-pub struct Sample {
+pub struct Samples {
+    spans: Vec<[u32; 2]>,
+    locations: Vec<u32>,
+    values: Vec<i64>,
+    stride: usize,
+    labels: Vec<Label>,
+    /// End of each sample's labels in `labels`; empty when no sample has any.
+    label_ends: Vec<u32>,
+}
+
+/// One sample, borrowed from `Samples`.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample<'a> {
     /// Indices into `Profile::locations`, leaf first.
-    pub locations: Vec<u32>,
+    pub locations: &'a [u32],
     /// One value per sample type; may be negative in delta profiles.
-    pub values: Vec<i64>,
-    pub labels: Vec<Label>,
+    pub values: &'a [i64],
+    pub labels: &'a [Label],
+}
+
+impl Samples {
+    /// Builds the arrays from per-sample parts; `values` holds `stride` values per sample.
+    /// Offsets are checked so a bad caller gets a panic here, never a wrong report later.
+    pub(crate) fn from_parts(
+        spans: Vec<[u32; 2]>,
+        locations: Vec<u32>,
+        values: Vec<i64>,
+        stride: usize,
+        labels: Vec<Label>,
+        label_ends: Vec<u32>,
+    ) -> Samples {
+        assert_eq!(values.len(), spans.len() * stride);
+        assert!(
+            spans
+                .iter()
+                .all(|&[a, b]| a <= b && b as usize <= locations.len())
+        );
+        assert!(label_ends.is_empty() || label_ends.len() == spans.len());
+        assert!(
+            label_ends
+                .last()
+                .is_none_or(|&e| e as usize == labels.len())
+        );
+        Samples {
+            spans,
+            locations,
+            values,
+            stride,
+            labels,
+            label_ends,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Sample `i`; panics when out of range, like slice indexing.
+    pub fn get(&self, i: usize) -> Sample<'_> {
+        let [a, b] = self.spans[i];
+        let labels = if self.label_ends.is_empty() {
+            &[][..]
+        } else {
+            let start = if i == 0 { 0 } else { self.label_ends[i - 1] };
+            &self.labels[start as usize..self.label_ends[i] as usize]
+        };
+        Sample {
+            locations: &self.locations[a as usize..b as usize],
+            values: &self.values[i * self.stride..(i + 1) * self.stride],
+            labels,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Sample<'_>> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Drops the first `n` locations (leaf side) of sample `i`, as pruning does.
+    pub fn drop_leaf_locations(&mut self, i: usize, n: usize) {
+        let span = &mut self.spans[i];
+        span[0] = (span[0] as usize + n).min(span[1] as usize) as u32;
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,12 +135,20 @@ pub struct Label {
 #[derive(Debug, Clone, Default)]
 pub struct Location {
     pub id: u64,
+    pub address: u64,
     /// Index into `Profile::mappings`.
     pub mapping: Option<u32>,
-    pub address: u64,
-    /// Innermost first: several lines mean inlining, the last is the real (outermost) frame.
-    pub lines: Vec<Line>,
+    /// This location's span of `Profile::lines` (see `Profile::lines`).
+    pub(crate) line_start: u32,
+    pub(crate) line_end: u32,
     pub is_folded: bool,
+}
+
+impl Location {
+    /// Drops the `n` innermost lines, as pruning does with frames inlined into a dropped one.
+    pub fn drop_inner_lines(&mut self, n: usize) {
+        self.line_start = (self.line_start as usize + n).min(self.line_end as usize) as u32;
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -89,6 +183,12 @@ pub struct Mapping {
 }
 
 impl Profile {
+    /// The lines of a location, innermost first: several lines mean inlining, the last is
+    /// the real (outermost) frame.
+    pub fn lines(&self, l: &Location) -> &[Line] {
+        &self.lines[l.line_start as usize..l.line_end as usize]
+    }
+
     /// The sample index pprof shows for `name`, or its default (`SampleIndexByName`):
     /// `default_sample_type` when it names a type, else the last; a name may also be a number
     /// or drop a legacy `inuse_` prefix.

@@ -31,10 +31,10 @@ impl FrameNames {
                     Some(f) if !f.is_empty() => format!("[{}]", f.rsplit('/').next().unwrap_or(f)),
                     _ => "<unknown>".to_string(),
                 };
-                if l.lines.is_empty() {
+                if p.lines(l).is_empty() {
                     return vec![intern(obj())];
                 }
-                l.lines
+                p.lines(l)
                     .iter()
                     .rev()
                     .map(
@@ -55,7 +55,7 @@ impl FrameNames {
     /// The stack of sample `s` as name ids, root first.
     pub fn stack(&self, p: &Profile, s: usize, out: &mut Vec<u32>) {
         out.clear();
-        for &l in p.samples[s].locations.iter().rev() {
+        for &l in p.samples.get(s).locations.iter().rev() {
             out.extend_from_slice(&self.per_location[l as usize]);
         }
     }

@@ -35,6 +35,20 @@ impl Category {
         Category::RuntimeOther,
     ];
 
+    /// The id `--json` writes (snake case).
+    pub fn id(self) -> &'static str {
+        match self {
+            Category::User => "user",
+            Category::Gc => "gc",
+            Category::Scheduler => "scheduler",
+            Category::Syscalls => "syscalls",
+            Category::Malloc => "malloc",
+            Category::Cgo => "cgo",
+            Category::Locks => "locks",
+            Category::RuntimeOther => "runtime_other",
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Category::User => "user code",
@@ -270,7 +284,7 @@ pub fn summarize(p: &Profile, samples: &[usize], vi: usize, top_functions: usize
     let mut per: HashMap<Category, (i64, HashMap<u32, i64>)> = HashMap::new();
     let mut stack = Vec::new();
     for &s in samples {
-        let w = p.samples[s].values[vi].wrapping_abs();
+        let w = p.samples.get(s).values[vi].wrapping_abs();
         if w == 0 {
             continue;
         }
@@ -329,7 +343,21 @@ pub fn summarize(p: &Profile, samples: &[usize], vi: usize, top_functions: usize
     }
 }
 
-/// Thresholds are rules of thumb, documented in docs/pprof.md; only CPU profiles get them.
+/// Shares (percent of CPU) from which a reading is given: rules of thumb, documented in
+/// docs/pprof.md. `boxwise doctor --profile` uses the same thresholds.
+pub const GC_PERCENT: f64 = 25.0;
+pub const MALLOC_PERCENT: f64 = 15.0;
+pub const SCHEDULER_PERCENT: f64 = 10.0;
+pub const LOCKS_PERCENT: f64 = 10.0;
+pub const SYSCALLS_PERCENT: f64 = 30.0;
+pub const CGO_PERCENT: f64 = 10.0;
+
+/// CPU time: the only kind of profile the readings apply to.
+pub fn is_cpu(ty: &str, unit: &str) -> bool {
+    ty == "cpu" || ty == "samples" && unit == "count"
+}
+
+/// Only CPU profiles get readings.
 fn readings(ty: &str, unit: &str, cats: &[CategoryShare]) -> Vec<String> {
     let share = |c: Category| {
         cats.iter()
@@ -337,34 +365,34 @@ fn readings(ty: &str, unit: &str, cats: &[CategoryShare]) -> Vec<String> {
             .map_or(0.0, |x| x.percent)
     };
     let mut r = Vec::new();
-    if !(ty == "cpu" || ty == "samples" && unit == "count") {
+    if !is_cpu(ty, unit) {
         r.push(format!(
             "Shares are of {ty}, not CPU time: the container readings apply to CPU profiles only."
         ));
         return r;
     }
     let gc = share(Category::Gc);
-    if gc >= 25.0 {
+    if gc >= GC_PERCENT {
         r.push(format!("GC is {gc:.0}% of CPU: the heap is close to GOMEMLIMIT or GOGC is low; check GODEBUG=gctrace=1 (`boxwise gctrace`) and the memory limit (`boxwise inspect`)."));
     }
     let malloc = share(Category::Malloc);
-    if malloc >= 15.0 {
+    if malloc >= MALLOC_PERCENT {
         r.push(format!("Allocation is {malloc:.0}% of CPU: allocation-heavy code also drives GC; see `boxwise pprof top` on the allocs profile."));
     }
     let sched = share(Category::Scheduler);
-    if sched >= 10.0 {
+    if sched >= SCHEDULER_PERCENT {
         r.push(format!("Scheduler and futex {sched:.0}%: GOMAXPROCS may exceed the CPU quota (threads spin and park instead of working); compare with `boxwise inspect` and set it with `boxwise exec`."));
     }
     let locks = share(Category::Locks);
-    if locks >= 10.0 {
+    if locks >= LOCKS_PERCENT {
         r.push(format!("Lock contention {locks:.0}%: see the mutex profile (`boxwise pprof top .../debug/pprof/mutex`); CPU throttling makes lock holders stall longer."));
     }
     let sys = share(Category::Syscalls);
-    if sys >= 30.0 {
+    if sys >= SYSCALLS_PERCENT {
         r.push(format!("Syscalls and the network poller {sys:.0}%: the service is I/O bound; batching writes or larger buffers cut syscalls."));
     }
     let cgo = share(Category::Cgo);
-    if cgo >= 10.0 {
+    if cgo >= CGO_PERCENT {
         r.push(format!("cgo {cgo:.0}%: C calls hold an OS thread each; many concurrent calls add threads beyond GOMAXPROCS."));
     }
     if r.is_empty() {

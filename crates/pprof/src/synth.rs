@@ -1,6 +1,7 @@
 //! A deterministic large profile for performance runs and tests: `locations` locations over
 //! a third as many functions (one in five with an inlined callee), `samples` samples with
-//! stacks 8-32 deep drawn from a skewed distribution, CPU-profile sample types.
+//! stacks 8-32 deep drawn from a skewed distribution, CPU-profile sample types; and small
+//! profiles of given stacks (`stacks_profile`) for tests.
 
 use crate::proto;
 
@@ -116,4 +117,82 @@ pub fn large_profile(samples: usize, locations: usize) -> proto::Profile {
         period: 10_000_000,
         ..Default::default()
     }
+}
+
+/// A small CPU profile (`samples`/`count`, `cpu`/`nanoseconds`, 10 ms period) with the given
+/// stacks, each root first with its CPU time in nanoseconds: for tests that need a profile
+/// of a known shape. One location per distinct frame name, no inlining.
+pub fn stacks_profile(stacks: &[(&[&str], i64)]) -> proto::Profile {
+    let mut strings: Vec<String> = ["", "samples", "count", "cpu", "nanoseconds", "/app"]
+        .map(String::from)
+        .to_vec();
+    let mut function: Vec<proto::Function> = Vec::new();
+    let mut location: Vec<proto::Location> = Vec::new();
+    let mut sample = Vec::new();
+    for (frames, nanos) in stacks {
+        let mut ids = Vec::new();
+        for name in frames.iter().rev() {
+            let id = match strings.iter().position(|s| s == name) {
+                Some(si) => function
+                    .iter()
+                    .find(|f| f.name == si as i64)
+                    .map(|f| f.id)
+                    .expect("frame names and fixed strings do not overlap"),
+                None => {
+                    strings.push(name.to_string());
+                    let id = function.len() as u64 + 1;
+                    function.push(proto::Function {
+                        id,
+                        name: strings.len() as i64 - 1,
+                        system_name: strings.len() as i64 - 1,
+                        filename: 0,
+                        start_line: 1,
+                    });
+                    location.push(proto::Location {
+                        id,
+                        mapping_id: 1,
+                        address: 0x1000 * id,
+                        line: vec![proto::Line {
+                            function_id: id,
+                            line: 1,
+                            column: 0,
+                        }],
+                        is_folded: false,
+                    });
+                    id
+                }
+            };
+            ids.push(id);
+        }
+        sample.push(proto::Sample {
+            location_id: ids,
+            value: vec![nanos / 10_000_000, *nanos],
+            label: vec![],
+        });
+    }
+    proto::Profile {
+        sample_type: vec![
+            proto::ValueType { r#type: 1, unit: 2 },
+            proto::ValueType { r#type: 3, unit: 4 },
+        ],
+        sample,
+        mapping: vec![proto::Mapping {
+            id: 1,
+            filename: 5,
+            has_functions: true,
+            ..Default::default()
+        }],
+        location,
+        function,
+        string_table: strings,
+        period_type: Some(proto::ValueType { r#type: 3, unit: 4 }),
+        period: 10_000_000,
+        duration_nanos: 5_000_000_000,
+        ..Default::default()
+    }
+}
+
+/// The protobuf bytes of a wire profile (uncompressed; `decode` takes both).
+pub fn encode(p: &proto::Profile) -> Vec<u8> {
+    prost::Message::encode_to_vec(p)
 }

@@ -246,7 +246,7 @@ fn mask(len: usize, keep: &[u32]) -> Vec<bool> {
 /// Σ|value| over all samples; if some carry the `pprof::base` diff label, only those.
 pub fn compute_total(p: &Profile, vi: usize) -> i64 {
     let (mut total, mut diff) = (0i64, 0i64);
-    for s in &p.samples {
+    for s in p.samples.iter() {
         let v = s.values[vi].wrapping_abs();
         total = total.wrapping_add(v);
         if s.labels

@@ -147,17 +147,17 @@ fn decodes_raw_and_gzip_alike() {
     assert_eq!(a.period_type.as_ref().unwrap().unit, "nanoseconds");
     // Inlined frames stay in order, innermost first.
     let l = &a.locations[1];
-    let names: Vec<_> = l
-        .lines
+    let names: Vec<_> = a
+        .lines(l)
         .iter()
         .map(|ln| a.functions[ln.function.unwrap() as usize].name.as_str())
         .collect();
     assert_eq!(names, ["helper", "work"]);
-    assert_eq!(a.samples[0].labels[0].key, "k");
-    assert_eq!(a.samples[0].labels[0].str, "v");
-    assert_eq!(a.samples[1].labels[0].num, 512);
-    assert_eq!(a.samples[1].labels[0].num_unit, "bytes");
-    assert_eq!(a.samples[2].values, vec![-1, -10]);
+    assert_eq!(a.samples.get(0).labels[0].key, "k");
+    assert_eq!(a.samples.get(0).labels[0].str, "v");
+    assert_eq!(a.samples.get(1).labels[0].num, 512);
+    assert_eq!(a.samples.get(1).labels[0].num_unit, "bytes");
+    assert_eq!(a.samples.get(2).values, vec![-1, -10]);
 }
 
 /// The Go runtime writes short repeated fields unpacked and long ones packed, in one profile.
@@ -176,7 +176,7 @@ fn accepts_unpacked_repeated_fields() {
     prost::encoding::int64::encode_repeated(13, &[16], &mut bytes);
     let d = decode(&bytes).unwrap();
     assert_eq!(d.samples.len(), 3);
-    assert_eq!(d.samples[2].values, vec![-1, -10]);
+    assert_eq!(d.samples.get(2).values, vec![-1, -10]);
     assert_eq!(d.comments, vec!["note", "note"]);
 }
 
@@ -212,7 +212,9 @@ fn drop_frames_prunes_matching_frames_and_their_callees() {
     w.drop_frames = w.string_table.len() as i64 - 1;
     let mut p = decode(&w.encode_to_vec()).unwrap();
     filter::remove_uninteresting(&mut p).unwrap();
-    let ids: Vec<u64> = p.samples[1]
+    let ids: Vec<u64> = p
+        .samples
+        .get(1)
         .locations
         .iter()
         .map(|&l| p.locations[l as usize].id)
@@ -222,7 +224,7 @@ fn drop_frames_prunes_matching_frames_and_their_callees() {
     w.keep_frames = w.drop_frames;
     let mut p = decode(&w.encode_to_vec()).unwrap();
     filter::remove_uninteresting(&mut p).unwrap();
-    assert_eq!(p.samples[1].locations.len(), 4);
+    assert_eq!(p.samples.get(1).locations.len(), 4);
 }
 
 #[test]

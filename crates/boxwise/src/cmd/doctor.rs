@@ -5,11 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use boxwise_doctor::{Facts, Severity, diagnose, effective_gomaxprocs};
+use boxwise_doctor::{
+    Facts, ProfileCategory, ProfileFacts, Severity, diagnose, effective_gomaxprocs,
+};
 use boxwise_goprog::GoBinary;
+use boxwise_pprof::summary::summarize;
+use boxwise_pprof::units::scaled_label;
 
 use super::settings;
-use crate::cli::{DoctorArgs, DoctorFormat};
+use crate::cli::{DoctorArgs, DoctorFormat, ProfileSource};
 use crate::report::doctor::{self as render, Subject};
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
@@ -45,11 +49,17 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
+    let profile = args
+        .profile
+        .as_deref()
+        .map(|p| profile_facts(p, args.profile_seconds))
+        .transpose()?;
     let facts = Facts {
         info: &info,
         rec: &rec,
         binary: binary.as_ref(),
         env_owner,
+        profile: profile.as_ref(),
     };
     let findings = diagnose(&facts);
     let gomaxprocs = effective_gomaxprocs(&facts);
@@ -78,4 +88,78 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Top functions per category the profile rules quote.
+const PROFILE_FUNCTIONS: usize = 3;
+
+/// Loads the profile as `pprof summary` does (pprof's default sample type, every sample)
+/// and keeps what the rules read.
+fn profile_facts(source: &str, seconds: Option<u32>) -> anyhow::Result<ProfileFacts> {
+    let url = source.starts_with("http://") || source.starts_with("https://");
+    if seconds.is_some() && !url {
+        anyhow::bail!("--profile-seconds applies to URLs only, not to the file {source}");
+    }
+    let src = ProfileSource {
+        profile: source.to_string(),
+        seconds,
+        sample_index: None,
+        focus: None,
+        ignore: None,
+    };
+    let p = super::pprof::load(&src)?;
+    let vi = p
+        .sample_index(None)
+        .map_err(|e| anyhow::anyhow!("{source}: {e}"))?;
+    let all: Vec<usize> = (0..p.samples.len()).collect();
+    let s = summarize(&p, &all, vi, PROFILE_FUNCTIONS);
+    Ok(ProfileFacts {
+        source: source.to_string(),
+        total_text: scaled_label(s.total, &s.sample_unit, "auto"),
+        sample_type: s.sample_type,
+        sample_unit: s.sample_unit,
+        total: s.total,
+        categories: s
+            .categories
+            .into_iter()
+            .map(|c| ProfileCategory {
+                id: c.category.id().to_string(),
+                percent: c.percent,
+                top_functions: c
+                    .functions
+                    .into_iter()
+                    .map(|f| (f.name, f.percent))
+                    .collect(),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use boxwise_doctor::profile as doctor;
+    use boxwise_pprof::summary as pprof;
+
+    /// `doctor --profile` and `pprof summary` must agree on when a share is worth a word.
+    #[test]
+    fn profile_thresholds_match_the_summary_readings() {
+        assert_eq!(doctor::GC_PERCENT, pprof::GC_PERCENT);
+        assert_eq!(doctor::MALLOC_PERCENT, pprof::MALLOC_PERCENT);
+        assert_eq!(doctor::SCHEDULER_PERCENT, pprof::SCHEDULER_PERCENT);
+        assert_eq!(doctor::LOCKS_PERCENT, pprof::LOCKS_PERCENT);
+        assert_eq!(doctor::SYSCALLS_PERCENT, pprof::SYSCALLS_PERCENT);
+        assert_eq!(doctor::CGO_PERCENT, pprof::CGO_PERCENT);
+        for (ty, unit) in [
+            ("cpu", "nanoseconds"),
+            ("samples", "count"),
+            ("alloc_space", "bytes"),
+        ] {
+            let facts = boxwise_doctor::ProfileFacts {
+                sample_type: ty.into(),
+                sample_unit: unit.into(),
+                ..Default::default()
+            };
+            assert_eq!(facts.is_cpu(), pprof::is_cpu(ty, unit), "{ty}/{unit}");
+        }
+    }
 }

@@ -3,9 +3,13 @@
 mod binary;
 mod doctor;
 mod exec;
+mod gctrace;
 mod inspect;
+mod load;
 mod pprof;
 mod ps;
+mod run;
+mod schedtrace;
 mod settings;
 
 use std::process::ExitCode;
@@ -20,5 +24,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor::run(args),
         Command::Ps(args) => ps::run(args),
         Command::Pprof(args) => pprof::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Gctrace(args) => gctrace::run(args),
+        Command::Schedtrace(args) => schedtrace::run(args),
+        Command::Load(args) => load::run(args),
     }
 }

@@ -117,6 +117,7 @@ fn go_row(host: &Host, pid: u32, exe: PathBuf, b: &GoBinary) -> Row {
         rec: &rec,
         binary: Some(b),
         env_owner: format!("pid {pid}"),
+        profile: None,
     };
     let procs = effective_gomaxprocs(&facts);
     row.gomaxprocs = Some(procs.value);

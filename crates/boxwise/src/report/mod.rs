@@ -4,6 +4,7 @@ pub mod binary;
 pub mod doctor;
 pub mod inspect;
 pub mod ps;
+pub mod trace;
 
 /// A titled block of `label  value  source` rows, aligned within the block.
 pub struct Section {

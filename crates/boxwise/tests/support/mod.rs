@@ -762,3 +762,86 @@ pub fn static_boxwise() -> PathBuf {
     })
     .clone()
 }
+
+// ---------------------------------------------------------------------------
+// boxwise run
+// ---------------------------------------------------------------------------
+
+/// This process's cgroup directory in every mounted hierarchy it belongs to
+/// (one per v1 mount, plus the unified one), found without `boxwise-box`.
+pub fn own_cgroup_dirs() -> Vec<PathBuf> {
+    let ms = mounts();
+    let mut dirs: Vec<PathBuf> = own_cgroups()
+        .into_iter()
+        .filter_map(|(ctrls, path)| {
+            let mount = ms.iter().find(|m| {
+                if ctrls.is_empty() {
+                    m.fstype == "cgroup2"
+                } else {
+                    m.fstype == "cgroup" && ctrls.iter().all(|c| m.super_opts.contains(c))
+                }
+            })?;
+            cgroup_dir(mount, &path).ok()
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// The `run-<pid>-*` cgroups that `boxwise run` with process id `pid` has under
+/// `boxwise/` in any of this process's hierarchies (a child of the test
+/// process shares them). Empty once the run has cleaned up.
+pub fn boxwise_run_cgroups(pid: u32) -> Vec<PathBuf> {
+    let prefix = format!("run-{pid}-");
+    own_cgroup_dirs()
+        .iter()
+        .filter_map(|d| fs::read_dir(d.join("boxwise")).ok())
+        .flat_map(|entries| entries.flatten().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix))
+        })
+        .collect()
+}
+
+/// Builds the Go program in `tests/go/<name>` with a given Go toolchain (for example
+/// `/usr/lib/go-1.23/bin/go`) into `go-bin/<name>-<label>`.
+///
+/// Returns `None` (via [`require`]) when that toolchain is not installed.
+pub fn build_go_program_with(go: &Path, name: &str, label: &str) -> Option<PathBuf> {
+    let have_go = Command::new(go)
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !require(have_go, &format!("{} is not installed", go.display())) {
+        return None;
+    }
+    let src = workspace_root().join("tests/go").join(name);
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-bin");
+    fs::create_dir_all(&out_dir).expect("create go-bin dir");
+    let dest = out_dir.join(format!("{name}-{label}"));
+    let tmp = out_dir.join(format!("{name}-{label}.{}.tmp", process::id()));
+    let mut cmd = Command::new(go);
+    cmd.current_dir(&src)
+        .args(["build", "-trimpath", "-o"])
+        .arg(&tmp)
+        .arg(".")
+        .env("CGO_ENABLED", "0")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env_remove("GOFLAGS")
+        .env_remove("GOROOT");
+    if std::env::var_os("HOME").is_none()
+        && std::env::var_os("GOCACHE").is_none()
+        && std::env::var_os("XDG_CACHE_HOME").is_none()
+    {
+        cmd.env("GOCACHE", out_dir.join(format!("gocache-{label}")))
+            .env("GOPATH", out_dir.join("gopath"));
+    }
+    let out = run(&mut cmd);
+    stdout_ok(&cmd, &out);
+    fs::rename(&tmp, &dest).expect("move go binary into place");
+    Some(dest)
+}

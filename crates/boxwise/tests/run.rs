@@ -1,0 +1,402 @@
+//! `boxwise run` on the real machine: limits that bite, namespaces, signals, and no
+//! cgroup left behind after any of it. Needs root and writable cgroups (skips otherwise,
+//! fails under BOXWISE_REQUIRE_PRIVILEGED=1).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_boxwise");
+
+/// True when this machine lets `boxwise run` create cgroups (checked once).
+fn can_run() -> bool {
+    static OK: OnceLock<Result<(), String>> = OnceLock::new();
+    let ok = OK.get_or_init(|| {
+        let out = support::run(Command::new(BIN).args(["run", "--", "true"]));
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+        }
+    });
+    match ok {
+        Ok(()) => true,
+        Err(why) => support::require(false, &format!("`boxwise run -- true` failed: {why}")),
+    }
+}
+
+fn worker() -> Option<PathBuf> {
+    static BIN: OnceLock<Option<PathBuf>> = OnceLock::new();
+    BIN.get_or_init(|| support::build_go_program("worker"))
+        .clone()
+}
+
+/// A finished `boxwise run`, its stats and its pid (to look for leftover cgroups).
+struct Ran {
+    out: Output,
+    stats: Option<Value>,
+    pid: u32,
+}
+
+impl Ran {
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+
+    fn stat(&self, key: &str) -> &Value {
+        let stats = self.stats.as_ref().expect("no --stats-json written");
+        stats
+            .get(key)
+            .unwrap_or_else(|| panic!("stats have no {key}: {stats}"))
+    }
+
+    fn code(&self) -> Option<i32> {
+        self.out.status.code()
+    }
+}
+
+/// `boxwise run --stats-json FILE <args>`; asserts the run left no cgroup behind.
+fn boxwise_run(args: &[&str]) -> Ran {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stats_file = dir.path().join("stats.json");
+    let child = Command::new(BIN)
+        .arg("run")
+        .arg("--stats-json")
+        .arg(&stats_file)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start boxwise");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("wait for boxwise");
+    let stats = std::fs::read_to_string(&stats_file)
+        .ok()
+        .map(|t| serde_json::from_str(&t).unwrap_or_else(|e| panic!("stats JSON: {e}\n{t}")));
+    assert_eq!(
+        support::boxwise_run_cgroups(pid),
+        Vec::<PathBuf>::new(),
+        "cgroups left behind by boxwise run {args:?}"
+    );
+    Ran { out, stats, pid }
+}
+
+#[test]
+fn half_a_cpu_holds_two_burning_cores_to_half() {
+    if !can_run() || !support::require(support::affinity_count() >= 2, "needs 2 CPUs") {
+        return;
+    }
+    let Some(worker) = worker() else { return };
+    let w = worker.to_str().unwrap();
+    // The quota is a ceiling: no run may exceed it. Other work on the machine can keep a
+    // run below it, so up to three runs get the chance to show it reached 0.5.
+    let mut ratios = Vec::new();
+    for _ in 0..3 {
+        let r = boxwise_run(&["--cpus", "0.5", "-e", "GOMAXPROCS=2", "--", w, "burn", "2"]);
+        assert_eq!(r.code(), Some(0), "{}", r.stderr());
+        let cpu = r.stat("cpu_seconds").as_f64().unwrap();
+        let wall = r.stat("wall_seconds").as_f64().unwrap();
+        assert!(wall >= 2.0, "wall {wall}");
+        let ratio = cpu / wall;
+        assert!(
+            ratio <= 0.6,
+            "cpu {cpu} / wall {wall} = {ratio}: over the quota"
+        );
+        assert_eq!(r.stat("limits")["cpu_quota_us"], 50_000);
+        assert_eq!(r.stat("limits")["cpu_period_us"], 100_000);
+        ratios.push(ratio);
+        if ratio >= 0.4 {
+            // Two threads wanting 100 ms each per 100 ms period: the quota, not the
+            // machine, held them back, so most periods were throttled.
+            let periods = r.stat("nr_periods").as_u64().unwrap();
+            let throttled = r.stat("throttled_periods").as_u64().unwrap();
+            assert!(periods >= 15, "nr_periods {periods}");
+            assert!(
+                throttled * 2 >= periods && throttled <= periods,
+                "{throttled} of {periods}"
+            );
+            assert!(r.stat("throttled_seconds").as_f64().unwrap() > 0.5);
+            return;
+        }
+    }
+    panic!("cpu_seconds / wall_seconds never reached 0.4 (a busy machine?): {ratios:?}");
+}
+
+#[test]
+fn memory_limit_oom_kills_a_300_mib_allocation() {
+    if !can_run() {
+        return;
+    }
+    let Some(worker) = worker() else { return };
+    let r = boxwise_run(&[
+        "--memory",
+        "64m",
+        "--",
+        worker.to_str().unwrap(),
+        "alloc",
+        "300",
+    ]);
+    assert_eq!(r.code(), Some(137), "{}", r.stderr());
+    assert_eq!(r.stat("exit_code"), 137);
+    assert_eq!(r.stat("oom_killed"), true);
+    let peak = r.stat("peak_memory_bytes").as_u64().unwrap();
+    // The kernel charges in batches, so the peak may pass the limit by a few pages.
+    assert!(
+        peak > 32 << 20 && peak <= (64 << 20) + (1 << 20),
+        "peak {peak}"
+    );
+    assert_eq!(r.stat("limits")["memory_bytes"], 64 << 20);
+    let err = r.stderr();
+    assert!(err.contains("OOM") && err.contains("64 MiB"), "{err}");
+    assert!(
+        !r.stdout().contains("ready"),
+        "the allocation finished: {}",
+        r.stdout()
+    );
+}
+
+#[test]
+fn no_oom_and_the_exit_status_passes_through() {
+    if !can_run() {
+        return;
+    }
+    let r = boxwise_run(&["--memory", "64m", "--", "sh", "-c", "echo out; exit 3"]);
+    assert_eq!(r.code(), Some(3));
+    assert_eq!(r.stdout(), "out\n");
+    assert_eq!(r.stat("exit_code"), 3);
+    assert_eq!(r.stat("oom_killed"), false);
+    assert!(!r.stderr().contains("OOM"));
+    assert!(r.stat("cpu_seconds").as_f64().unwrap() > 0.0);
+    // Docker's default: swap up to the memory limit again.
+    assert!(
+        matches!(
+            r.stat("limits")["memory_swap_bytes"].as_u64(),
+            Some(n) if n == 128 << 20
+        ) || r.stat("limits")["memory_swap_bytes"].is_null()
+    );
+}
+
+#[test]
+fn isolate_pid_makes_the_child_pid_1_with_its_own_proc() {
+    if !can_run() {
+        return;
+    }
+    let proc_mounts = || std::fs::read_to_string("/proc/self/mounts").unwrap();
+    let before = proc_mounts();
+    let r = boxwise_run(&[
+        "--isolate",
+        "pid",
+        "--",
+        "sh",
+        "-c",
+        "echo $$; ls /proc | grep -c '^[0-9]'",
+    ]);
+    assert_eq!(r.code(), Some(0), "{}", r.stderr());
+    let out = r.stdout();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "1", "{out}");
+    // sh, ls and grep at most: the host's processes are not visible.
+    let visible: u32 = lines[1].parse().unwrap();
+    assert!(
+        (1..=3).contains(&visible),
+        "{visible} pids in the new /proc"
+    );
+    assert_eq!(
+        proc_mounts(),
+        before,
+        "the new /proc leaked into our namespace"
+    );
+    let ns = &r.stat("limits")["namespaces"];
+    assert_eq!(ns, &serde_json::json!(["pid", "mount"]));
+}
+
+#[test]
+fn isolate_net_leaves_only_loopback_up() {
+    if !can_run() {
+        return;
+    }
+    let have_ip = Command::new("ip").arg("-V").output().is_ok();
+    if !support::require(have_ip, "`ip` (iproute2) is not installed") {
+        return;
+    }
+    let host_links = support::run(Command::new("ip").args(["-o", "link"]));
+    let r = boxwise_run(&["--isolate", "net", "--", "ip", "-o", "link"]);
+    assert_eq!(r.code(), Some(0), "{}", r.stderr());
+    let out = r.stdout();
+    let links: Vec<&str> = out.lines().collect();
+    assert_eq!(links.len(), 1, "{out}");
+    assert!(links[0].starts_with("1: lo:"), "{out}");
+    let flags = links[0].split(['<', '>']).nth(1).unwrap();
+    assert!(flags.split(',').any(|f| f == "UP"), "lo is not up: {out}");
+    // The host has more than lo, so the test tells the namespaces apart.
+    let host = String::from_utf8_lossy(&host_links.stdout);
+    assert!(host.lines().count() > 1, "host links: {host}");
+}
+
+#[test]
+fn pids_limit_stops_a_fork_bomb() {
+    if !can_run() {
+        return;
+    }
+    // A bounded bomb: 100 background sleeps, each counted once forked. If the limit
+    // failed to apply, the damage is 100 sleeps, which the run's cleanup kills.
+    let script = "i=0; while [ $i -lt 100 ]; do sleep 60 & i=$((i+1)); echo $i; done";
+    let start = Instant::now();
+    let r = boxwise_run(&["--pids", "20", "--", "sh", "-c", script]);
+    assert!(start.elapsed() < Duration::from_secs(30));
+    let out = r.stdout();
+    let forked: u32 = out.lines().last().unwrap_or("0").parse().unwrap();
+    assert!(
+        (10..20).contains(&forked),
+        "forked {forked} sleeps under --pids 20"
+    );
+    assert_ne!(r.code(), Some(0));
+    assert!(r.stderr().contains("fork"), "{}", r.stderr());
+    assert_eq!(r.stat("limits")["pids"], 20);
+}
+
+#[test]
+fn sigint_mid_run_is_forwarded_and_the_cgroup_removed() {
+    if !can_run() {
+        return;
+    }
+    let Some(worker) = worker() else { return };
+    let mut child = Command::new(BIN)
+        .args(["run", "--memory", "256m", "--"])
+        .arg(&worker)
+        .arg("sleep")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start boxwise");
+    let pid = child.id();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    let during = support::boxwise_run_cgroups(pid);
+    let during_pids = cgroup_pids(&during);
+    support::run(Command::new("kill").args(["-INT", &pid.to_string()]));
+    let out = child.wait_with_output().unwrap();
+    // Go exits on SIGINT by re-raising it: 128 + 2.
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    assert!(!during.is_empty(), "no run cgroup found while it ran");
+    assert_eq!(
+        during_pids.len(),
+        1,
+        "worker not in the cgroup: {during_pids:?}"
+    );
+    assert_eq!(support::boxwise_run_cgroups(pid), Vec::<PathBuf>::new());
+    assert!(!Path::new(&format!("/proc/{}", during_pids[0])).exists());
+}
+
+#[test]
+fn parent_puts_the_run_under_a_given_cgroup() {
+    if !can_run() {
+        return;
+    }
+    let name = format!("boxwise-test-parent-{}", std::process::id());
+    let parents: Vec<PathBuf> = support::own_cgroup_dirs()
+        .into_iter()
+        .map(|d| d.join(&name))
+        .collect();
+    let _cleanup = RemoveDirs(parents.clone());
+    for p in &parents {
+        std::fs::create_dir(p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
+    }
+    let script = "cat /proc/self/cgroup";
+    let r = boxwise_run(&["--parent", &name, "--", "sh", "-c", script]);
+    assert_eq!(r.code(), Some(0), "{}", r.stderr());
+    let memory = r
+        .stdout()
+        .lines()
+        .find(|l| {
+            l.split(':')
+                .nth(1)
+                .is_some_and(|c| c.split(',').any(|c| c == "memory"))
+        })
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(
+        memory.contains(&format!("/{name}/run-{}-", r.pid)),
+        "memory line {memory:?}"
+    );
+    for p in &parents {
+        let left: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .collect();
+        assert!(left.is_empty(), "{} still has {left:?}", p.display());
+    }
+}
+
+#[test]
+fn bad_values_are_usage_errors_before_anything_runs() {
+    for (args, needle) in [
+        (&["--memory", "12x", "--", "true"][..], "12x"),
+        (&["--isolate", "pid,user", "--", "true"], "user"),
+        (&["--memory-swap", "1g", "--", "true"], "--memory"),
+        (&["--cpus", "0", "--", "true"], "--cpus"),
+    ] {
+        let out = support::run(Command::new(BIN).arg("run").args(args));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn without_root_the_error_says_what_is_needed() {
+    use std::os::unix::process::CommandExt;
+    if !can_run() {
+        return;
+    }
+    let out = support::run(
+        Command::new(BIN)
+            .args(["run", "--", "true"])
+            .uid(65534)
+            .gid(65534),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("needs root"), "{err}");
+}
+
+/// The pids in the given cgroups.
+fn cgroup_pids(dirs: &[PathBuf]) -> Vec<u32> {
+    let mut pids: Vec<u32> = dirs
+        .iter()
+        .filter_map(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
+        .flat_map(|t| {
+            t.lines()
+                .filter_map(|l| l.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids
+}
+
+/// Removes test-made cgroup directories, also when the test fails.
+struct RemoveDirs(Vec<PathBuf>);
+
+impl Drop for RemoveDirs {
+    fn drop(&mut self) {
+        for d in &self.0 {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Which files carry each limit and counter, for v1 and v2: pure tables, no I/O.
+
+use boxwise_box::layout::Hierarchy;
+use boxwise_box::parse::cgroupfs::Keyed;
+
+use crate::stats::{AppliedLimits, Counters};
+
+/// One value to write into a controller's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    pub controller: &'static str,
+    pub file: &'static str,
+    pub value: String,
+    /// `false` for defaults the kernel may not support (swap accounting switched off):
+    /// a missing file then just means the default is not applied.
+    pub required: bool,
+}
+
+fn write(controller: &'static str, file: &'static str, value: impl ToString) -> Write {
+    Write {
+        controller,
+        file,
+        value: value.to_string(),
+        required: true,
+    }
+}
+
+/// The writes that apply `limits` on a hierarchy, in the order the kernel accepts them
+/// (v1 memory+swap may never drop below the memory limit, so the memory limit goes first).
+/// `swap_explicit` says whether the swap total was asked for or is Docker's default.
+pub fn limit_writes(
+    hierarchy: Hierarchy,
+    limits: &AppliedLimits,
+    swap_explicit: bool,
+    mems: &str,
+) -> Vec<Write> {
+    let mut out = Vec::new();
+    let v1 = hierarchy == Hierarchy::V1;
+    if let (Some(quota), Some(period)) = (limits.cpu_quota_us, limits.cpu_period_us) {
+        if v1 {
+            out.push(write("cpu", "cpu.cfs_period_us", period));
+            out.push(write("cpu", "cpu.cfs_quota_us", quota));
+        } else {
+            out.push(write("cpu", "cpu.max", format!("{quota} {period}")));
+        }
+    }
+    if let Some(memory) = limits.memory_bytes {
+        out.push(write(
+            "memory",
+            if v1 {
+                "memory.limit_in_bytes"
+            } else {
+                "memory.max"
+            },
+            memory,
+        ));
+        if let Some(total) = limits.memory_swap_bytes {
+            let mut swap = if v1 {
+                write("memory", "memory.memsw.limit_in_bytes", total)
+            } else {
+                write("memory", "memory.swap.max", total.saturating_sub(memory))
+            };
+            swap.required = swap_explicit;
+            out.push(swap);
+        }
+    }
+    if let Some(pids) = limits.pids {
+        out.push(write("pids", "pids.max", pids));
+    }
+    if let Some(cpus) = &limits.cpuset {
+        out.push(write("cpuset", "cpuset.cpus", cpus));
+        if v1 {
+            // v1 refuses tasks until both are set; the memory nodes stay the parent's.
+            out.push(write("cpuset", "cpuset.mems", mems.trim()));
+        }
+    }
+    out
+}
+
+/// The counter files of a run, read after it ends.
+#[derive(Debug, Default)]
+pub struct Raw {
+    /// v1 `cpuacct.usage` (ns).
+    pub cpuacct_usage: Option<u64>,
+    /// `cpu.stat`: v1 has `throttled_time` (ns), v2 `usage_usec` and `throttled_usec`.
+    pub cpu_stat: Option<Keyed>,
+    /// v1 `memory.max_usage_in_bytes`, v2 `memory.peak`.
+    pub memory_peak: Option<u64>,
+    /// v1 `memory.oom_control`, v2 `memory.events`: both count `oom_kill`.
+    pub memory_events: Option<Keyed>,
+}
+
+/// Turn the raw counters into the stats' units.
+pub fn counters(hierarchy: Hierarchy, raw: &Raw) -> Counters {
+    let stat = |key: &str| raw.cpu_stat.as_ref().and_then(|s| s.get(key));
+    let (cpu_seconds, throttled_seconds) = match hierarchy {
+        Hierarchy::V1 => (
+            raw.cpuacct_usage.map(|ns| ns as f64 / 1e9),
+            stat("throttled_time").map(|ns| ns as f64 / 1e9),
+        ),
+        Hierarchy::V2 => (
+            stat("usage_usec").map(|us| us as f64 / 1e6),
+            stat("throttled_usec").map(|us| us as f64 / 1e6),
+        ),
+    };
+    Counters {
+        cpu_seconds,
+        nr_periods: stat("nr_periods"),
+        throttled_periods: stat("nr_throttled"),
+        throttled_seconds,
+        peak_memory_bytes: raw.memory_peak,
+        oom_kills: raw.memory_events.as_ref().and_then(|e| e.get("oom_kill")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boxwise_box::parse::cgroupfs::keyed;
+
+    fn limits() -> AppliedLimits {
+        AppliedLimits {
+            cpus: Some(0.5),
+            cpu_quota_us: Some(50_000),
+            cpu_period_us: Some(100_000),
+            memory_bytes: Some(64 << 20),
+            memory_swap_bytes: Some(128 << 20),
+            pids: Some(20),
+            cpuset: Some("0".into()),
+            ..AppliedLimits::default()
+        }
+    }
+
+    fn files(ws: &[Write]) -> Vec<(&str, &str)> {
+        ws.iter().map(|w| (w.file, w.value.as_str())).collect()
+    }
+
+    #[test]
+    fn v1_writes() {
+        let ws = limit_writes(Hierarchy::V1, &limits(), false, "0\n");
+        assert_eq!(
+            files(&ws),
+            vec![
+                ("cpu.cfs_period_us", "100000"),
+                ("cpu.cfs_quota_us", "50000"),
+                ("memory.limit_in_bytes", "67108864"),
+                ("memory.memsw.limit_in_bytes", "134217728"),
+                ("pids.max", "20"),
+                ("cpuset.cpus", "0"),
+                ("cpuset.mems", "0"),
+            ]
+        );
+        assert!(!ws[3].required, "Docker's default swap is best effort");
+    }
+
+    #[test]
+    fn v2_writes_swap_alone() {
+        let ws = limit_writes(Hierarchy::V2, &limits(), true, "");
+        assert_eq!(
+            files(&ws),
+            vec![
+                ("cpu.max", "50000 100000"),
+                ("memory.max", "67108864"),
+                ("memory.swap.max", "67108864"),
+                ("pids.max", "20"),
+                ("cpuset.cpus", "0"),
+            ]
+        );
+        assert!(ws[2].required);
+        assert!(limit_writes(Hierarchy::V2, &AppliedLimits::default(), false, "").is_empty());
+    }
+
+    #[test]
+    fn v1_counters() {
+        let raw = Raw {
+            cpuacct_usage: Some(2_500_000_000),
+            cpu_stat: Some(
+                keyed("nr_periods 30\nnr_throttled 28\nthrottled_time 1500000000\n").unwrap(),
+            ),
+            memory_peak: Some(67_000_000),
+            memory_events: Some(keyed("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n").unwrap()),
+        };
+        let c = counters(Hierarchy::V1, &raw);
+        assert_eq!(c.cpu_seconds, Some(2.5));
+        assert_eq!(c.throttled_seconds, Some(1.5));
+        assert_eq!((c.nr_periods, c.throttled_periods), (Some(30), Some(28)));
+        assert_eq!(c.oom_kills, Some(1));
+        assert_eq!(c.peak_memory_bytes, Some(67_000_000));
+    }
+
+    #[test]
+    fn v2_counters() {
+        let raw = Raw {
+            cpu_stat: Some(
+                keyed("usage_usec 2000000\nuser_usec 1500000\nsystem_usec 500000\nnr_periods 20\nnr_throttled 5\nthrottled_usec 250000\n")
+                    .unwrap(),
+            ),
+            memory_events: Some(keyed("low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n").unwrap()),
+            ..Raw::default()
+        };
+        let c = counters(Hierarchy::V2, &raw);
+        assert_eq!(c.cpu_seconds, Some(2.0));
+        assert_eq!(c.throttled_seconds, Some(0.25));
+        assert_eq!(c.oom_kills, Some(0));
+        assert_eq!(c.peak_memory_bytes, None);
+    }
+}

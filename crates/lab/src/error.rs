@@ -1,0 +1,61 @@
+//! Errors that say which file, value or step was wrong, and what would fix it.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The spec asks for something impossible (`--memory-swap` below `--memory`, ...).
+    #[error("{0}")]
+    Spec(String),
+    /// boxwise could not find where its own cgroups are.
+    #[error("{0}")]
+    Layout(#[from] boxwise_box::Error),
+    /// No cgroup directory boxwise may create a child in.
+    #[error(
+        "cannot create {}: {error}; boxwise run needs root (or a delegated, writable cgroup) \
+         to create its transient cgroup",
+        path.display()
+    )]
+    NotPermitted {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// A cgroup file could not be created, written or read.
+    #[error("{}: cannot {action}: {error}", path.display())]
+    Cgroup {
+        path: PathBuf,
+        action: String,
+        error: std::io::Error,
+    },
+    /// The command did not start.
+    #[error("cannot start {program}: {error}")]
+    Spawn {
+        program: String,
+        error: std::io::Error,
+    },
+    /// Waiting for the command failed.
+    #[error("waiting for {program}: {error}")]
+    Wait {
+        program: String,
+        error: std::io::Error,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A failed file operation on a cgroup; permission problems get the "needs root" text.
+    pub fn cgroup(path: impl Into<PathBuf>, action: &str, error: std::io::Error) -> Error {
+        let path = path.into();
+        match error.raw_os_error() {
+            Some(nix::libc::EACCES | nix::libc::EPERM | nix::libc::EROFS) if action == "create" => {
+                Error::NotPermitted { path, error }
+            }
+            _ => Error::Cgroup {
+                path,
+                action: action.to_string(),
+                error,
+            },
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The experiment bench: run a workload under the limits it will be deployed with.
+//!
+//! [`run()`] is the whole API for one run: it creates a transient cgroup beneath the cgroup
+//! boxwise runs in ([`cgroup`]), starts the command inside it before it execs (optionally in
+//! new namespaces, [`ns`]), forwards SIGINT/SIGTERM ([`signals`]), waits, reads the
+//! cgroup's counters into [`RunStats`] and removes the cgroup, whatever happened.
+//! [`spec`] and [`stats`] are pure; the rest is the thin edge that touches the machine.
+
+pub mod cgroup;
+pub mod error;
+pub mod ns;
+pub mod run;
+pub mod signals;
+pub mod spec;
+pub mod stats;
+
+pub use error::{Error, Result};
+pub use run::run;
+pub use spec::{Isolation, Limits, MemorySwap, Namespace, RunSpec};
+pub use stats::{AppliedLimits, RunStats};

@@ -1,0 +1,125 @@
+//! One run, start to finish: the only module that sequences the side effects.
+
+use std::io::Write as _;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus};
+use std::time::Instant;
+
+use boxwise_box::host::Host;
+use boxwise_box::layout::{self, Layout};
+use boxwise_box::parse::{mountinfo, proc_cgroup};
+use nix::sys::wait::{Id, WaitPidFlag, waitid};
+
+use crate::cgroup::Transient;
+use crate::error::{Error, Result};
+use crate::ns::{self, Setup};
+use crate::signals::Forwarding;
+use crate::spec::{self, CPU_PERIOD_US, Limits, RunSpec};
+use crate::stats::{AppliedLimits, RunStats};
+
+/// Run the command in a transient cgroup (and namespaces) and report what it did.
+///
+/// The cgroup is gone when this returns, whether the command succeeded, failed, was
+/// interrupted (SIGINT/SIGTERM are forwarded to it) or this function panicked. A command
+/// that exits non-zero is not an error: its status is in [`RunStats::exit_code`].
+pub fn run(spec: &RunSpec) -> Result<RunStats> {
+    spec::validate(&spec.limits)?;
+    let limits = applied(&spec.limits, spec)?;
+    let layout = own_layout(&Host::live())?;
+    let forwarding = Forwarding::install();
+
+    let cgroup = Transient::create(
+        &layout,
+        &controllers(&spec.limits, &layout),
+        spec.parent.as_deref(),
+    )?;
+    let limits = cgroup.apply(limits, spec.limits.memory_swap.is_some())?;
+
+    let mut cmd = Command::new(&spec.program);
+    cmd.args(&spec.args);
+    cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    let procs = cgroup.procs_files()?;
+    let setup = Setup::new(spec.isolation);
+    // SAFETY: between fork and exec the closure only makes system calls: write(2) on
+    // files opened above (writing "0" moves the writer itself), then `Setup::enter`,
+    // which is async-signal-safe by design.
+    unsafe {
+        cmd.pre_exec(move || {
+            for mut file in &procs {
+                file.write_all(b"0")?;
+            }
+            setup.enter()
+        });
+    }
+
+    let program = spec.program.to_string_lossy().into_owned();
+    let start = Instant::now();
+    let mut child = ns::spawn(&mut cmd, spec.isolation).map_err(|error| Error::Spawn {
+        program: program.clone(),
+        error,
+    })?;
+    let status = wait(&forwarding, &mut child).map_err(|error| Error::Wait { program, error })?;
+    let wall_seconds = start.elapsed().as_secs_f64();
+
+    cgroup.kill_all();
+    let counters = cgroup.counters();
+    // The cgroup goes before the handlers do, so a late Ctrl-C cannot interrupt the cleanup.
+    drop(cgroup);
+    drop(forwarding);
+    Ok(RunStats::new(status, wall_seconds, counters, limits))
+}
+
+/// Wait for the child, forwarding signals to it until it has exited but is not yet reaped,
+/// so a signal can never reach a recycled pid.
+fn wait(forwarding: &Forwarding, child: &mut Child) -> std::io::Result<ExitStatus> {
+    let registration = forwarding.register(child.id());
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    loop {
+        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
+            Ok(_) => break,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    drop(registration);
+    child.wait()
+}
+
+/// boxwise's own cgroups, from its mountinfo and cgroup files.
+fn own_layout(host: &Host) -> Result<Layout> {
+    let mounts = host.parse_required("/proc/self/mountinfo".as_ref(), mountinfo::parse)?;
+    let lines = host.parse_required("/proc/self/cgroup".as_ref(), proc_cgroup::parse)?;
+    Ok(layout::resolve(&mounts, &lines))
+}
+
+/// The controllers the run needs: cpu, cpuacct and memory always (their counters are the
+/// stats), pids when limited or available, cpuset only when asked for.
+fn controllers(limits: &Limits, layout: &Layout) -> Vec<&'static str> {
+    let mut out = vec!["cpu", "memory"];
+    if layout.controller("cpuacct").is_some() {
+        out.push("cpuacct");
+    }
+    if limits.pids.is_some() || layout.controller("pids").is_some() {
+        out.push("pids");
+    }
+    if limits.cpuset.is_some() {
+        out.push("cpuset");
+    }
+    out
+}
+
+/// The limits to write (before the kernel has had its say about swap).
+fn applied(limits: &Limits, spec: &RunSpec) -> Result<AppliedLimits> {
+    let quota = limits.cpus.map(spec::cpu_quota_us).transpose()?;
+    Ok(AppliedLimits {
+        cpus: limits.cpus,
+        cpu_quota_us: quota,
+        cpu_period_us: quota.map(|_| CPU_PERIOD_US),
+        memory_bytes: limits.memory,
+        memory_swap_bytes: spec::swap_total(limits.memory, limits.memory_swap)?,
+        pids: limits.pids,
+        cpuset: limits.cpuset.clone(),
+        namespaces: spec.isolation.namespaces(),
+        cgroup_version: "none",
+    })
+}

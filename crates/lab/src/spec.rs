@@ -1,0 +1,241 @@
+//! What to run and under which limits: plain values, checked before anything is created.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use boxwise_box::parse::CpuList;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// The CFS period boxwise uses, as Docker does (100 ms).
+pub const CPU_PERIOD_US: u64 = 100_000;
+/// The kernel refuses quotas below 1 ms.
+const MIN_QUOTA_US: u64 = 1_000;
+
+/// One workload run.
+#[derive(Debug, Clone, Default)]
+pub struct RunSpec {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+    /// Variables set (or overridden) on top of boxwise's own environment.
+    pub env: Vec<(OsString, OsString)>,
+    pub limits: Limits,
+    pub isolation: Isolation,
+    /// Create the transient cgroup directly under this cgroup (a path below each
+    /// hierarchy's mount point, e.g. `/bench`) instead of `<own cgroup>/boxwise`.
+    pub parent: Option<PathBuf>,
+}
+
+/// Limits as the user wrote them (Docker's meanings).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Limits {
+    /// CPUs' worth of time per period (`--cpus 1.5`).
+    pub cpus: Option<f64>,
+    /// Hard memory limit in bytes.
+    pub memory: Option<u64>,
+    /// Memory plus swap; see [`MemorySwap`].
+    pub memory_swap: Option<MemorySwap>,
+    /// Most tasks (processes and threads) at once.
+    pub pids: Option<u64>,
+    /// CPUs the workload may run on, as a cpuset list (`0-1,3`).
+    pub cpuset: Option<String>,
+}
+
+/// Docker's `--memory-swap`: the total of memory and swap, or `-1` for unlimited swap.
+/// Unset with `--memory` set means twice the memory, as in Docker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemorySwap {
+    Total(u64),
+    Unlimited,
+}
+
+/// The namespaces the workload gets of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Namespace {
+    Pid,
+    Mount,
+    Uts,
+    Ipc,
+    Net,
+}
+
+impl Namespace {
+    pub const ALL: [Namespace; 5] = [
+        Namespace::Pid,
+        Namespace::Mount,
+        Namespace::Uts,
+        Namespace::Ipc,
+        Namespace::Net,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Namespace::Pid => "pid",
+            Namespace::Mount => "mount",
+            Namespace::Uts => "uts",
+            Namespace::Ipc => "ipc",
+            Namespace::Net => "net",
+        }
+    }
+}
+
+/// A set of namespaces; a pid namespace brings a mount namespace (for its own /proc).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Isolation(u8);
+
+impl Isolation {
+    /// Parse `pid,mount,uts,ipc,net` (any subset, any order).
+    pub fn parse(text: &str) -> Result<Isolation> {
+        let mut set = Isolation::default();
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            let ns = Namespace::ALL
+                .into_iter()
+                .find(|n| n.name() == word)
+                .ok_or_else(|| {
+                    Error::Spec(format!(
+                        "unknown namespace {word:?} in --isolate {text:?}; expected pid, mount, uts, ipc or net"
+                    ))
+                })?;
+            set = set.with(ns);
+        }
+        Ok(set)
+    }
+
+    pub fn with(self, ns: Namespace) -> Isolation {
+        let mut bits = self.0 | 1 << ns as u8;
+        if ns == Namespace::Pid {
+            bits |= 1 << Namespace::Mount as u8;
+        }
+        Isolation(bits)
+    }
+
+    pub fn has(self, ns: Namespace) -> bool {
+        self.0 & (1 << ns as u8) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn namespaces(self) -> Vec<Namespace> {
+        Namespace::ALL
+            .into_iter()
+            .filter(|&n| self.has(n))
+            .collect()
+    }
+}
+
+/// The CFS quota for `cpus`, over [`CPU_PERIOD_US`].
+pub fn cpu_quota_us(cpus: f64) -> Result<u64> {
+    if !cpus.is_finite() || cpus <= 0.0 {
+        return Err(Error::Spec(format!(
+            "--cpus {cpus}: expected a positive number of CPUs"
+        )));
+    }
+    let quota = (cpus * CPU_PERIOD_US as f64).round();
+    if quota < MIN_QUOTA_US as f64 {
+        return Err(Error::Spec(format!(
+            "--cpus {cpus}: the kernel's smallest quota is 0.01 CPUs"
+        )));
+    }
+    Ok(quota as u64)
+}
+
+/// The memory+swap total to apply: `None` leaves swap alone.
+pub fn swap_total(memory: Option<u64>, swap: Option<MemorySwap>) -> Result<Option<u64>> {
+    match (memory, swap) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Err(Error::Spec(
+            "--memory-swap needs --memory (it is the total of memory and swap)".into(),
+        )),
+        (Some(m), None) => Ok(Some(m.saturating_mul(2))),
+        (Some(_), Some(MemorySwap::Unlimited)) => Ok(None),
+        (Some(m), Some(MemorySwap::Total(t))) if t < m => Err(Error::Spec(format!(
+            "--memory-swap {t} is below --memory {m}; it is the total of memory and swap"
+        ))),
+        (Some(_), Some(MemorySwap::Total(t))) => Ok(Some(t)),
+    }
+}
+
+/// Check the limits before any cgroup exists, so a typo never leaves anything behind.
+pub fn validate(limits: &Limits) -> Result<()> {
+    if let Some(cpus) = limits.cpus {
+        cpu_quota_us(cpus)?;
+    }
+    if limits.memory == Some(0) {
+        return Err(Error::Spec("--memory 0: expected a positive size".into()));
+    }
+    if limits.pids == Some(0) {
+        return Err(Error::Spec("--pids 0: expected at least 1".into()));
+    }
+    if let Some(list) = &limits.cpuset {
+        let cpus =
+            CpuList::parse(list).map_err(|e| Error::Spec(format!("--cpuset {list:?}: {e}")))?;
+        if cpus.is_empty() {
+            return Err(Error::Spec(format!("--cpuset {list:?}: no CPUs")));
+        }
+    }
+    swap_total(limits.memory, limits.memory_swap).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isolation_sets() {
+        let set = Isolation::parse("net, uts").unwrap();
+        assert_eq!(set.namespaces(), vec![Namespace::Uts, Namespace::Net]);
+        let pid = Isolation::parse("pid").unwrap();
+        assert_eq!(pid.namespaces(), vec![Namespace::Pid, Namespace::Mount]);
+        assert!(Isolation::parse("").unwrap().is_empty());
+        let err = Isolation::parse("pid,user").unwrap_err().to_string();
+        assert!(err.contains("\"user\""), "{err}");
+    }
+
+    #[test]
+    fn quotas() {
+        assert_eq!(cpu_quota_us(0.5).unwrap(), 50_000);
+        assert_eq!(cpu_quota_us(1.5).unwrap(), 150_000);
+        assert_eq!(cpu_quota_us(0.01).unwrap(), 1_000);
+        for bad in [0.0, -1.0, 0.001, f64::NAN, f64::INFINITY] {
+            assert!(cpu_quota_us(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn swap_follows_docker() {
+        const M: u64 = 64 << 20;
+        assert_eq!(swap_total(Some(M), None).unwrap(), Some(2 * M));
+        assert_eq!(swap_total(None, None).unwrap(), None);
+        assert_eq!(
+            swap_total(Some(M), Some(MemorySwap::Unlimited)).unwrap(),
+            None
+        );
+        assert_eq!(
+            swap_total(Some(M), Some(MemorySwap::Total(M))).unwrap(),
+            Some(M)
+        );
+        assert!(swap_total(Some(M), Some(MemorySwap::Total(M - 1))).is_err());
+        assert!(swap_total(None, Some(MemorySwap::Total(M))).is_err());
+    }
+
+    #[test]
+    fn validation_names_the_value() {
+        let bad = Limits {
+            cpuset: Some("0-x".into()),
+            ..Limits::default()
+        };
+        assert!(validate(&bad).unwrap_err().to_string().contains("0-x"));
+        assert!(
+            validate(&Limits {
+                pids: Some(0),
+                ..Limits::default()
+            })
+            .is_err()
+        );
+        assert!(validate(&Limits::default()).is_ok());
+    }
+}

@@ -1,0 +1,188 @@
+//! The load generator against a Rust test server with known behaviour: rate and latency
+//! match, stalls show in the tail, and every kind of failure lands in its own counter.
+//! Timing assertions are generous (the machine is shared) but fail when the logic is wrong.
+
+mod server;
+
+use std::time::{Duration, Instant};
+
+use boxwise_loadgen::{Error, LoadReport, LoadSpec, run, wait_ready};
+use server::Behaviour;
+
+fn spec(url: &str, rate: f64, millis: u64, connections: usize) -> LoadSpec {
+    LoadSpec {
+        connections,
+        ..LoadSpec::new(url, rate, Duration::from_millis(millis))
+    }
+}
+
+fn show(r: &LoadReport) -> String {
+    serde_json::to_string_pretty(r).unwrap()
+}
+
+#[test]
+fn rate_and_latency_match_a_known_service_time() {
+    let srv = server::start(Behaviour {
+        service_time: Duration::from_millis(5),
+        ..Behaviour::default()
+    });
+    let r = run(&spec(&srv.url(), 200.0, 1500, 8)).unwrap();
+    let s = show(&r);
+    eprintln!("{s}");
+    assert_eq!(
+        (r.scheduled, r.requests, r.ok, r.errors, r.unsent),
+        (300, 300, 300, 0, 0),
+        "{s}"
+    );
+    assert!((r.achieved_rate - 200.0).abs() < 20.0, "achieved rate: {s}");
+    assert!((1.5..2.0).contains(&r.duration_s), "{s}");
+    let p50 = r.p50_ms.unwrap();
+    // The server sleeps 5 ms, so nothing can be faster; the generator adds little on top.
+    assert!((5.0..15.0).contains(&p50), "p50: {s}");
+    assert!(r.uncorrected_p50_ms.unwrap() >= 5.0, "{s}");
+    assert!(r.p90_ms.unwrap() < 40.0, "p90: {s}");
+    assert!(
+        r.p50_ms <= r.p90_ms && r.p90_ms <= r.p99_ms && r.p99_ms <= r.p999_ms,
+        "{s}"
+    );
+    assert!(r.p999_ms <= r.max_ms, "{s}");
+    assert_eq!(srv.requests.load(std::sync::atomic::Ordering::SeqCst), 300);
+}
+
+/// The coordinated-omission check: the server holds every response for 100 ms once. The
+/// requests that were due during the pause wait for it too, so about 10% of this run's
+/// latencies spread over 0-100 ms and the p99 shows the stall. A closed-loop measurement
+/// (the `uncorrected` numbers) sees only the few requests in flight and hides it.
+#[test]
+fn a_100ms_stall_shows_in_the_p99() {
+    let srv = server::start(Behaviour {
+        stall_at: Some((300, Duration::from_millis(100))),
+        ..Behaviour::default()
+    });
+    let r = run(&spec(&srv.url(), 1000.0, 1000, 4)).unwrap();
+    let s = show(&r);
+    eprintln!("{s}");
+    assert_eq!((r.requests, r.ok, r.errors), (1000, 1000, 0), "{s}");
+    assert!(
+        r.p99_ms.unwrap() >= 80.0,
+        "p99 must show the 100 ms stall: {s}"
+    );
+    assert!(r.max_ms.unwrap() >= 95.0, "{s}");
+    assert!(r.p50_ms.unwrap() < 20.0, "p50 must stay small: {s}");
+    assert!(
+        r.uncorrected_p99_ms.unwrap() < 50.0,
+        "closed-loop p99 should hide the stall (only 4 requests were in flight): {s}"
+    );
+}
+
+#[test]
+fn refused_connections_are_connect_errors() {
+    let url = format!("http://127.0.0.1:{}/", server::dead_port());
+    let r = run(&spec(&url, 100.0, 300, 2)).unwrap();
+    let s = show(&r);
+    eprintln!("{s}");
+    assert_eq!(
+        (r.requests, r.connect_errors, r.errors, r.ok),
+        (30, 30, 30, 0),
+        "{s}"
+    );
+    assert_eq!((r.p50_ms, r.achieved_rate), (None, 0.0), "{s}");
+}
+
+#[test]
+fn error_statuses_are_non_2xx() {
+    let srv = server::start(Behaviour {
+        error_every: Some(4),
+        ..Behaviour::default()
+    });
+    let r = run(&spec(&srv.url(), 400.0, 500, 4)).unwrap();
+    let s = show(&r);
+    eprintln!("{s}");
+    assert_eq!(
+        (r.requests, r.non_2xx, r.errors, r.ok),
+        (200, 50, 50, 150),
+        "{s}"
+    );
+    assert!(
+        r.achieved_rate > 300.0,
+        "non-2xx responses still count as served: {s}"
+    );
+}
+
+#[test]
+fn silent_server_gives_timeouts() {
+    let srv = server::start(Behaviour {
+        silent: true,
+        ..Behaviour::default()
+    });
+    let spec = LoadSpec {
+        timeout: Duration::from_millis(100),
+        ..spec(&srv.url(), 20.0, 500, 2)
+    };
+    let began = Instant::now();
+    let r = run(&spec).unwrap();
+    let s = show(&r);
+    eprintln!("{s}");
+    assert_eq!(r.requests + r.unsent, 10, "{s}");
+    assert_eq!(
+        (r.timeouts, r.errors, r.ok),
+        (r.requests, r.requests, 0),
+        "{s}"
+    );
+    assert!(r.requests >= 4, "{s}");
+    assert!(
+        began.elapsed() < Duration::from_secs(3),
+        "bounded by duration + timeout"
+    );
+}
+
+#[test]
+fn chunked_bodies_and_connection_close() {
+    for (chunked, close) in [(true, false), (true, true), (false, true)] {
+        let srv = server::start(Behaviour {
+            chunked,
+            close,
+            ..Behaviour::default()
+        });
+        let r = run(&spec(&srv.url(), 200.0, 300, 2)).unwrap();
+        assert_eq!((r.requests, r.ok, r.errors), (60, 60, 0), "{}", show(&r));
+    }
+}
+
+#[test]
+fn wait_ready_waits_for_a_late_server() {
+    let listener_port = server::dead_port();
+    let url = format!("http://127.0.0.1:{listener_port}/");
+    let began = Instant::now();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let l = std::net::TcpListener::bind(("127.0.0.1", listener_port)).unwrap();
+        server::serve(l, Behaviour::default());
+    });
+    wait_ready(&url, Duration::from_secs(10)).unwrap();
+    assert!(began.elapsed() >= Duration::from_millis(250));
+}
+
+#[test]
+fn wait_ready_gives_up_naming_the_url() {
+    let url = format!("http://127.0.0.1:{}/x", server::dead_port());
+    let began = Instant::now();
+    let e = wait_ready(&url, Duration::from_millis(200)).unwrap_err();
+    assert!(matches!(e, Error::NotReady { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains(&url) && msg.contains("connect"), "{msg}");
+    assert!(began.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn https_and_bad_specs_are_refused() {
+    let e = run(&LoadSpec::new(
+        "https://127.0.0.1/",
+        1.0,
+        Duration::from_secs(1),
+    ))
+    .unwrap_err();
+    assert!(e.to_string().contains("https is not supported"), "{e}");
+    let e = run(&spec("http://127.0.0.1:1/", -5.0, 100, 1)).unwrap_err();
+    assert!(e.to_string().contains("rate -5"), "{e}");
+}

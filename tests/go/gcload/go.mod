@@ -1,0 +1,3 @@
+module boxwise.test/gcload
+
+go 1.19

@@ -1,0 +1,3 @@
+module boxwise.test/hello
+
+go 1.19
