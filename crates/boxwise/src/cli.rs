@@ -285,7 +285,7 @@ pub struct GctraceArgs {
     #[arg(long, value_name = "BYTES", value_parser = parse_gomemlimit_bytes)]
     pub gomemlimit: Option<u64>,
     /// The container's memory limit (512m, 1.5g, 512MiB, or bytes).
-    #[arg(long, value_name = "SIZE", value_parser = boxwise_trace::limits::parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory_limit: Option<u64>,
 }
 
