@@ -27,6 +27,12 @@ pub enum Error {
         action: String,
         error: std::io::Error,
     },
+    /// The file for the command's output could not be created.
+    #[error("{}: cannot create the output file: {error}", path.display())]
+    Output {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// The command did not start.
     #[error("cannot start {program}: {error}")]
     Spawn {

@@ -15,6 +15,6 @@ pub mod spec;
 pub mod stats;
 
 pub use error::{Error, Result};
-pub use run::run;
+pub use run::{run, run_controlled};
 pub use spec::{Isolation, Limits, MemorySwap, Namespace, RunSpec};
 pub use stats::{AppliedLimits, RunStats};

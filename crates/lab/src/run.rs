@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus};
+use std::process::{Child, Command};
 use std::time::Instant;
 
 use boxwise_box::host::Host;
@@ -23,6 +23,14 @@ use crate::stats::{AppliedLimits, RunStats};
 /// interrupted (SIGINT/SIGTERM are forwarded to it) or this function panicked. A command
 /// that exits non-zero is not an error: its status is in [`RunStats::exit_code`].
 pub fn run(spec: &RunSpec) -> Result<RunStats> {
+    run_controlled(spec, |_| {})
+}
+
+/// [`run`], with `control` called on its own thread with the command's pid once it has
+/// started: a sweep drives load against the workload there and then stops it with SIGTERM.
+/// The pid cannot be reused while `control` runs: the command is reaped only after
+/// `control` has returned.
+pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Result<RunStats> {
     spec::validate(&spec.limits)?;
     let limits = applied(&spec.limits, spec)?;
     let layout = own_layout(&Host::live())?;
@@ -38,6 +46,19 @@ pub fn run(spec: &RunSpec) -> Result<RunStats> {
     let mut cmd = Command::new(&spec.program);
     cmd.args(&spec.args);
     cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
+    for (path, is_stdout) in [(&spec.stdout, true), (&spec.stderr, false)] {
+        if let Some(path) = path {
+            let file = std::fs::File::create(path).map_err(|error| Error::Output {
+                path: path.clone(),
+                error,
+            })?;
+            if is_stdout {
+                cmd.stdout(file);
+            } else {
+                cmd.stderr(file);
+            }
+        }
+    }
     let procs = cgroup.procs_files()?;
     let setup = Setup::new(spec.isolation);
     // SAFETY: between fork and exec the closure only makes system calls: write(2) on
@@ -58,7 +79,15 @@ pub fn run(spec: &RunSpec) -> Result<RunStats> {
         program: program.clone(),
         error,
     })?;
-    let status = wait(&forwarding, &mut child).map_err(|error| Error::Wait { program, error })?;
+    let pid = child.id();
+    let status = std::thread::scope(|scope| {
+        let controller = scope.spawn(move || control(pid));
+        let exited = wait_for_exit(&forwarding, &child);
+        // Reap only after the controller is done with the pid.
+        let _ = controller.join();
+        exited.and_then(|()| child.wait())
+    })
+    .map_err(|error| Error::Wait { program, error })?;
     let wall_seconds = start.elapsed().as_secs_f64();
 
     cgroup.kill_all();
@@ -69,9 +98,9 @@ pub fn run(spec: &RunSpec) -> Result<RunStats> {
     Ok(RunStats::new(status, wall_seconds, counters, limits))
 }
 
-/// Wait for the child, forwarding signals to it until it has exited but is not yet reaped,
-/// so a signal can never reach a recycled pid.
-fn wait(forwarding: &Forwarding, child: &mut Child) -> std::io::Result<ExitStatus> {
+/// Wait for the child to exit, forwarding signals to it, without reaping it, so a signal
+/// can never reach a recycled pid.
+fn wait_for_exit(forwarding: &Forwarding, child: &Child) -> std::io::Result<()> {
     let registration = forwarding.register(child.id());
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     loop {
@@ -82,7 +111,7 @@ fn wait(forwarding: &Forwarding, child: &mut Child) -> std::io::Result<ExitStatu
         }
     }
     drop(registration);
-    child.wait()
+    Ok(())
 }
 
 /// boxwise's own cgroups, from its mountinfo and cgroup files.

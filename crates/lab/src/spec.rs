@@ -25,6 +25,10 @@ pub struct RunSpec {
     /// Create the transient cgroup directly under this cgroup (a path below each
     /// hierarchy's mount point, e.g. `/bench`) instead of `<own cgroup>/boxwise`.
     pub parent: Option<PathBuf>,
+    /// Send the command's stdout / stderr to these files instead of boxwise's own (a sweep
+    /// reads metrics and gctrace lines from them afterwards).
+    pub stdout: Option<PathBuf>,
+    pub stderr: Option<PathBuf>,
 }
 
 /// Limits as the user wrote them (Docker's meanings).

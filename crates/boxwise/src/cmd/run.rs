@@ -30,6 +30,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
         isolation: args.isolate.unwrap_or_default(),
         parent: args.parent,
+        ..RunSpec::default()
     };
     let stats = boxwise_lab::run(&spec)?;
     if let Some(line) = oom_line(&stats, &spec) {
