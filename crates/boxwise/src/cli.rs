@@ -31,6 +31,9 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// The Go processes on this machine, each with its limits and runtime settings.
     Ps(PsArgs),
+    /// Run a workload under a matrix of limits and environment values, with repeats, and
+    /// compare the configurations: statistics, plots and a recommendation.
+    Sweep(SweepArgs),
     /// Read pprof profiles without Go: the top table, a flame graph, a summary by category.
     Pprof(PprofArgs),
     /// Run a command in its own transient cgroup (and namespaces) under the limits you deploy
@@ -376,6 +379,80 @@ fn parse_env(s: &str) -> Result<(String, String), String> {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("expected K=V, found {s:?}")),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// CPU quotas to try, comma-separated (`0.5,1,2`).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub cpus: Vec<f64>,
+    /// Memory limits to try, comma-separated (`256m,512m`).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_size)]
+    pub memory: Vec<u64>,
+    /// An environment variable and the values to try: `GOMAXPROCS=1,2,4`. Repeatable.
+    #[arg(long = "env", value_name = "NAME=V1,V2", value_parser = parse_env_values)]
+    pub env: Vec<(String, Vec<String>)>,
+    /// Runs per configuration.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub repeat: u64,
+    /// Seed for the run order (random by default; printed, so an order can be replayed).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Drive the workload with the built-in open-loop HTTP load generator at this URL.
+    #[arg(long, value_name = "URL", value_parser = parse_http_url, requires = "rate")]
+    pub http: Option<String>,
+    /// Requests per second for --http.
+    #[arg(long, value_name = "R")]
+    pub rate: Option<f64>,
+    /// How long to load each run for --http.
+    #[arg(long, value_name = "D", default_value = "10s", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Keep-alive connections for --http.
+    #[arg(long, value_name = "C", default_value_t = boxwise_loadgen::LoadSpec::DEFAULT_CONNECTIONS)]
+    pub connections: usize,
+    /// Wait up to this long for the workload to answer before loading it.
+    #[arg(long, value_name = "D", default_value = "30s", value_parser = boxwise_loadgen::parse_duration)]
+    pub ready_timeout: std::time::Duration,
+    /// A number from the workload's output: `NAME=REGEX` with one capture group (the last
+    /// match counts). Repeatable.
+    #[arg(long, value_name = "NAME=REGEX", value_parser = boxwise_sweep::metrics::MetricPattern::parse)]
+    pub metric: Vec<boxwise_sweep::metrics::MetricPattern>,
+    /// The metric that decides the best configuration (`p99`, `wall_seconds`, a --metric
+    /// name; `:max` when higher is better). [default: p99 with --http, else the first
+    /// --metric, else wall_seconds]
+    #[arg(long, value_name = "NAME[:max]")]
+    pub objective: Option<String>,
+    /// Do not set GODEBUG=gctrace=1 (and so report no GC figures).
+    #[arg(long)]
+    pub no_gctrace: bool,
+    /// Write every run and the per-configuration summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Print the summary as Markdown instead of a text table.
+    #[arg(long)]
+    pub markdown: bool,
+    /// Write an SVG plot of the objective per configuration (every run and the median).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+    /// The workload and its arguments.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD",
+        required = true
+    )]
+    pub command: Vec<OsString>,
+}
+
+fn parse_env_values(s: &str) -> Result<(String, Vec<String>), String> {
+    let (name, values) = s
+        .split_once('=')
+        .filter(|(n, _)| !n.is_empty())
+        .ok_or_else(|| format!("{s:?}: expected NAME=V1,V2"))?;
+    Ok((
+        name.to_string(),
+        values.split(',').map(str::to_string).collect(),
+    ))
 }
 
 #[derive(Debug, Args)]

@@ -84,6 +84,9 @@ pub struct Chart {
     pub height: u32,
     /// Start the y axis at zero (sizes, durations) rather than at the data's minimum.
     pub y_from_zero: bool,
+    /// x values are whole numbers naming categories (a sweep's configurations): one tick
+    /// per value, half a step of room at each end.
+    pub x_integer: bool,
 }
 
 impl Chart {
@@ -101,6 +104,7 @@ impl Chart {
             width: 900,
             height: 380,
             y_from_zero: true,
+            x_integer: false,
         }
     }
 
@@ -111,6 +115,12 @@ impl Chart {
 
     pub fn hline(mut self, h: HLine) -> Chart {
         self.hlines.push(h);
+        self
+    }
+
+    /// See [`Chart::x_integer`].
+    pub fn x_integer(mut self) -> Chart {
+        self.x_integer = true;
         self
     }
 
@@ -232,7 +242,16 @@ impl Chart {
             y0 = y0.min(0.0);
         }
         let x_ticks = ((plot_width / 90.0) as usize).clamp(2, 10);
-        (Axis::covering(x0, x1, x_ticks), Axis::covering(y0, y1, 5))
+        let x_axis = if self.x_integer {
+            Axis {
+                min: x0.floor() - 0.5,
+                max: x1.ceil() + 0.5,
+                step: 1.0,
+            }
+        } else {
+            Axis::covering(x0, x1, x_ticks)
+        };
+        (x_axis, Axis::covering(y0, y1, 5))
     }
 
     fn legend_layout(&self, max_width: f64) -> Vec<LegendItem> {

@@ -35,9 +35,12 @@ impl Axis {
 
     /// The tick values from `min` to `max` inclusive.
     pub fn ticks(&self) -> Vec<f64> {
-        let n = ((self.max - self.min) / self.step).round() as usize;
+        // The first multiple of the step inside the range (the range may start between
+        // ticks, as category axes do).
+        let first = (self.min / self.step - 1e-9).ceil() * self.step;
+        let n = ((self.max - first) / self.step + 1e-9).floor().max(0.0) as usize;
         (0..=n.min(1000))
-            .map(|i| self.min + i as f64 * self.step)
+            .map(|i| first + i as f64 * self.step)
             .collect()
     }
 

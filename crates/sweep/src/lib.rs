@@ -3,6 +3,7 @@
 //! is really better than the others ([`verdict`]). Running the workloads is the caller's job.
 
 pub mod matrix;
+pub mod metrics;
 pub mod order;
 pub mod stats;
 pub mod verdict;

@@ -9,8 +9,13 @@ pub struct Config {
     pub cpus: Option<f64>,
     /// Memory limit in bytes.
     pub memory: Option<u64>,
-    /// `(NAME, value)` pairs, in the order the `--env` options were given.
+    /// `(NAME, value)` pairs, in the order the `--env` options were given; a JSON object.
+    #[serde(serialize_with = "env_as_object")]
     pub env: Vec<(String, String)>,
+}
+
+fn env_as_object<S: serde::Serializer>(env: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(env.iter().map(|(k, v)| (k, v)))
 }
 
 impl Config {
@@ -34,9 +39,9 @@ impl Config {
 
 fn memory_label(bytes: u64) -> String {
     const MIB: u64 = 1 << 20;
-    if bytes % (1 << 30) == 0 {
+    if bytes.is_multiple_of(1 << 30) {
         format!("{}GiB", bytes >> 30)
-    } else if bytes % MIB == 0 {
+    } else if bytes.is_multiple_of(MIB) {
         format!("{}MiB", bytes / MIB)
     } else {
         bytes.to_string()

@@ -11,6 +11,7 @@ mod ps;
 mod run;
 mod schedtrace;
 mod settings;
+mod sweep;
 
 use std::process::ExitCode;
 
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Binary(args) => binary::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Ps(args) => ps::run(args),
+        Command::Sweep(args) => sweep::run(args),
         Command::Pprof(args) => pprof::run(args),
         Command::Run(args) => run::run(args),
         Command::Gctrace(args) => gctrace::run(args),

@@ -4,6 +4,7 @@ pub mod binary;
 pub mod doctor;
 pub mod inspect;
 pub mod ps;
+pub mod sweep;
 pub mod trace;
 
 /// A titled block of `label  value  source` rows, aligned within the block.
@@ -46,4 +47,29 @@ impl Section {
             out.push('\n');
         }
     }
+}
+
+/// Rows of cells as left-aligned columns two spaces apart, the first row a header.
+pub fn grid(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }

@@ -123,25 +123,8 @@ pub fn table(rows: &[Row]) -> String {
             container,
         ]);
     }
-    let widths: Vec<usize> = (0..10)
-        .map(|i| {
-            cells
-                .iter()
-                .map(|c| c[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in &cells {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let rows_text: Vec<Vec<String>> = cells.into_iter().map(Vec::from).collect();
+    let mut out = super::grid(&rows_text);
     if rows.is_empty() {
         out.push_str("(no Go processes found)\n");
     }

@@ -121,11 +121,18 @@ fn build_go_program_now(name: &str) -> Option<PathBuf> {
     if !require(have_go, "`go` is not installed (apt-get install golang-go)") {
         return None;
     }
-    let src = workspace_root().join("tests/go").join(name);
+    // `worker` is tests/go/worker; a path such as `examples/workloads/batch` is taken from
+    // the workspace root.
+    let src = if name.contains('/') {
+        workspace_root().join(name)
+    } else {
+        workspace_root().join("tests/go").join(name)
+    };
+    let file_name = name.replace('/', "_");
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-bin");
     fs::create_dir_all(&out_dir).expect("create go-bin dir");
-    let tmp = out_dir.join(format!("{name}.{}.tmp", process::id()));
-    let dest = out_dir.join(name);
+    let tmp = out_dir.join(format!("{file_name}.{}.tmp", process::id()));
+    let dest = out_dir.join(&file_name);
 
     let mut cmd = Command::new("go");
     cmd.current_dir(&src)

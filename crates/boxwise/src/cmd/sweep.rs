@@ -1,0 +1,383 @@
+//! `boxwise sweep`: run the workload under every configuration, repeatedly, in a fair
+//! order, and compare. Each run goes through `boxwise run`'s machinery (a transient cgroup);
+//! the numbers come from the cgroup, the GC trace, the load generator and the workload's
+//! own output. The pure parts (matrix, order, statistics, verdict) live in crates/sweep.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use boxwise_box::goenv::{GoMemLimit, parse_gomemlimit};
+use boxwise_lab::{Limits, RunSpec, RunStats};
+use boxwise_loadgen::{LoadReport, LoadSpec};
+use boxwise_sweep::order::schedule;
+use boxwise_sweep::verdict::{Better, verdict};
+use boxwise_sweep::{Config, matrix};
+use boxwise_trace::Trace;
+use boxwise_trace::limits::Limits as TraceLimits;
+use serde::Serialize;
+
+use crate::cli::SweepArgs;
+use crate::report::sweep::{self as render, ConfigRow, Objective};
+
+/// One run, as written to `--json` (`runs`).
+#[derive(Debug, Serialize)]
+pub struct RunRecord {
+    /// Position in the run order.
+    pub index: usize,
+    /// Which configuration (index into `summary`).
+    pub config_index: usize,
+    pub config: Config,
+    pub cpu_seconds: Option<f64>,
+    pub wall_seconds: f64,
+    pub stats: RunStats,
+    /// Every number measured in this run, by name (see docs/sweep.md).
+    pub metrics: BTreeMap<String, f64>,
+    pub load: Option<LoadReport>,
+    /// What went wrong around the run (readiness, load), if anything.
+    pub error: Option<String>,
+}
+
+/// A directory for the runs' output files, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> anyhow::Result<Scratch> {
+        let dir = std::env::temp_dir().join(format!("boxwise-sweep-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let configs = matrix(&args.cpus, &args.memory, &args.env);
+    let seed = args.seed.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+    });
+    let order = schedule(configs.len(), args.repeat as usize, seed);
+    let objective = Objective::choose(
+        args.objective.as_deref(),
+        args.http.is_some(),
+        args.metric.first().map(|m| m.name.as_str()),
+    )?;
+    let scratch = Scratch::new()?;
+    eprintln!(
+        "boxwise: sweep: {} configuration(s) x {} repeat(s) = {} runs, in random order (seed {seed})",
+        configs.len(),
+        args.repeat,
+        order.len()
+    );
+
+    let mut runs: Vec<RunRecord> = Vec::new();
+    let progress = Progress::new(order.len());
+    // Held for the whole sweep: Ctrl-C reaches the running workload (and only it), and is
+    // remembered so no further run starts; the summary of what ran is still printed.
+    let signals = boxwise_lab::signals::Forwarding::install();
+    for (index, &config_index) in order.iter().enumerate() {
+        if signals.interrupted().is_some() {
+            break;
+        }
+        let config = &configs[config_index];
+        let record = run_one(&args, config, config_index, index, &scratch.0)?;
+        progress.ran(index, config, &record, &objective);
+        runs.push(record);
+    }
+    progress.finish();
+    let interrupted = signals.interrupted();
+    drop(signals);
+    if interrupted.is_some() {
+        eprintln!(
+            "boxwise: sweep interrupted; summarising the {} run(s) done",
+            runs.len()
+        );
+    }
+
+    let rows: Vec<ConfigRow> = configs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            ConfigRow::new(
+                c,
+                runs.iter()
+                    .filter(|r| r.config_index == i)
+                    .map(|r| &r.metrics),
+            )
+        })
+        .collect();
+    let values = runs_by_config(&runs, rows.len(), &objective.name);
+    let entries: Vec<(String, Vec<f64>)> = rows
+        .iter()
+        .map(|r| r.label.clone())
+        .zip(values.iter().cloned())
+        .collect();
+    let better = if objective.higher_is_better {
+        Better::Higher
+    } else {
+        Better::Lower
+    };
+    let verdict = verdict(&objective.name, better, &entries);
+
+    if args.markdown {
+        print!("{}", render::markdown(&rows, &objective, &verdict.message));
+    } else {
+        print!("{}", render::table(&rows, &objective, &verdict.message));
+    }
+    if let Some(path) = &args.json {
+        let doc = serde_json::json!({
+            "seed": seed,
+            "objective": objective.name,
+            "best": verdict.best.map(|i| &rows[i].label),
+            "verdict": verdict.message,
+            "p_value": verdict.p_value,
+            "runs": runs,
+            "summary": rows,
+        });
+        std::fs::write(path, serde_json::to_string_pretty(&doc)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.plot {
+        let svg = render::plot(&rows, &values, &objective);
+        std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(match interrupted {
+        Some(sig) => ExitCode::from(128 + sig as u8),
+        None => ExitCode::SUCCESS,
+    })
+}
+
+fn runs_by_config(runs: &[RunRecord], configs: usize, metric: &str) -> Vec<Vec<f64>> {
+    let mut out = vec![Vec::new(); configs];
+    for r in runs {
+        if let Some(v) = r.metrics.get(metric) {
+            out[r.config_index].push(*v);
+        }
+    }
+    out
+}
+
+fn run_one(
+    args: &SweepArgs,
+    config: &Config,
+    config_index: usize,
+    index: usize,
+    scratch: &Path,
+) -> anyhow::Result<RunRecord> {
+    let (program, rest) = args.command.split_first().context("no command given")?;
+    let stdout = scratch.join(format!("run-{index}.out"));
+    let stderr = scratch.join(format!("run-{index}.err"));
+    let mut env: Vec<(String, String)> = config.env.clone();
+    if !args.no_gctrace {
+        let godebug = env
+            .iter()
+            .find(|(k, _)| k == "GODEBUG")
+            .map(|(_, v)| v.clone())
+            .or_else(|| std::env::var("GODEBUG").ok());
+        let with_trace = match godebug {
+            Some(g) if !g.is_empty() => format!("{g},gctrace=1"),
+            _ => "gctrace=1".to_string(),
+        };
+        env.retain(|(k, _)| k != "GODEBUG");
+        env.push(("GODEBUG".into(), with_trace));
+    }
+    let spec = RunSpec {
+        program: program.clone(),
+        args: rest.to_vec(),
+        env: env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
+        limits: Limits {
+            cpus: config.cpus,
+            memory: config.memory,
+            ..Limits::default()
+        },
+        stdout: Some(stdout.clone()),
+        stderr: Some(stderr.clone()),
+        ..RunSpec::default()
+    };
+
+    let mut load: Option<Result<LoadReport, String>> = None;
+    let stats = match &args.http {
+        Some(url) => {
+            let rate = args.rate.context("--http needs --rate")?;
+            let mut spec_load = LoadSpec::new(url.clone(), rate, args.duration);
+            spec_load.connections = args.connections;
+            let ready_timeout = args.ready_timeout;
+            boxwise_lab::run_controlled(&spec, |pid| {
+                load = Some(
+                    boxwise_loadgen::wait_ready(url, ready_timeout)
+                        .and_then(|()| boxwise_loadgen::run(&spec_load))
+                        .map_err(|e| e.to_string()),
+                );
+                // The service would run forever: stop it once the load is done.
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+            })?
+        }
+        None => boxwise_lab::run(&spec)?,
+    };
+
+    let out_text = std::fs::read_to_string(&stdout).unwrap_or_default();
+    let err_text = std::fs::read_to_string(&stderr).unwrap_or_default();
+    let _ = std::fs::remove_file(&stdout);
+    let _ = std::fs::remove_file(&stderr);
+
+    let mut metrics = BTreeMap::new();
+    metrics.insert("wall_seconds".to_string(), stats.wall_seconds);
+    if let Some(c) = stats.cpu_seconds {
+        metrics.insert("cpu_seconds".into(), c);
+    }
+    if let (Some(t), Some(n)) = (stats.throttled_periods, stats.nr_periods)
+        && n > 0
+    {
+        metrics.insert("throttled_pct".into(), 100.0 * t as f64 / n as f64);
+    }
+    if let Some(p) = stats.peak_memory_bytes {
+        metrics.insert("peak_memory_mib".into(), p as f64 / (1 << 20) as f64);
+    }
+    let gomemlimit =
+        config.env.iter().find(|(k, _)| k == "GOMEMLIMIT").and_then(
+            |(_, v)| match parse_gomemlimit(v) {
+                Ok(GoMemLimit::Bytes(b)) => Some(b),
+                _ => None,
+            },
+        );
+    let trace = Trace::parse(&err_text);
+    let gc_limits = TraceLimits {
+        gomemlimit_bytes: gomemlimit,
+        memory_limit_bytes: config.memory,
+    };
+    if let Some(gc) = boxwise_trace::summary::summarize(&trace.gc, gc_limits) {
+        metrics.insert("gc_count".into(), gc.cycles as f64);
+        if let Some(rate) = gc.gc_per_second {
+            metrics.insert("gc_per_second".into(), rate);
+        }
+        if let Some(f) = gc.cpu.gc_cpu_fraction {
+            metrics.insert("gc_cpu_pct".into(), 100.0 * f);
+        }
+        metrics.insert("gc_pause_total_ms".into(), gc.pause_total_ms);
+    }
+    let mut error = None;
+    let load = match load {
+        Some(Ok(report)) => {
+            for (name, v) in [
+                ("p50", report.p50_ms),
+                ("p90", report.p90_ms),
+                ("p99", report.p99_ms),
+                ("p999", report.p999_ms),
+                ("max", report.max_ms),
+            ] {
+                if let Some(v) = v {
+                    metrics.insert(name.into(), v);
+                }
+            }
+            metrics.insert("achieved_rate".into(), report.achieved_rate);
+            metrics.insert("errors".into(), report.errors as f64);
+            Some(report)
+        }
+        Some(Err(e)) => {
+            error = Some(e);
+            None
+        }
+        None => None,
+    };
+    let output = format!("{out_text}\n{err_text}");
+    for m in &args.metric {
+        if let Some(v) = m.extract(&output) {
+            metrics.insert(m.name.clone(), v);
+        }
+    }
+    // A workload that failed by itself (not stopped by us) is worth a line: its numbers
+    // are suspect.
+    let stopped_by_us = args.http.is_some() && stats.exit_code == 128 + 15;
+    if stats.exit_code != 0 && !stopped_by_us {
+        let last = err_text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty() && !l.starts_with("gc "))
+            .unwrap_or("");
+        eprintln!(
+            "boxwise: warning: run {} ({}) exited with {}: {last}",
+            index + 1,
+            config.label(),
+            stats.exit_code
+        );
+    }
+    if let Some(e) = &error {
+        eprintln!(
+            "boxwise: warning: run {} ({}): {e}",
+            index + 1,
+            config.label()
+        );
+    }
+    Ok(RunRecord {
+        index,
+        config_index,
+        config: config.clone(),
+        cpu_seconds: stats.cpu_seconds,
+        wall_seconds: stats.wall_seconds,
+        stats,
+        metrics,
+        load,
+        error,
+    })
+}
+
+/// A progress bar on a terminal, one line per run otherwise (CI logs, pipes).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} runs, {elapsed} ({eta} left) {msg}",
+            ) {
+                bar.set_style(style);
+            }
+            bar
+        });
+        Progress { bar, total }
+    }
+
+    fn ran(&self, index: usize, config: &Config, record: &RunRecord, objective: &Objective) {
+        let value = record
+            .metrics
+            .get(&objective.name)
+            .map_or("-".to_string(), |v| render::number(*v));
+        let line = format!(
+            "run {}/{}: {}: {} {value}",
+            index + 1,
+            self.total,
+            config.label(),
+            objective.name
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(line);
+                bar.inc(1);
+            }
+            None => eprintln!("boxwise: {line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

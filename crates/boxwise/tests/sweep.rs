@@ -1,0 +1,229 @@
+//! `boxwise sweep` end to end: real runs in transient cgroups, the example workloads, the
+//! built-in load generator, the GC trace, and the summary.
+
+mod support;
+
+use std::process::Command;
+
+use serde_json::Value;
+use support::TestCgroup;
+
+const BOXWISE: &str = env!("CARGO_BIN_EXE_boxwise");
+
+/// Sweeps create cgroups: the same prerequisite as the other cgroup tests.
+fn can_make_cgroups() -> bool {
+    TestCgroup::create_or_skip().is_some()
+}
+
+/// Runs a sweep; returns its stdout and JSON, after checking it left no cgroup behind.
+fn sweep(args: &[&str], json: &std::path::Path) -> (String, Value) {
+    let mut cmd = Command::new(BOXWISE);
+    cmd.arg("sweep")
+        .args(args)
+        .env_remove("GOMAXPROCS")
+        .env_remove("GODEBUG");
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let stdout = support::stdout_ok(&cmd, &out);
+    assert!(
+        support::boxwise_run_cgroups(pid).is_empty(),
+        "left behind: {:?}",
+        support::boxwise_run_cgroups(pid)
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    (stdout, doc)
+}
+
+#[test]
+fn two_cpus_by_two_gomaxprocs_by_two_repeats() {
+    if !can_make_cgroups() {
+        return;
+    }
+    let Some(batch) = support::build_go_program("examples/workloads/batch") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("sweep.json");
+    let plot = dir.path().join("sweep.svg");
+    let (stdout, doc) = sweep(
+        &[
+            "--cpus",
+            "0.5,1",
+            "--env",
+            "GOMAXPROCS=1,2",
+            "--repeat",
+            "2",
+            "--seed",
+            "7",
+            "--metric",
+            "elapsed_ms=elapsed_ms=([0-9.]+)",
+            "--json",
+            json.to_str().unwrap(),
+            "--plot",
+            plot.to_str().unwrap(),
+            "--",
+            "env",
+            "BLOCKS=20",
+            batch.to_str().unwrap(),
+        ],
+        &json,
+    );
+    let runs = doc["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 8, "2 x 2 configurations x 2 repeats");
+    let summary = doc["summary"].as_array().unwrap();
+    assert_eq!(summary.len(), 4);
+    for row in summary {
+        assert_eq!(row["runs"], 2, "{row}");
+        assert!(row["metrics"]["elapsed_ms"]["median"].as_f64().unwrap() > 0.0);
+    }
+    // Every run: the configuration it ran, the cgroup's numbers, the workload's metric, and
+    // the GOMAXPROCS the workload really had (the batch prints it).
+    for run in runs {
+        let cpus = run["config"]["cpus"].as_f64().unwrap();
+        assert!(cpus == 0.5 || cpus == 1.0);
+        assert_eq!(run["stats"]["limits"]["cpus"].as_f64().unwrap(), cpus);
+        assert_eq!(run["stats"]["exit_code"], 0);
+        assert!(run["cpu_seconds"].as_f64().unwrap() > 0.0);
+        assert!(run["wall_seconds"].as_f64().unwrap() > 0.0);
+        assert!(run["metrics"]["elapsed_ms"].as_f64().is_some(), "{run}");
+    }
+    // Interleaved: each configuration appears once in every round of four runs.
+    for round in runs.chunks(4) {
+        let mut seen: Vec<u64> = round
+            .iter()
+            .map(|r| r["config_index"].as_u64().unwrap())
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, [0, 1, 2, 3]);
+    }
+    // Table: a header and four rows, then the verdict; 2 runs can never beat the noise.
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("configuration"), "{stdout}");
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("cpus=")).count(),
+        4,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("no configuration is better than the noise"),
+        "{stdout}"
+    );
+    assert_eq!(doc["best"], Value::Null);
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("cpus=0.5 GOMAXPROCS=1"),
+        "plot names the configurations"
+    );
+}
+
+#[test]
+fn http_sweep_measures_latency_and_gc() {
+    if !can_make_cgroups() {
+        return;
+    }
+    let Some(svc) = support::build_go_program("examples/workloads/allocsvc") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("sweep.json");
+    let port = 20000 + (std::process::id() % 20000);
+    let addr = format!("127.0.0.1:{port}");
+    let url = format!("http://{addr}/");
+    let (stdout, doc) = sweep(
+        &[
+            "--cpus",
+            "1",
+            "--env",
+            "GOGC=50,200",
+            "--repeat",
+            "1",
+            "--http",
+            &url,
+            "--rate",
+            "200",
+            "--duration",
+            "1s",
+            "--json",
+            json.to_str().unwrap(),
+            "--",
+            "env",
+            &format!("ADDR={addr}"),
+            "LIVE_MIB=8",
+            svc.to_str().unwrap(),
+        ],
+        &json,
+    );
+    let runs = doc["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    for run in runs {
+        let m = &run["metrics"];
+        assert!(run["error"].is_null(), "{run}");
+        assert!(m["p99"].as_f64().unwrap() > 0.0, "{run}");
+        let rate = m["achieved_rate"].as_f64().unwrap();
+        assert!((150.0..=250.0).contains(&rate), "rate {rate}");
+        assert_eq!(m["errors"], 0.0);
+        // The service was started with GODEBUG=gctrace=1 and collected garbage under load.
+        assert!(m["gc_count"].as_f64().unwrap() >= 1.0, "{run}");
+        // Stopped by the sweep with SIGTERM once the load was done.
+        assert_eq!(run["stats"]["exit_code"], 143, "{run}");
+    }
+    assert!(stdout.contains("p99 ms median"), "{stdout}");
+}
+
+#[test]
+fn ctrl_c_stops_the_sweep_and_cleans_up() {
+    if !can_make_cgroups() {
+        return;
+    }
+    let Some(worker) = support::build_go_program("worker") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("sweep.json");
+    let mut cmd = Command::new(BOXWISE);
+    cmd.args([
+        "sweep",
+        "--cpus",
+        "0.5",
+        "--repeat",
+        "5",
+        "--json",
+        json.to_str().unwrap(),
+        "--",
+    ])
+    .arg(&worker)
+    .args(["burn", "20"])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sweep interrupted"), "{stderr}");
+    // The first run was stopped; no other run started; the summary still came out.
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["runs"].as_array().unwrap().len(), 1);
+    assert!(doc["runs"][0]["wall_seconds"].as_f64().unwrap() < 10.0);
+    assert!(support::boxwise_run_cgroups(pid).is_empty());
+    assert!(
+        !std::env::temp_dir()
+            .join(format!("boxwise-sweep-{pid}"))
+            .exists(),
+        "scratch directory left behind"
+    );
+}
