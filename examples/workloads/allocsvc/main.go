@@ -23,8 +23,14 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// live is kept reachable for the whole run: the GC must mark it every cycle.
-var live [][]byte
+// node is a pointer-rich object: the GC has to trace through every one.
+type node struct {
+	next    *node
+	payload [48]byte
+}
+
+// live is kept reachable for the whole run: the GC must mark all of it every cycle.
+var live []*node
 
 func main() {
 	addr := os.Getenv("ADDR")
@@ -33,12 +39,12 @@ func main() {
 	}
 	liveMiB := envInt("LIVE_MIB", 64)
 	allocKiB := envInt("ALLOC_KIB", 256)
-	for i := 0; i < liveMiB*16; i++ {
-		b := make([]byte, 64<<10)
-		for j := range b {
-			b[j] = byte(i + j)
-		}
-		live = append(live, b)
+	var prev *node
+	for i := 0; i < liveMiB<<20/64; i++ {
+		n := &node{next: prev}
+		n.payload[0] = byte(i)
+		live = append(live, n)
+		prev = n
 	}
 
 	http.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -46,11 +52,15 @@ func main() {
 	})
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		sum := 0
-		// Many small objects: the allocation rate drives GC frequency.
-		for i := 0; i < allocKiB; i++ {
-			b := make([]byte, 1024)
-			b[i%1024] = byte(i)
-			sum += int(b[i%1024]) + len(live[i%len(live)])
+		// Many small pointer-rich objects: the allocation rate drives GC frequency.
+		var head *node
+		for i := 0; i < allocKiB*16; i++ {
+			head = &node{next: head}
+			head.payload[i%48] = byte(i)
+			sum += int(live[i%len(live)].payload[0])
+		}
+		for n := head; n != nil; n = n.next {
+			sum += int(n.payload[0])
 		}
 		fmt.Fprintf(w, "%d\n", sum)
 	})

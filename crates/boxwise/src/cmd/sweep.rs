@@ -67,6 +67,12 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             .map_or(1, |d| d.as_nanos() as u64)
     });
     let order = schedule(configs.len(), args.repeat as usize, seed);
+    if let Some(m) = args.metric.iter().find(|m| render::is_builtin(&m.name)) {
+        anyhow::bail!(
+            "--metric {}: that name is measured by boxwise itself; choose another",
+            m.name
+        );
+    }
     let objective = Objective::choose(
         args.objective.as_deref(),
         args.http.is_some(),
@@ -129,10 +135,17 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     };
     let verdict = verdict(&objective.name, better, &entries);
 
+    let custom: Vec<String> = args.metric.iter().map(|m| m.name.clone()).collect();
     if args.markdown {
-        print!("{}", render::markdown(&rows, &objective, &verdict.message));
+        print!(
+            "{}",
+            render::markdown(&rows, &objective, &custom, &verdict.message)
+        );
     } else {
-        print!("{}", render::table(&rows, &objective, &verdict.message));
+        print!(
+            "{}",
+            render::table(&rows, &objective, &custom, &verdict.message)
+        );
     }
     if let Some(path) = &args.json {
         let doc = serde_json::json!({
@@ -260,9 +273,12 @@ fn run_one(
     };
     if let Some(gc) = boxwise_trace::summary::summarize(&trace.gc, gc_limits) {
         metrics.insert("gc_count".into(), gc.cycles as f64);
-        if let Some(rate) = gc.gc_per_second {
-            metrics.insert("gc_per_second".into(), rate);
-        }
+        // Over the whole run, not between the first and last cycle: a burst of cycles at
+        // start-up would otherwise read as a huge rate.
+        metrics.insert(
+            "gc_per_second".into(),
+            gc.cycles as f64 / stats.wall_seconds.max(1e-9),
+        );
         if let Some(f) = gc.cpu.gc_cpu_fraction {
             metrics.insert("gc_cpu_pct".into(), 100.0 * f);
         }

@@ -104,8 +104,9 @@ pub fn number(x: f64) -> String {
     }
 }
 
-/// Columns after the objective, when any run has them: how the run went, the GC, the load.
-const COLUMNS: [(&str, &str); 11] = [
+/// Columns after the objective, when any run has them: the load, how the run went, the GC.
+/// The rest (p90, p999, max, GC count and pause) are in the JSON.
+const COLUMNS: [(&str, &str); 10] = [
     ("p50", "p50 ms"),
     ("p99", "p99 ms"),
     ("achieved_rate", "req/s"),
@@ -116,10 +117,12 @@ const COLUMNS: [(&str, &str); 11] = [
     ("peak_memory_mib", "peak MiB"),
     ("gc_per_second", "GC/s"),
     ("gc_cpu_pct", "GC CPU %"),
-    ("gc_pause_total_ms", "GC pause ms"),
 ];
 
-fn columns(rows: &[ConfigRow], objective: &Objective) -> Vec<(String, String)> {
+/// Measured by boxwise itself and shown only in the JSON.
+const JSON_ONLY: [&str; 5] = ["p90", "p999", "max", "gc_count", "gc_pause_total_ms"];
+
+fn columns(rows: &[ConfigRow], objective: &Objective, custom: &[String]) -> Vec<(String, String)> {
     let present = |k: &str| rows.iter().any(|r| r.metrics.contains_key(k));
     let mut cols = vec![(
         objective.name.clone(),
@@ -130,23 +133,29 @@ fn columns(rows: &[ConfigRow], objective: &Objective) -> Vec<(String, String)> {
             cols.push((k.to_string(), h.to_string()));
         }
     }
-    // The workload's own metrics.
-    let mut custom: Vec<&String> = rows
-        .iter()
-        .flat_map(|r| r.metrics.keys())
-        .filter(|k| !COLUMNS.iter().any(|(c, _)| c == k) && **k != objective.name)
-        .collect();
-    custom.sort();
-    custom.dedup();
-    cols.extend(custom.into_iter().map(|k| (k.clone(), k.clone())));
+    // The workload's own metrics (--metric), in the order given.
+    cols.extend(
+        custom
+            .iter()
+            .filter(|k| **k != objective.name)
+            .map(|k| (k.clone(), k.clone())),
+    );
     cols
 }
 
 fn heading(name: &str) -> String {
-    COLUMNS
-        .iter()
-        .find(|(k, _)| *k == name)
-        .map_or(name.to_string(), |(_, h)| h.to_string())
+    match name {
+        "p90" | "p999" | "max" => format!("{name} ms"),
+        _ => COLUMNS
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map_or(name.to_string(), |(_, h)| h.to_string()),
+    }
+}
+
+/// Whether boxwise measures this metric itself (so a --metric of that name would clash).
+pub fn is_builtin(name: &str) -> bool {
+    COLUMNS.iter().any(|(k, _)| *k == name) || JSON_ONLY.contains(&name)
 }
 
 fn cell(s: Option<&Summary>, with_ci: bool) -> String {
@@ -163,8 +172,8 @@ fn cell(s: Option<&Summary>, with_ci: bool) -> String {
     }
 }
 
-fn cells(rows: &[ConfigRow], objective: &Objective) -> Vec<Vec<String>> {
-    let cols = columns(rows, objective);
+fn cells(rows: &[ConfigRow], objective: &Objective, custom: &[String]) -> Vec<Vec<String>> {
+    let cols = columns(rows, objective, custom);
     let mut out = vec![
         std::iter::once("configuration".to_string())
             .chain(std::iter::once("runs".to_string()))
@@ -181,12 +190,22 @@ fn cells(rows: &[ConfigRow], objective: &Objective) -> Vec<Vec<String>> {
     out
 }
 
-pub fn table(rows: &[ConfigRow], objective: &Objective, verdict: &str) -> String {
-    format!("{}\n{verdict}\n", grid(&cells(rows, objective)))
+pub fn table(
+    rows: &[ConfigRow],
+    objective: &Objective,
+    custom: &[String],
+    verdict: &str,
+) -> String {
+    format!("{}\n{verdict}\n", grid(&cells(rows, objective, custom)))
 }
 
-pub fn markdown(rows: &[ConfigRow], objective: &Objective, verdict: &str) -> String {
-    let c = cells(rows, objective);
+pub fn markdown(
+    rows: &[ConfigRow],
+    objective: &Objective,
+    custom: &[String],
+    verdict: &str,
+) -> String {
+    let c = cells(rows, objective, custom);
     let mut out = String::new();
     for (i, line) in c.iter().enumerate() {
         out.push_str(&format!("| {} |\n", line.join(" | ")));
