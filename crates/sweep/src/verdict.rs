@@ -67,11 +67,29 @@ pub fn verdict(objective: &str, better: Better, entries: &[(String, Vec<f64>)]) 
                     ),
                 }
             } else {
+                // No single winner; still say which configurations lose to the leader
+                // beyond the noise, since that is often the useful half of the answer.
+                let worse: Vec<String> = ranked[2..]
+                    .iter()
+                    .filter_map(|(i, _)| {
+                        let p = mann_whitney_p(&entries[*bi].1, &entries[*i].1);
+                        (p < ALPHA).then(|| format!("{} (p = {})", entries[*i].0, num(p)))
+                    })
+                    .collect();
+                let tail = if worse.is_empty() {
+                    "run more repeats".to_string()
+                } else {
+                    format!(
+                        "worse than {} beyond the noise: {}",
+                        entries[*bi].0,
+                        worse.join(", ")
+                    )
+                };
                 Verdict {
                     best: None,
                     p_value: Some(p),
                     message: format!(
-                        "no configuration is better than the noise for {objective}: {} and {} differ with p = {} (Mann-Whitney; needs < {ALPHA}); run more repeats",
+                        "no single best for {objective}: {} and {} are within the noise of each other (p = {}, Mann-Whitney; needs < {ALPHA}); {tail}",
                         describe(*bi, b),
                         describe(*ri, r),
                         num(p)
@@ -192,7 +210,28 @@ mod tests {
         let e = vec![entry("a", &[10.0, 11.0]), entry("b", &[1.0, 2.0])];
         let v = verdict("p99", Better::Lower, &e);
         assert_eq!(v.best, None);
-        assert!(v.message.contains("better than the noise"), "{}", v.message);
+        assert!(
+            v.message.contains("within the noise") && v.message.ends_with("run more repeats"),
+            "{}",
+            v.message
+        );
+    }
+
+    #[test]
+    fn names_the_losers_when_the_top_two_tie() {
+        let e = vec![
+            entry("a", &[10.0, 12.0, 11.0, 13.0]),
+            entry("b", &[10.5, 11.5, 12.5, 13.5]),
+            entry("c", &[50.0, 51.0, 52.0, 53.0]),
+        ];
+        let v = verdict("p99", Better::Lower, &e);
+        assert_eq!(v.best, None);
+        assert!(
+            v.message
+                .contains("worse than a beyond the noise: c (p = 0.029)"),
+            "{}",
+            v.message
+        );
     }
 
     #[test]
