@@ -56,9 +56,23 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
     }
     let mounts = host.parse_required(&proc_dir.join("mountinfo"), mountinfo::parse)?;
     let lines = host.parse_required(&proc_dir.join("cgroup"), proc_cgroup::parse)?;
-    let layout = layout::resolve(&mounts, &lines);
+    let mut layout = layout::resolve(&mounts, &lines);
     let full = target.detail == Detail::Full;
     let mut warnings = layout.notes.clone();
+    // Another process's mount points are in its mount namespace (a container's
+    // /sys/fs/cgroup is its own cgroup); read them through its root directory.
+    if let (Some(pid), true) = (target.pid, host.is_live()) {
+        let ours = host.read_link(Path::new("/proc/self/ns/mnt"));
+        let theirs = host.read_link(&proc_dir.join("ns/mnt"));
+        match (ours, theirs) {
+            (Some(a), Some(b)) if a == b => {}
+            (_, Some(_)) => layout = layout.rebased(&proc_dir.join("root")),
+            _ => warnings.push(format!(
+                "cannot read {}/ns/mnt: if pid {pid} is in another mount namespace, its cgroup files are read as boxwise sees them",
+                proc_dir.display()
+            )),
+        }
+    }
 
     let status = host
         .parse(&proc_dir.join("status"), status::parse)?

@@ -124,3 +124,82 @@ fn static_binary_has_no_interpreter() {
     });
     assert!(!has_interp, "{} asks for a dynamic loader", bin.display());
 }
+
+/// From the host, `inspect --pid`, `ps` and `doctor --pid` look at a Go process inside a
+/// container: its cgroup files are in the container's mount namespace (Docker's v1 layout
+/// mounts the container's cgroup as the root of each hierarchy), so they must be read
+/// through `/proc/PID/root`, not at the same path on the host.
+#[test]
+fn host_side_commands_see_the_containers_limits() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let Some(worker) = support::build_go_program("worker") else {
+        return;
+    };
+    let img = DockerImage::build_scratch(
+        &[(worker.as_path(), "worker")],
+        r#"ENTRYPOINT ["/worker", "sleep"]"#,
+    );
+    let mut args = vec!["-d"];
+    args.extend(LIMITS);
+    let (cmd, out) = img.run(&args, &[]);
+    let id = support::stdout_ok(&cmd, &out).trim().to_string();
+    let pid_out = std::process::Command::new("docker")
+        .args(["inspect", "-f", "{{.State.Pid}}", &id])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8(pid_out.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let boxwise = env!("CARGO_BIN_EXE_boxwise");
+
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut c = std::process::Command::new(boxwise);
+        c.args(args);
+        let o = support::run(&mut c);
+        serde_json::from_str(&support::stdout_ok(&c, &o)).unwrap()
+    };
+    let inspect = json(&["inspect", "--json", "--pid", &pid]);
+    let ps = json(&["ps", "--json"]);
+    let doctor = json(&["doctor", "--json", "--pid", &pid]);
+    let _ = std::process::Command::new("docker")
+        .args(["kill", &id])
+        .output();
+
+    let cores = 1.5_f64.min(support::affinity_count() as f64);
+    assert_eq!(
+        json_at(&inspect, "cpu.effective_cores").as_f64(),
+        Some(cores),
+        "{inspect:#}"
+    );
+    assert_eq!(
+        json_at(&inspect, "memory.limit_bytes").as_u64(),
+        Some(MEMORY_LIMIT)
+    );
+    assert_eq!(
+        json_at(&inspect, "recommendation.gomemlimit_bytes").as_i64(),
+        Some(EXPECTED_GOMEMLIMIT)
+    );
+    assert_eq!(json_at(&inspect, "container.runtime"), "docker");
+    assert_eq!(json_at(&inspect, "container.id"), id.as_str());
+
+    let row = ps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["pid"].to_string() == pid)
+        .unwrap_or_else(|| panic!("{pid} not in ps: {ps:#}"));
+    assert_eq!(row["memory_limit_bytes"], MEMORY_LIMIT);
+    assert_eq!(row["effective_cores"].as_f64(), Some(cores));
+    assert_eq!(row["container_id"], id.as_str());
+
+    let ids: Vec<&str> = doctor["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"gomemlimit-unset"), "{ids:?}");
+}
