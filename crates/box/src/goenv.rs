@@ -48,8 +48,13 @@ impl GoEnv {
     }
 }
 
-/// Go's rule: `strconv.Atoi32` succeeds and the value is above zero.
+/// Go's rule (runtime `schedinit`): a whole number above zero.
 pub fn parse_gomaxprocs(text: &str) -> Option<u32> {
+    // Go's runtime atoi takes digits only (a `-` makes the value negative, so ignored);
+    // Rust's parse would also take a leading `+`.
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     text.parse::<i32>()
         .ok()
         .filter(|&n| n > 0)
@@ -139,7 +144,8 @@ mod tests {
     #[test]
     fn gomaxprocs_rules() {
         assert_eq!(parse_gomaxprocs("3"), Some(3));
-        for ignored in ["0", "-2", "", "two", "2147483648"] {
+        assert_eq!(parse_gomaxprocs("03"), Some(3));
+        for ignored in ["0", "-2", "", "two", "2147483648", "+3", " 3"] {
             assert_eq!(parse_gomaxprocs(ignored), None, "{ignored}");
         }
     }

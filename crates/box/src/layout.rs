@@ -96,7 +96,12 @@ impl Layout {
     /// process's mount namespace (proc(5)), where its mountinfo's mount points are.
     pub fn rebased(mut self, prefix: &Path) -> Layout {
         let rebase = |p: &Path| prefix.join(p.strip_prefix("/").unwrap_or(p));
-        for d in self.controllers.iter_mut().map(|(_, d)| d).chain(self.unified.iter_mut()) {
+        for d in self
+            .controllers
+            .iter_mut()
+            .map(|(_, d)| d)
+            .chain(self.unified.iter_mut())
+        {
             d.mount_point = rebase(&d.mount_point);
             d.dir = rebase(&d.dir);
         }
@@ -325,7 +330,10 @@ mod tests {
         let l = layout(HYBRID, "4:memory:/x\n1:cpu:/\n0::/\n").rebased(Path::new("/proc/42/root"));
         let m = l.controller("memory").unwrap();
         assert_eq!(m.dir, Path::new("/proc/42/root/sys/fs/cgroup/memory/x"));
-        assert_eq!(m.levels().last().unwrap(), Path::new("/proc/42/root/sys/fs/cgroup/memory"));
+        assert_eq!(
+            m.levels().last().unwrap(),
+            Path::new("/proc/42/root/sys/fs/cgroup/memory")
+        );
     }
 
     #[test]

@@ -73,6 +73,9 @@ pub struct CpuInfo {
     pub effective_cores: f64,
     /// The lowest quota over the cgroup and its ancestors.
     pub quota: Option<CpuQuotaInfo>,
+    /// The quota of the process's own cgroup alone: what the Go 1.25 runtime reads (it
+    /// ignores parents).
+    pub own_quota: Option<CpuQuotaInfo>,
     pub cpuset: Option<CpuSetInfo>,
     pub affinity: Option<CpuSetInfo>,
     pub online: Option<CpuSetInfo>,

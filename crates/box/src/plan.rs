@@ -48,7 +48,10 @@ pub fn plan(env: &GoEnv, rec: &Recommendation) -> EnvPlan {
         }
     }
     let suggested = rec.gomemlimit_bytes.map(|b| b.to_string());
-    match (env.gomemlimit.as_deref(), &suggested) {
+    match (
+        env.gomemlimit.as_deref().filter(|v| !v.is_empty()),
+        &suggested,
+    ) {
         (None, Some(bytes)) => {
             p.notes
                 .push(format!("GOMEMLIMIT={bytes} ({})", rec.gomemlimit_why));
@@ -152,6 +155,14 @@ mod tests {
         assert_eq!(p.set, vec![("GOMAXPROCS", "2".to_string())]);
         assert_eq!(p.problems.len(), 1);
         assert!(p.problems[0].contains("\"400m\" is malformed"));
+    }
+
+    #[test]
+    fn an_empty_gomemlimit_counts_as_unset() {
+        // Go reads "" as no limit, exactly like an unset variable.
+        let p = plan(&env(&[("GOMEMLIMIT", "")]), &rec());
+        assert_eq!(p.set[1], ("GOMEMLIMIT", "241591910".to_string()));
+        assert!(p.problems.is_empty());
     }
 
     #[test]

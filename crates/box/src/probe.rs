@@ -184,12 +184,19 @@ fn read_cpu(
     let cpu_dir = layout.controller("cpu");
     // The lowest quota over the cgroup and every ancestor; remember its level for the stats.
     let mut quota: Option<(Quota, PathBuf, PathBuf)> = None;
+    // The process's own cgroup's quota, the only one the Go 1.25 runtime reads.
+    let mut own_quota = None;
     if let Some(d) = cpu_dir {
         for level in d.levels() {
-            if let Some((q, source)) = quota_at(host, d.hierarchy, &level)?
-                && quota
-                    .as_ref()
-                    .is_none_or(|(best, _, _)| q.cores() < best.cores())
+            let Some((q, source)) = quota_at(host, d.hierarchy, &level)? else {
+                continue;
+            };
+            if level == d.dir {
+                own_quota = Some(quota_info(&q, &source));
+            }
+            if quota
+                .as_ref()
+                .is_none_or(|(best, _, _)| q.cores() < best.cores())
             {
                 quota = Some((q, source, level));
             }
@@ -203,12 +210,8 @@ fn read_cpu(
 
     let mut info = CpuInfo {
         effective_cores: 0.0,
-        quota: quota.as_ref().map(|(q, source, _)| CpuQuotaInfo {
-            cores: q.cores(),
-            quota_us: q.quota_us,
-            period_us: q.period_us,
-            source: source.clone(),
-        }),
+        quota: quota.as_ref().map(|(q, source, _)| quota_info(q, source)),
+        own_quota,
         cpuset,
         affinity,
         online,
@@ -255,6 +258,15 @@ fn read_cpu(
         }
     }
     Ok(info)
+}
+
+fn quota_info(q: &Quota, source: &Path) -> CpuQuotaInfo {
+    CpuQuotaInfo {
+        cores: q.cores(),
+        quota_us: q.quota_us,
+        period_us: q.period_us,
+        source: source.to_path_buf(),
+    }
 }
 
 fn throttling(stat: &Keyed, time_key: &str, per_second: f64, source: &Path) -> Option<Throttling> {

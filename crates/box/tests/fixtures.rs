@@ -152,6 +152,8 @@ fn docker_v1() {
 
     // 150000 / 100000 = 1.5 CPUs; the 4 CPUs (cpuset, affinity, online) do not lower it.
     let c = &b.cpu;
+    // The only level is the container's own cgroup, so its quota is the lowest too.
+    assert_eq!(c.own_quota, c.quota);
     assert_eq!(
         c.quota,
         quota(
@@ -446,6 +448,9 @@ fn k8s_v2_pod_limit() {
     assert_eq!(c.affinity, set("0-7", 8, STATUS));
     assert_eq!(c.online, set("0-7", 8, ONLINE));
     assert_eq!(c.effective_cores, 2.0);
+    // The container scope's own cpu.max is `max`: the Go 1.25 runtime, which reads only
+    // its own cgroup, sees no quota here.
+    assert_eq!(c.own_quota, None);
     // A 2-CPU request: shares 2048 -> weight 1 + (2048 - 2) * 9999 / 262142 = 79.
     assert_eq!(c.weight, Some(79));
     // Usage is the container's own (scope cpu.stat usage_usec 7401223507) ...

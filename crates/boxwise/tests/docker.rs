@@ -189,7 +189,7 @@ fn host_side_commands_see_the_containers_limits() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["pid"].to_string() == pid)
+        .find(|r| r["pid"].as_u64().map(|p| p.to_string()).as_deref() == Some(pid.as_str()))
         .unwrap_or_else(|| panic!("{pid} not in ps: {ps:#}"));
     assert_eq!(row["memory_limit_bytes"], MEMORY_LIMIT);
     assert_eq!(row["effective_cores"].as_f64(), Some(cores));

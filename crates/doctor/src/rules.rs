@@ -90,22 +90,20 @@ fn go_version(b: &GoBinary) -> &str {
         .unwrap_or(&b.go_version)
 }
 
-fn godebug_disables_container_procs(f: &Facts) -> bool {
-    f.info
-        .go_env
-        .godebug
-        .as_deref()
-        .is_some_and(|g| g.split(',').any(|kv| kv.trim() == "containermaxprocs=0"))
-}
-
-/// The quota of the process's own cgroup, when the lowest quota is set there: the only one
-/// the Go 1.25 runtime reads (it does not look at parents).
-fn leaf_quota(info: &BoxInfo) -> Option<&CpuQuotaInfo> {
-    let leaf = &info.cgroup.controllers.get("cpu")?.dir;
-    info.cpu
-        .quota
-        .as_ref()
-        .filter(|q| q.source.parent() == Some(leaf.as_path()))
+/// Whether the program's runtime sizes GOMAXPROCS from the cgroup by itself: Go 1.25+ with
+/// `containermaxprocs` on. A GODEBUG setting in the environment overrides the binary's
+/// DefaultGODEBUG, and the last one wins, as in the runtime.
+fn container_aware(f: &Facts, b: &GoBinary) -> bool {
+    if b.go_release().is_none_or(|r| r < (1, 25)) {
+        return false;
+    }
+    let from_env = f.info.go_env.godebug.as_deref().and_then(|g| {
+        g.split(',')
+            .filter_map(|kv| kv.trim().split_once('='))
+            .rfind(|(k, _)| *k == "containermaxprocs")
+            .map(|(_, v)| v)
+    });
+    from_env.or_else(|| b.default_godebug_value("containermaxprocs")) != Some("0")
 }
 
 pub fn effective_gomaxprocs(f: &Facts) -> GoMaxProcs {
@@ -126,7 +124,7 @@ pub fn effective_gomaxprocs(f: &Facts) -> GoMaxProcs {
         };
     };
     let version = go_version(b);
-    if !b.container_aware_gomaxprocs() || godebug_disables_container_procs(f) {
+    if !container_aware(f, b) {
         let why = if b.go_minor().is_some_and(|m| m >= 25) {
             "has containermaxprocs=0, so it ignores"
         } else {
@@ -137,7 +135,7 @@ pub fn effective_gomaxprocs(f: &Facts) -> GoMaxProcs {
             how: format!("{version} {why} the cgroup quota and uses the {cpus} CPUs it may run on"),
         };
     }
-    match leaf_quota(f.info) {
+    match &f.info.cpu.own_quota {
         Some(q) => {
             let value = (q.quota_us.div_ceil(q.period_us).max(2) as u32).min(cpus);
             GoMaxProcs {
@@ -198,43 +196,41 @@ fn gomaxprocs(f: &Facts, out: &mut Vec<Finding>) {
         ));
     }
 
-    if let Some(b) = f.binary {
-        let disabled = b.default_godebug_value("containermaxprocs") == Some("0")
-            || godebug_disables_container_procs(f);
-        if !b.container_aware_gomaxprocs() || disabled {
-            let version = go_version(b);
-            let (why, severity) = if b.go_minor().is_some_and(|m| m >= 25) {
-                (
-                    format!(
-                        "{version} is built with containermaxprocs=0 (its go.mod says 1.24 or lower, or GODEBUG turns it off)"
-                    ),
-                    Severity::Warning,
-                )
-            } else {
-                (
-                    format!(
-                        "{version} predates Go 1.25, which first sized GOMAXPROCS from the cgroup quota"
-                    ),
-                    Severity::Warning,
-                )
-            };
-            let severity = if f.info.cpu.quota.is_some() {
-                severity
-            } else {
-                Severity::Info
-            };
-            let mut evidence = vec![why];
-            if let Some(d) = b.default_godebug() {
-                evidence.push(format!("DefaultGODEBUG={d}"));
-            }
-            out.push(finding(
+    if let Some(b) = f.binary
+        && !container_aware(f, b)
+    {
+        let version = go_version(b);
+        let (why, severity) = if b.go_minor().is_some_and(|m| m >= 25) {
+            (
+                format!(
+                    "{version} is built with containermaxprocs=0 (its go.mod says 1.24 or lower, or GODEBUG turns it off)"
+                ),
+                Severity::Warning,
+            )
+        } else {
+            (
+                format!(
+                    "{version} predates Go 1.25, which first sized GOMAXPROCS from the cgroup quota"
+                ),
+                Severity::Warning,
+            )
+        };
+        let severity = if f.info.cpu.quota.is_some() {
+            severity
+        } else {
+            Severity::Info
+        };
+        let mut evidence = vec![why];
+        if let Some(d) = b.default_godebug() {
+            evidence.push(format!("DefaultGODEBUG={d}"));
+        }
+        out.push(finding(
                 "go-not-container-aware",
                 severity,
                 format!("{version}: GOMAXPROCS is not container-aware"),
                 evidence,
                 "run it under `boxwise exec` (no rebuild), or rebuild with Go 1.25+ and `go 1.25` in go.mod".into(),
             ));
-        }
     }
 }
 
@@ -258,7 +254,11 @@ pub(crate) fn limit_words(l: &MemoryLimit) -> String {
 fn gomemlimit(f: &Facts, out: &mut Vec<Finding>) {
     let env = &f.info.go_env;
     let limit = lowest_memory_limit(f.info);
-    let parsed = env.gomemlimit.as_deref().map(|v| (v, parse_gomemlimit(v)));
+    let parsed = env
+        .gomemlimit
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(|v| (v, parse_gomemlimit(v)));
     let fix = f
         .rec
         .gomemlimit_bytes
@@ -310,10 +310,7 @@ fn gomemlimit(f: &Facts, out: &mut Vec<Finding>) {
         _ => {}
     }
 
-    let gogc_off = env
-        .gogc
-        .as_deref()
-        .is_some_and(|g| g.eq_ignore_ascii_case("off"));
+    let gogc_off = env.gogc.as_deref().is_some_and(|g| g == "off"); // readGOGC compares exactly
     let has_memlimit = matches!(parsed, Some((_, Ok(GoMemLimit::Bytes(_)))));
     if let (true, false, Some(l)) = (gogc_off, has_memlimit, limit) {
         out.push(finding(

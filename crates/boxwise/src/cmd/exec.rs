@@ -6,7 +6,6 @@ use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 
 use anyhow::bail;
-use boxwise_box::goenv::GoEnv;
 use boxwise_box::host::Host;
 use boxwise_box::plan::{self, EnvPlan};
 use boxwise_box::policy;
@@ -18,14 +17,8 @@ use crate::cli::ExecArgs;
 pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let resolved = settings::resolve(&args.policy);
     let mut warnings = resolved.warnings;
-    if args.strict && !warnings.is_empty() {
-        bail!("{}", warnings.join("; "));
-    }
     let host = args.root.as_ref().map_or_else(Host::live, Host::new);
-    let own_env = GoEnv::from_pairs(
-        std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-    );
+    let own_env = settings::own_go_env();
     let target = Target {
         pid: None,
         detail: Detail::Limits,
@@ -49,6 +42,9 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
+    if args.strict && !warnings.is_empty() {
+        bail!("{}", warnings.join("; "));
+    }
     for w in &warnings {
         eprintln!("boxwise: warning: {w}");
     }

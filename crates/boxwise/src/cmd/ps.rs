@@ -30,8 +30,9 @@ pub fn run(args: PsArgs) -> anyhow::Result<ExitCode> {
         .collect();
     pids.sort_unstable();
     let me = std::process::id();
-    // Many processes share one executable; read each file once.
-    let mut seen: HashMap<PathBuf, Exe> = HashMap::new();
+    // Many processes share one executable; read each file once. Keyed by device and inode:
+    // the path is as each process sees it, and two containers' `/app/server` differ.
+    let mut seen: HashMap<(u64, u64), Exe> = HashMap::new();
     let mut rows = Vec::new();
     for pid in pids.into_iter().filter(|&p| p != me || !host.is_live()) {
         let exe_link = PathBuf::from(format!("/proc/{pid}/exe"));
@@ -42,7 +43,21 @@ pub fn run(args: PsArgs) -> anyhow::Result<ExitCode> {
             }
             continue;
         };
-        let exe = seen.entry(target.clone()).or_insert_with(|| {
+        let meta = match std::fs::metadata(host.path(&exe_link)) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                rows.push(Row::unreadable(
+                    pid,
+                    name(&host, pid),
+                    format!("cannot read /proc/{pid}/exe: {e}"),
+                ));
+                continue;
+            }
+            // Exited meanwhile.
+            Err(_) => continue,
+        };
+        use std::os::unix::fs::MetadataExt;
+        let exe = seen.entry((meta.dev(), meta.ino())).or_insert_with(|| {
             match GoBinary::read(host.path(&exe_link)) {
                 Ok(b) => Exe::Go(Box::new(b)),
                 Err(e) => match e.kind {

@@ -33,7 +33,7 @@ pub fn full_box(
         eprintln!("boxwise: warning: {w}");
     }
     let host = root.map_or_else(Host::live, Host::new);
-    let own_env = GoEnv::from_pairs(std::env::vars());
+    let own_env = own_go_env();
     let target = Target {
         pid,
         detail: Detail::Full,
@@ -83,6 +83,15 @@ fn resolve_with(args: &PolicyArgs, env: impl Fn(&str) -> Option<String>) -> Reso
         },
         warnings,
     }
+}
+
+/// boxwise's own Go variables. Variables that are not UTF-8 are skipped rather than
+/// panicking, as `std::env::vars` would.
+pub fn own_go_env() -> GoEnv {
+    GoEnv::from_pairs(
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+    )
 }
 
 #[cfg(test)]
