@@ -114,27 +114,39 @@ pub fn build_go_program(name: &str) -> Option<PathBuf> {
 }
 
 fn build_go_program_now(name: &str) -> Option<PathBuf> {
-    let have_go = Command::new("go")
+    build_go(Path::new("go"), name, None)
+}
+
+/// Builds `name` (a directory under tests/go, or a path from the workspace root) with the
+/// toolchain `go` into `go-bin/<name>[-<label>]`, static (`CGO_ENABLED=0`). The binary is
+/// written under a temporary name and renamed into place, so parallel test processes never
+/// see a half-written file. `None` (via [`require`]) when that toolchain is missing.
+fn build_go(go: &Path, name: &str, label: Option<&str>) -> Option<PathBuf> {
+    let have_go = Command::new(go)
         .arg("version")
         .output()
         .is_ok_and(|o| o.status.success());
-    if !require(have_go, "`go` is not installed (apt-get install golang-go)") {
+    let missing = match label {
+        None => "`go` is not installed (apt-get install golang-go)".to_string(),
+        Some(_) => format!("{} is not installed", go.display()),
+    };
+    if !require(have_go, &missing) {
         return None;
     }
-    // `worker` is tests/go/worker; a path such as `examples/workloads/batch` is taken from
-    // the workspace root.
     let src = if name.contains('/') {
         workspace_root().join(name)
     } else {
         workspace_root().join("tests/go").join(name)
     };
-    let file_name = name.replace('/', "_");
+    let file_name = match label {
+        None => name.replace('/', "_"),
+        Some(l) => format!("{}-{l}", name.replace('/', "_")),
+    };
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-bin");
     fs::create_dir_all(&out_dir).expect("create go-bin dir");
     let tmp = out_dir.join(format!("{file_name}.{}.tmp", process::id()));
     let dest = out_dir.join(&file_name);
-
-    let mut cmd = Command::new("go");
+    let mut cmd = Command::new(go);
     cmd.current_dir(&src)
         .args(["build", "-trimpath", "-o"])
         .arg(&tmp)
@@ -143,14 +155,22 @@ fn build_go_program_now(name: &str) -> Option<PathBuf> {
         // No dependencies: never let a newer Go fetch a toolchain or module.
         .env("GOTOOLCHAIN", "local")
         .env("GOPROXY", "off")
-        .env_remove("GOFLAGS");
+        .env_remove("GOFLAGS")
+        // Each toolchain finds its own standard library.
+        .env_remove("GOROOT");
     if std::env::var_os("HOME").is_none()
         && std::env::var_os("GOCACHE").is_none()
         && std::env::var_os("XDG_CACHE_HOME").is_none()
     {
         // `go build` refuses to run without somewhere to cache.
-        cmd.env("GOCACHE", out_dir.join("gocache"))
-            .env("GOPATH", out_dir.join("gopath"));
+        cmd.env(
+            "GOCACHE",
+            out_dir.join(format!(
+                "gocache{}",
+                label.map(|l| format!("-{l}")).unwrap_or_default()
+            )),
+        )
+        .env("GOPATH", out_dir.join("gopath"));
     }
     let out = run(&mut cmd);
     stdout_ok(&cmd, &out);
@@ -818,37 +838,5 @@ pub fn boxwise_run_cgroups(pid: u32) -> Vec<PathBuf> {
 ///
 /// Returns `None` (via [`require`]) when that toolchain is not installed.
 pub fn build_go_program_with(go: &Path, name: &str, label: &str) -> Option<PathBuf> {
-    let have_go = Command::new(go)
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !require(have_go, &format!("{} is not installed", go.display())) {
-        return None;
-    }
-    let src = workspace_root().join("tests/go").join(name);
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-bin");
-    fs::create_dir_all(&out_dir).expect("create go-bin dir");
-    let dest = out_dir.join(format!("{name}-{label}"));
-    let tmp = out_dir.join(format!("{name}-{label}.{}.tmp", process::id()));
-    let mut cmd = Command::new(go);
-    cmd.current_dir(&src)
-        .args(["build", "-trimpath", "-o"])
-        .arg(&tmp)
-        .arg(".")
-        .env("CGO_ENABLED", "0")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
-        .env_remove("GOFLAGS")
-        .env_remove("GOROOT");
-    if std::env::var_os("HOME").is_none()
-        && std::env::var_os("GOCACHE").is_none()
-        && std::env::var_os("XDG_CACHE_HOME").is_none()
-    {
-        cmd.env("GOCACHE", out_dir.join(format!("gocache-{label}")))
-            .env("GOPATH", out_dir.join("gopath"));
-    }
-    let out = run(&mut cmd);
-    stdout_ok(&cmd, &out);
-    fs::rename(&tmp, &dest).expect("move go binary into place");
-    Some(dest)
+    build_go(go, name, Some(label))
 }
