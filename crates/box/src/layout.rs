@@ -57,6 +57,9 @@ pub struct CgroupDir {
     pub mount_point: PathBuf,
     /// The process's cgroup directory, as the process sees it.
     pub dir: PathBuf,
+    /// The path could not be mapped through the mount's root, so `dir` is only the mount
+    /// point (see `Layout::notes`): limits read here may not be the process's.
+    pub unmapped: bool,
 }
 
 impl CgroupDir {
@@ -217,6 +220,7 @@ fn map_dir(hierarchy: Hierarchy, mount: &Mount, path: &str, notes: &mut Vec<Stri
             .components()
             .all(|c| matches!(c, Component::Normal(_)))
     });
+    let unmapped = rel.is_none();
     let dir = match rel {
         Some(rel) if !rel.is_empty() => mount_point.join(rel),
         Some(_) => mount_point.clone(),
@@ -233,6 +237,7 @@ fn map_dir(hierarchy: Hierarchy, mount: &Mount, path: &str, notes: &mut Vec<Stri
         cgroup_path: path.to_string(),
         mount_point,
         dir,
+        unmapped,
     }
 }
 

@@ -180,24 +180,47 @@ fn ctrl_c_stops_the_sweep_and_cleans_up() {
     };
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("sweep.json");
+    // The sweep's scratch directory goes here, so the test can see it is removed.
+    let tmp = tempfile::tempdir().unwrap();
     let mut cmd = Command::new(BOXWISE);
-    cmd.args([
-        "sweep",
-        "--cpus",
-        "0.5",
-        "--repeat",
-        "5",
-        "--json",
-        json.to_str().unwrap(),
-        "--",
-    ])
-    .arg(&worker)
-    .args(["burn", "20"])
-    .stdout(std::process::Stdio::piped())
-    .stderr(std::process::Stdio::piped());
-    let child = cmd.spawn().unwrap();
+    cmd.env("TMPDIR", tmp.path())
+        .args([
+            "sweep",
+            "--cpus",
+            "0.5",
+            "--repeat",
+            "5",
+            "--json",
+            json.to_str().unwrap(),
+            "--",
+        ])
+        .arg(&worker)
+        .args(["burn", "20"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
     let pid = child.id();
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Signals are forwarded from before the first run starts: wait for its cgroup.
+    let began = std::time::Instant::now();
+    while support::boxwise_run_cgroups(pid).is_empty() {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the sweep ended before its first run started: {status}");
+        }
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(30),
+            "no run cgroup after 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let scratch: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert!(
+        scratch.len() == 1
+            && scratch[0]
+                .file_name()
+                .to_string_lossy()
+                .starts_with("boxwise-sweep-"),
+        "one scratch directory while the sweep runs: {scratch:?}"
+    );
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
         nix::sys::signal::Signal::SIGINT,
@@ -216,11 +239,84 @@ fn ctrl_c_stops_the_sweep_and_cleans_up() {
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["runs"].as_array().unwrap().len(), 1);
     assert!(doc["runs"][0]["wall_seconds"].as_f64().unwrap() < 10.0);
+    // Cut short, so it does not count.
+    assert_eq!(doc["runs"][0]["failed"], true, "{}", doc["runs"][0]);
+    assert_eq!(doc["runs"][0]["failure"], "interrupted");
+    assert_eq!(doc["summary"][0]["failed_runs"], 1);
     assert!(support::boxwise_run_cgroups(pid).is_empty());
-    assert!(
-        !std::env::temp_dir()
-            .join(format!("boxwise-sweep-{pid}"))
-            .exists(),
-        "scratch directory left behind"
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "scratch directory left behind: {left:?}");
+}
+
+/// Under 64m the worker is OOM-killed within moments, so that configuration has by far the
+/// lowest wall time: with 4 runs each, every one below every run of the other, a verdict
+/// that counted them would name it best (p = 2/70). It must never be the recommendation.
+#[test]
+fn a_configuration_whose_runs_fail_is_never_best() {
+    if !can_make_cgroups() {
+        return;
+    }
+    let Some(worker) = support::build_go_program("worker") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("sweep.json");
+    // 64m, with Docker's default swap of as much again, cannot hold 160 MiB; 512m can.
+    let (stdout, doc) = sweep(
+        &[
+            "--memory",
+            "64m,512m",
+            "--repeat",
+            "4",
+            "--seed",
+            "3",
+            "--no-gctrace",
+            "--json",
+            json.to_str().unwrap(),
+            "--",
+            worker.to_str().unwrap(),
+            "allocexit",
+            "160",
+        ],
+        &json,
     );
+    let summary = doc["summary"].as_array().unwrap();
+    let small = summary
+        .iter()
+        .find(|r| r["label"] == "memory=64MiB")
+        .unwrap_or_else(|| panic!("{summary:?}"));
+    let large = summary
+        .iter()
+        .find(|r| r["label"] == "memory=512MiB")
+        .unwrap();
+    assert_eq!(small["runs"], 4, "{small}");
+    assert_eq!(small["failed_runs"], small["runs"], "{small}");
+    assert_eq!(large["failed_runs"], 0, "{large}");
+    // The failed runs' numbers are in `runs` but not in the summary.
+    assert!(small["metrics"].get("wall_seconds").is_none(), "{small}");
+    assert_eq!(large["metrics"]["wall_seconds"]["n"], 4, "{large}");
+    for run in doc["runs"].as_array().unwrap() {
+        let oom = run["config"]["memory"] == 64 << 20;
+        assert_eq!(run["failed"], oom, "{run}");
+        assert_eq!(run["stats"]["oom_killed"], oom, "{run}");
+        if oom {
+            assert!(
+                run["failure"].as_str().unwrap().starts_with("OOM-killed"),
+                "{run}"
+            );
+            assert!(run["metrics"]["wall_seconds"].as_f64().is_some(), "{run}");
+        } else {
+            assert!(run["failure"].is_null(), "{run}");
+        }
+    }
+    assert_ne!(doc["best"], "memory=64MiB", "{}", doc["verdict"]);
+    let verdict = doc["verdict"].as_str().unwrap();
+    assert!(
+        verdict.contains("never recommended, since runs failed: memory=64MiB (4 failed runs)"),
+        "{verdict}"
+    );
+    // The table shows the failures in a column of their own.
+    let header = stdout.lines().next().unwrap();
+    assert!(header.contains("failed"), "{stdout}");
+    assert!(stdout.contains(&verdict[..20]), "{stdout}");
 }

@@ -2,8 +2,9 @@
 //!
 //! [`run()`] is the whole API for one run: it creates a transient cgroup beneath the cgroup
 //! boxwise runs in ([`cgroup`]), starts the command inside it before it execs (optionally in
-//! new namespaces, [`ns`]), forwards SIGINT/SIGTERM ([`signals`]), waits, reads the
-//! cgroup's counters into [`RunStats`] and removes the cgroup, whatever happened.
+//! new namespaces, [`ns`]), forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT ([`signals`]),
+//! waits, reads the cgroup's counters into [`RunStats`] and removes the cgroup, whatever
+//! happened.
 //! [`spec`] and [`stats`] are pure; the rest is the thin edge that touches the machine.
 
 pub mod cgroup;

@@ -2,6 +2,7 @@
 
 use std::io::Write as _;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Instant;
 
@@ -20,8 +21,9 @@ use crate::stats::{AppliedLimits, RunStats};
 /// Run the command in a transient cgroup (and namespaces) and report what it did.
 ///
 /// The cgroup is gone when this returns, whether the command succeeded, failed, was
-/// interrupted (SIGINT/SIGTERM are forwarded to it) or this function panicked. A command
-/// that exits non-zero is not an error: its status is in [`RunStats::exit_code`].
+/// interrupted (SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to it) or this function
+/// panicked. A command that exits non-zero is not an error: its status is in
+/// [`RunStats::exit_code`].
 pub fn run(spec: &RunSpec) -> Result<RunStats> {
     run_controlled(spec, |_| {})
 }
@@ -34,13 +36,11 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     spec::validate(&spec.limits)?;
     let limits = applied(&spec.limits, spec)?;
     let layout = own_layout(&Host::live())?;
+    let controllers = controllers(&spec.limits, &layout);
+    check_mapped(&layout, &controllers, spec.parent.as_deref())?;
     let forwarding = Forwarding::install();
 
-    let cgroup = Transient::create(
-        &layout,
-        &controllers(&spec.limits, &layout),
-        spec.parent.as_deref(),
-    )?;
+    let cgroup = Transient::create(&layout, &controllers, spec.parent.as_deref())?;
     let limits = cgroup.apply(limits, spec.limits.memory_swap.is_some())?;
 
     let mut cmd = Command::new(&spec.program);
@@ -121,6 +121,33 @@ fn own_layout(host: &Host) -> Result<Layout> {
     Ok(layout::resolve(&mounts, &lines))
 }
 
+/// Refuse to run when boxwise's own cgroup could not be mapped to a directory for one of
+/// the `controllers` (its path lies outside the root of the cgroup mount, as seen from
+/// another cgroup namespace): `layout::resolve` then falls back to the mount point and
+/// notes it, and the run's cgroup would land at the root of the hierarchy, outside the
+/// cgroup boxwise runs in. An absolute `--parent` says where to put it instead; a relative
+/// one would be taken from the same wrong place.
+fn check_mapped(layout: &Layout, controllers: &[&str], parent: Option<&Path>) -> Result<()> {
+    if parent.is_some_and(Path::is_absolute) {
+        return Ok(());
+    }
+    let unmapped = controllers.iter().find_map(|&name| {
+        let dir = layout.controller(name)?;
+        dir.unmapped.then_some((name, dir))
+    });
+    match unmapped {
+        None => Ok(()),
+        Some((name, dir)) => Err(Error::Spec(format!(
+            "cannot tell where boxwise's own {name} cgroup is: its path {:?} is not beneath \
+             the root of the cgroup mount at {}, so the run's cgroup would land at the \
+             hierarchy's root; pass --parent /CGROUP (absolute, below {}) to say where it goes",
+            dir.cgroup_path,
+            dir.mount_point.display(),
+            dir.mount_point.display()
+        ))),
+    }
+}
+
 /// The controllers the run needs: cpu, cpuacct and memory always (their counters are the
 /// stats), pids when limited or available, cpuset only when asked for.
 fn controllers(limits: &Limits, layout: &Layout) -> Vec<&'static str> {
@@ -151,4 +178,77 @@ fn applied(limits: &Limits, spec: &RunSpec) -> Result<AppliedLimits> {
         namespaces: spec.isolation.namespaces(),
         cgroup_version: "none",
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(mounts: &str, cgroup: &str) -> Layout {
+        layout::resolve(
+            &mountinfo::parse(mounts).unwrap(),
+            &proc_cgroup::parse(cgroup).unwrap(),
+        )
+    }
+
+    /// v1, memory mounted with the root of another container's cgroup: boxwise's memory
+    /// path cannot be mapped; cpu is fine.
+    const V1_UNMAPPED_MEMORY: &str = "\
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+35 31 0:32 /docker/abc /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+";
+    const V1_CGROUP: &str = "4:memory:/other/ctr\n1:cpu:/user.slice\n";
+
+    #[test]
+    fn an_unmapped_controller_needs_an_absolute_parent() {
+        let l = layout(V1_UNMAPPED_MEMORY, V1_CGROUP);
+        assert_eq!(l.notes.len(), 1, "{:?}", l.notes);
+        let e = check_mapped(&l, &["cpu", "memory"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("own memory cgroup")
+                && e.contains("\"/other/ctr\"")
+                && e.contains("/sys/fs/cgroup/memory")
+                && e.contains("pass --parent")
+                && !e.contains('\n'),
+            "{e}"
+        );
+        // A relative --parent would be taken from the mount point too.
+        assert!(check_mapped(&l, &["memory"], Some(Path::new("bench"))).is_err());
+        assert!(check_mapped(&l, &["memory"], Some(Path::new("/bench"))).is_ok());
+        // Controllers the run does not use do not matter.
+        assert!(check_mapped(&l, &["cpu"], None).is_ok());
+    }
+
+    #[test]
+    fn mapped_layouts_pass() {
+        // Mapped below the mount point.
+        let l = layout(
+            V1_UNMAPPED_MEMORY,
+            "4:memory:/docker/abc/x\n1:cpu:/user.slice\n",
+        );
+        assert!(l.notes.is_empty());
+        assert!(check_mapped(&l, &["cpu", "memory"], None).is_ok());
+        // At the mount point by right: a private cgroup namespace (path `/`), v2.
+        let l = layout(
+            "1 0 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+            "0::/\n",
+        );
+        assert_eq!(
+            l.controller("memory").unwrap().dir,
+            Path::new("/sys/fs/cgroup")
+        );
+        assert!(check_mapped(&l, &["cpu", "memory", "pids"], None).is_ok());
+        // v2, the path outside the mount's root: the unified directory serves every
+        // controller, so all of them are unmapped.
+        let l = layout(
+            "1 0 0:1 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+            "0::/kubepods/pod2/ctr\n",
+        );
+        let e = check_mapped(&l, &["cpu", "memory"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("own cpu cgroup"), "{e}");
+    }
 }

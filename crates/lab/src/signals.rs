@@ -1,4 +1,7 @@
-//! SIGINT/SIGTERM forwarding while workloads run.
+//! SIGINT, SIGTERM, SIGHUP and SIGQUIT forwarding while workloads run: Ctrl-C, `kill`,
+//! a closed terminal and Ctrl-\\ all reach the workload, and boxwise stays alive to remove
+//! its cgroup once the workload has gone (left at their defaults, SIGHUP and SIGQUIT would
+//! kill boxwise and leave both behind).
 //!
 //! The handler itself sends the signal on to every registered child (kill(2) is
 //! async-signal-safe), so no thread has to wake up for it. The first signal is forwarded
@@ -20,7 +23,12 @@ static RECEIVED: AtomicU32 = AtomicU32::new(0);
 /// The first of them, for children registered after it arrived.
 static FIRST: AtomicI32 = AtomicI32::new(0);
 
-const FORWARDED: [Signal; 2] = [Signal::SIGINT, Signal::SIGTERM];
+const FORWARDED: [Signal; 4] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+];
 
 struct Installed {
     users: usize,
@@ -42,7 +50,7 @@ extern "C" fn forward(sig: libc::c_int) {
     }
 }
 
-/// While alive, SIGINT and SIGTERM are forwarded to registered children.
+/// While alive, SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to registered children.
 #[must_use]
 pub struct Forwarding(());
 

@@ -1,6 +1,8 @@
 //! The load generator against a Rust test server with known behaviour: rate and latency
 //! match, stalls show in the tail, and every kind of failure lands in its own counter.
-//! Timing assertions are generous (the machine is shared) but fail when the logic is wrong.
+//! Timing assertions are generous (the machine is shared: 2 cores, other tests running) but
+//! fail when the logic is wrong: exact counts, exact relations between the numbers, and
+//! windows that a wrong unit, a wrong denominator or a lost stall would miss by far.
 
 mod server;
 
@@ -34,13 +36,21 @@ fn rate_and_latency_match_a_known_service_time() {
         (300, 300, 300, 0, 0),
         "{s}"
     );
-    assert!((r.achieved_rate - 200.0).abs() < 20.0, "achieved rate: {s}");
-    assert!((1.5..2.0).contains(&r.duration_s), "{s}");
+    // The schedule takes 1.5 s; the last response may come late on a busy machine. The rate
+    // is the responses over exactly that time, so at most the target.
+    assert!((1.5..2.5).contains(&r.duration_s), "{s}");
+    assert!(
+        (r.achieved_rate - 300.0 / r.duration_s).abs() < 1e-9,
+        "achieved rate: {s}"
+    );
+    assert!((120.0..=200.0 + 1e-9).contains(&r.achieved_rate), "{s}");
     let p50 = r.p50_ms.unwrap();
-    // The server sleeps 5 ms, so nothing can be faster; the generator adds little on top.
-    assert!((5.0..15.0).contains(&p50), "p50: {s}");
+    // The server sleeps 5 ms, so nothing can be faster; the generator adds little on top
+    // (a few ms when idle; the bounds leave room for a loaded machine, not for a wrong unit
+    // or a correction that piles up over the run).
+    assert!((5.0..40.0).contains(&p50), "p50: {s}");
     assert!(r.uncorrected_p50_ms.unwrap() >= 5.0, "{s}");
-    assert!(r.p90_ms.unwrap() < 40.0, "p90: {s}");
+    assert!(r.p90_ms.unwrap() < 100.0, "p90: {s}");
     assert!(
         r.p50_ms <= r.p90_ms && r.p90_ms <= r.p99_ms && r.p99_ms <= r.p999_ms,
         "{s}"
@@ -68,9 +78,13 @@ fn a_100ms_stall_shows_in_the_p99() {
         "p99 must show the 100 ms stall: {s}"
     );
     assert!(r.max_ms.unwrap() >= 95.0, "{s}");
-    assert!(r.p50_ms.unwrap() < 20.0, "p50 must stay small: {s}");
+    // Only the ~10% of requests due during the stall wait for it.
     assert!(
-        r.uncorrected_p99_ms.unwrap() < 50.0,
+        r.p50_ms.unwrap() < 50.0,
+        "p50 must stay well below the stall: {s}"
+    );
+    assert!(
+        r.uncorrected_p99_ms.unwrap() < 70.0,
         "closed-loop p99 should hide the stall (only 4 requests were in flight): {s}"
     );
 }

@@ -4,6 +4,7 @@
 //	worker sleep            block until killed
 //	worker burn SECONDS     keep every P busy for SECONDS, then exit
 //	worker alloc MIB        allocate and touch MIB mebibytes, then block
+//	worker allocexit MIB    allocate and touch MIB mebibytes, then exit 0
 package main
 
 import (
@@ -16,7 +17,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: worker sleep | burn SECONDS | alloc MIB")
+		fmt.Fprintln(os.Stderr, "usage: worker sleep | burn SECONDS | alloc MIB | allocexit MIB")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -43,7 +44,7 @@ func main() {
 			<-done
 		}
 		fmt.Println("done")
-	case "alloc":
+	case "alloc", "allocexit":
 		mib, _ := strconv.Atoi(os.Args[2])
 		var keep [][]byte
 		for i := 0; i < mib; i++ {
@@ -54,7 +55,9 @@ func main() {
 			keep = append(keep, b)
 		}
 		fmt.Println("ready", len(keep))
-		block()
+		if os.Args[1] == "alloc" {
+			block()
+		}
 	default:
 		fmt.Fprintln(os.Stderr, "unknown mode", os.Args[1])
 		os.Exit(2)

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,7 +14,7 @@ use boxwise_box::goenv::{GoMemLimit, parse_gomemlimit};
 use boxwise_lab::{Limits, RunSpec, RunStats};
 use boxwise_loadgen::{LoadReport, LoadSpec};
 use boxwise_sweep::order::schedule;
-use boxwise_sweep::verdict::{Better, verdict};
+use boxwise_sweep::verdict::{Better, verdict_with_failures};
 use boxwise_sweep::{Config, matrix};
 use boxwise_trace::Trace;
 use boxwise_trace::limits::Limits as TraceLimits;
@@ -39,24 +39,50 @@ pub struct RunRecord {
     pub load: Option<LoadReport>,
     /// What went wrong around the run (readiness, load), if anything.
     pub error: Option<String>,
+    /// The run failed: see [`failure`]. Its numbers stay here but are left out of the
+    /// summary and the verdict, and its configuration is never recommended.
+    pub failed: bool,
+    /// Why it failed.
+    pub failure: Option<String>,
 }
 
-/// A directory for the runs' output files, removed on drop.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> anyhow::Result<Scratch> {
-        let dir = std::env::temp_dir().join(format!("boxwise-sweep-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Scratch(dir))
+/// Why a run failed, if it did: it was OOM-killed, the sweep was interrupted while it
+/// ran, the readiness check or the load failed (`error`), or it exited non-zero by
+/// itself. Under `--http` the sweep stops the service with SIGTERM, so exit status 143
+/// (128 + SIGTERM) is the normal end there.
+fn failure(
+    error: Option<&str>,
+    oom_killed: bool,
+    exit_code: i32,
+    http: bool,
+    interrupted: bool,
+) -> Option<String> {
+    let stopped_by_us = http && exit_code == 128 + 15;
+    if oom_killed {
+        Some(format!("OOM-killed (exit status {exit_code})"))
+    } else if interrupted {
+        Some("interrupted".into())
+    } else if let Some(e) = error {
+        Some(e.to_string())
+    } else if exit_code != 0 && !stopped_by_us {
+        Some(format!("exited with {exit_code}"))
+    } else {
+        None
     }
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A private directory for the runs' output files (mode 0700, a fresh random name),
+/// removed on drop.
+fn scratch_dir() -> anyhow::Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("boxwise-sweep-")
+        .tempdir()
+        .with_context(|| {
+            format!(
+                "cannot create a scratch directory in {}",
+                std::env::temp_dir().display()
+            )
+        })
 }
 
 pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
@@ -78,7 +104,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         args.http.is_some(),
         args.metric.first().map(|m| m.name.as_str()),
     )?;
-    let scratch = Scratch::new()?;
+    let scratch = scratch_dir()?;
     eprintln!(
         "boxwise: sweep: {} configuration(s) x {} repeat(s) = {} runs, in random order (seed {seed})",
         configs.len(),
@@ -96,7 +122,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             break;
         }
         let config = &configs[config_index];
-        let record = run_one(&args, config, config_index, index, &scratch.0)?;
+        let record = run_one(&args, config, config_index, index, scratch.path(), &signals)?;
         progress.ran(index, config, &record, &objective);
         runs.push(record);
     }
@@ -118,11 +144,14 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
                 c,
                 runs.iter()
                     .filter(|r| r.config_index == i)
-                    .map(|r| &r.metrics),
+                    .map(|r| (&r.metrics, r.failed)),
             )
         })
         .collect();
+    // Failed runs' numbers describe a crash, not the configuration: they count only as
+    // failures.
     let values = runs_by_config(&runs, rows.len(), &objective.name);
+    let failed: Vec<usize> = rows.iter().map(|r| r.failed_runs).collect();
     let entries: Vec<(String, Vec<f64>)> = rows
         .iter()
         .map(|r| r.label.clone())
@@ -133,7 +162,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     } else {
         Better::Lower
     };
-    let verdict = verdict(&objective.name, better, &entries);
+    let verdict = verdict_with_failures(&objective.name, better, &entries, &failed);
 
     let custom: Vec<String> = args.metric.iter().map(|m| m.name.clone()).collect();
     if args.markdown {
@@ -170,9 +199,10 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The objective's values per configuration, from the runs that did not fail.
 fn runs_by_config(runs: &[RunRecord], configs: usize, metric: &str) -> Vec<Vec<f64>> {
     let mut out = vec![Vec::new(); configs];
-    for r in runs {
+    for r in runs.iter().filter(|r| !r.failed) {
         if let Some(v) = r.metrics.get(metric) {
             out[r.config_index].push(*v);
         }
@@ -186,6 +216,7 @@ fn run_one(
     config_index: usize,
     index: usize,
     scratch: &Path,
+    signals: &boxwise_lab::signals::Forwarding,
 ) -> anyhow::Result<RunRecord> {
     let (program, rest) = args.command.split_first().context("no command given")?;
     let stdout = scratch.join(format!("run-{index}.out"));
@@ -314,27 +345,27 @@ fn run_one(
             metrics.insert(m.name.clone(), v);
         }
     }
-    // A workload that failed by itself (not stopped by us) is worth a line: its numbers
-    // are suspect.
-    let stopped_by_us = args.http.is_some() && stats.exit_code == 128 + 15;
-    if stats.exit_code != 0 && !stopped_by_us {
+    // A failed run is worth a line: its numbers are left out. A run during which the
+    // sweep was interrupted was cut short, whatever its exit status says (a workload may
+    // exit 0 on SIGINT).
+    let failure = failure(
+        error.as_deref(),
+        stats.oom_killed,
+        stats.exit_code,
+        args.http.is_some(),
+        signals.interrupted().is_some(),
+    );
+    if let Some(why) = &failure {
         let last = err_text
             .lines()
             .rev()
             .find(|l| !l.trim().is_empty() && !l.starts_with("gc "))
-            .unwrap_or("");
+            .filter(|_| error.is_none());
         eprintln!(
-            "boxwise: warning: run {} ({}) exited with {}: {last}",
+            "boxwise: warning: run {} ({}) failed: {why}{}",
             index + 1,
             config.label(),
-            stats.exit_code
-        );
-    }
-    if let Some(e) = &error {
-        eprintln!(
-            "boxwise: warning: run {} ({}): {e}",
-            index + 1,
-            config.label()
+            last.map(|l| format!(": {l}")).unwrap_or_default()
         );
     }
     Ok(RunRecord {
@@ -347,6 +378,8 @@ fn run_one(
         metrics,
         load,
         error,
+        failed: failure.is_some(),
+        failure,
     })
 }
 
@@ -375,8 +408,13 @@ impl Progress {
             .metrics
             .get(&objective.name)
             .map_or("-".to_string(), |v| render::number(*v));
+        let failed = record
+            .failure
+            .as_ref()
+            .map(|why| format!(" (failed: {why})"))
+            .unwrap_or_default();
         let line = format!(
-            "run {}/{}: {}: {} {value}",
+            "run {}/{}: {}: {} {value}{failed}",
             index + 1,
             self.total,
             config.label(),
@@ -395,5 +433,42 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failure;
+
+    #[test]
+    fn what_counts_as_a_failed_run() {
+        // Clean exit; under --http the sweep's own SIGTERM is the normal end.
+        assert_eq!(failure(None, false, 0, false, false), None);
+        assert_eq!(failure(None, false, 143, true, false), None);
+        // A SIGTERM from elsewhere without --http, or any other status, is a failure.
+        assert_eq!(
+            failure(None, false, 143, false, false).as_deref(),
+            Some("exited with 143")
+        );
+        assert_eq!(
+            failure(None, false, 2, true, false).as_deref(),
+            Some("exited with 2")
+        );
+        // The kernel's OOM killer, even when the workload's status looks normal.
+        assert_eq!(
+            failure(None, true, 137, false, false).as_deref(),
+            Some("OOM-killed (exit status 137)")
+        );
+        assert!(failure(None, true, 143, true, false).is_some());
+        // The load or the readiness check failed, though the service exited as asked.
+        assert_eq!(
+            failure(Some("not ready after 10s"), false, 143, true, false).as_deref(),
+            Some("not ready after 10s")
+        );
+        // Interrupted: cut short, even when it exited 0.
+        assert_eq!(
+            failure(None, false, 0, false, true).as_deref(),
+            Some("interrupted")
+        );
     }
 }

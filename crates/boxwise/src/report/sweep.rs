@@ -55,19 +55,28 @@ impl Objective {
 pub struct ConfigRow {
     pub label: String,
     pub config: Config,
+    /// Every run, failed or not.
     pub runs: usize,
+    /// Runs that failed (crashed, OOM-killed, interrupted, load errors): counted here only.
+    pub failed_runs: usize,
+    /// Over the runs that did not fail.
     pub metrics: BTreeMap<String, Summary>,
 }
 
 impl ConfigRow {
+    /// `runs`: each run's metrics and whether it failed.
     pub fn new<'a>(
         config: &Config,
-        runs: impl Iterator<Item = &'a BTreeMap<String, f64>>,
+        runs: impl Iterator<Item = (&'a BTreeMap<String, f64>, bool)>,
     ) -> ConfigRow {
         let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        let mut n = 0;
-        for metrics in runs {
+        let (mut n, mut failed_runs) = (0, 0);
+        for (metrics, failed) in runs {
             n += 1;
+            if failed {
+                failed_runs += 1;
+                continue;
+            }
             for (k, v) in metrics {
                 values.entry(k.clone()).or_default().push(*v);
             }
@@ -80,6 +89,7 @@ impl ConfigRow {
             label: config.label(),
             config: config.clone(),
             runs: n,
+            failed_runs,
             metrics,
         }
     }
@@ -174,14 +184,21 @@ fn cell(s: Option<&Summary>, with_ci: bool) -> String {
 
 fn cells(rows: &[ConfigRow], objective: &Objective, custom: &[String]) -> Vec<Vec<String>> {
     let cols = columns(rows, objective, custom);
+    // Failed runs get their own column, when there are any: the numbers are from the others.
+    let any_failed = rows.iter().any(|r| r.failed_runs > 0);
     let mut out = vec![
-        std::iter::once("configuration".to_string())
-            .chain(std::iter::once("runs".to_string()))
+        ["configuration", "runs"]
+            .into_iter()
+            .chain(any_failed.then_some("failed"))
+            .map(str::to_string)
             .chain(cols.iter().map(|(_, h)| h.clone()))
             .collect::<Vec<_>>(),
     ];
     for r in rows {
         let mut line = vec![r.label.clone(), r.runs.to_string()];
+        if any_failed {
+            line.push(r.failed_runs.to_string());
+        }
         for (i, (k, _)) in cols.iter().enumerate() {
             line.push(cell(r.metrics.get(k), i == 0));
         }
@@ -268,6 +285,23 @@ mod tests {
             "wall_seconds"
         );
         assert!(Objective::choose(Some("p99:up"), true, None).is_err());
+    }
+
+    #[test]
+    fn failed_runs_are_counted_not_summarised() {
+        let config = boxwise_sweep::matrix(&[], &[64 << 20], &[]).pop().unwrap();
+        let ok: BTreeMap<String, f64> = [("wall_seconds".to_string(), 2.0)].into();
+        let crashed: BTreeMap<String, f64> = [("wall_seconds".to_string(), 0.1)].into();
+        let row = ConfigRow::new(&config, [(&ok, false), (&crashed, true)].into_iter());
+        assert_eq!((row.runs, row.failed_runs), (2, 1));
+        assert_eq!(row.metrics["wall_seconds"].n, 1);
+        assert_eq!(row.metrics["wall_seconds"].median, 2.0);
+        let objective = Objective::choose(None, false, None).unwrap();
+        let text = table(&[row], &objective, &[], "v");
+        assert!(text.lines().next().unwrap().contains(" failed "), "{text}");
+        let clean = ConfigRow::new(&config, [(&ok, false)].into_iter());
+        let text = table(&[clean], &objective, &[], "v");
+        assert!(!text.contains("failed"), "{text}");
     }
 
     #[test]
