@@ -59,6 +59,9 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
     let mut layout = layout::resolve(&mounts, &lines);
     let full = target.detail == Detail::Full;
     let mut warnings = layout.notes.clone();
+    // Where the process's own files are: its root directory when it lives in another mount
+    // namespace.
+    let mut view = PathBuf::from("/");
     // Another process's mount points are in its mount namespace (a container's
     // /sys/fs/cgroup is its own cgroup); read them through its root directory.
     if let (Some(pid), true) = (target.pid, host.is_live()) {
@@ -66,7 +69,10 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
         let theirs = host.read_link(&proc_dir.join("ns/mnt"));
         match (ours, theirs) {
             (Some(a), Some(b)) if a == b => {}
-            (_, Some(_)) => layout = layout.rebased(&proc_dir.join("root")),
+            (_, Some(_)) => {
+                view = proc_dir.join("root");
+                layout = layout.rebased(&view);
+            }
             _ => warnings.push(format!(
                 "cannot read {}/ns/mnt: if pid {pid} is in another mount namespace, its cgroup files are read as boxwise sees them",
                 proc_dir.display()
@@ -111,7 +117,7 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
     let (namespaces, container) = if full {
         (
             read_namespaces(host, &proc_dir),
-            detect_container(host, &proc_dir, &lines, &mounts),
+            detect_container(host, &proc_dir, &view, &lines, &mounts),
         )
     } else {
         (Vec::new(), container::detect(&Clues::default()))
@@ -471,6 +477,7 @@ fn read_namespaces(host: &Host, proc_dir: &Path) -> Vec<Namespace> {
 fn detect_container(
     host: &Host,
     proc_dir: &Path,
+    view: &Path,
     lines: &[crate::parse::CgroupLine],
     mounts: &[crate::parse::Mount],
 ) -> container::Container {
@@ -483,8 +490,8 @@ fn detect_container(
     container::detect(&Clues {
         cgroup_paths: lines.iter().map(|l| l.path.as_str()).collect(),
         mount_roots: mounts.iter().map(|m| m.root.as_str()).collect(),
-        dockerenv: host.exists(Path::new("/.dockerenv")),
-        containerenv: host.exists(Path::new("/run/.containerenv")),
+        dockerenv: host.exists(&view.join(".dockerenv")),
+        containerenv: host.exists(&view.join("run/.containerenv")),
         kubernetes_env,
     })
 }
