@@ -108,7 +108,6 @@ pub struct ExecArgs {
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_name = "CMD",
         required_unless_present = "dry_run"
     )]
