@@ -1,0 +1,64 @@
+//! `boxwise exec`'s command line: usage errors, a command that cannot run, arguments that
+//! look like options after CMD.
+
+use std::process::Command;
+
+const BOXWISE: &str = env!("CARGO_BIN_EXE_boxwise");
+
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BOXWISE)
+        .args(args)
+        .env_remove("GOMAXPROCS")
+        .env_remove("GOMEMLIMIT")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_mistyped_option_is_a_usage_error() {
+    let (code, _, err) = run(&["exec", "--quite", "--", "true"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("unexpected argument '--quite'"), "{err}");
+}
+
+#[test]
+fn no_command_is_a_usage_error() {
+    let (code, _, err) = run(&["exec"]);
+    assert_eq!(code, Some(2), "{err}");
+}
+
+#[test]
+fn a_missing_program_exits_127_with_one_line() {
+    let (code, _, err) = run(&["exec", "--quiet", "--", "/nonexistent/program"]);
+    assert_eq!(code, Some(127));
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("boxwise: cannot run \"/nonexistent/program\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn options_after_the_command_belong_to_it() {
+    let (code, out, _) = run(&[
+        "exec",
+        "--quiet",
+        "sh",
+        "-c",
+        "echo \"$0 $1 $GOMAXPROCS\"",
+        "--flag",
+        "x",
+    ]);
+    assert_eq!(code, Some(0));
+    let fields: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(&fields[..2], ["--flag", "x"]);
+    assert!(
+        fields[2].parse::<u32>().unwrap() >= 1,
+        "GOMAXPROCS was set: {out}"
+    );
+}
