@@ -650,3 +650,46 @@ fn truncated_and_corrupted_real_binaries_never_panic() {
         })
         .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Section headers claiming more bytes than the file has (corrupt, or hostile) must not
+/// overflow the size totals: the sizes are clamped to the file.
+#[test]
+fn oversized_section_headers_do_not_overflow() {
+    let Some(worker) = support::build_go_program("worker") else {
+        return;
+    };
+    let mut elf = std::fs::read(&worker).unwrap();
+    let u16_at = |e: &[u8], o: usize| u16::from_le_bytes([e[o], e[o + 1]]) as usize;
+    let u32_at = |e: &[u8], o: usize| u32::from_le_bytes(e[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |e: &[u8], o: usize| u64::from_le_bytes(e[o..o + 8].try_into().unwrap()) as usize;
+    let (shoff, shentsize, shnum, shstrndx) = (
+        u64_at(&elf, 0x28),
+        u16_at(&elf, 0x3a),
+        u16_at(&elf, 0x3c),
+        u16_at(&elf, 0x3e),
+    );
+    let strtab = u64_at(&elf, shoff + shstrndx * shentsize + 24);
+    let mut patched = 0;
+    for i in 0..shnum {
+        let h = shoff + i * shentsize;
+        let name_at = strtab + u32_at(&elf, h);
+        if elf[name_at..].starts_with(b".debug_") {
+            elf[h + 32..h + 40].copy_from_slice(&0x8000_0000_0000_0000u64.to_le_bytes());
+            patched += 1;
+        }
+    }
+    assert!(patched >= 2, "the worker has DWARF sections to corrupt");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("worker-huge-sections");
+    std::fs::write(&file, &elf).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_boxwise"))
+        .args(["binary", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["dwarf_size"].as_u64().unwrap() <= elf.len() as u64 * patched as u64);
+}

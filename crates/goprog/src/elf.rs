@@ -221,11 +221,14 @@ fn parse_generic<Elf: FileHeader<Endian = Endianness>>(
         let name = table.section_name(endian, sh).unwrap_or(b"");
         let ty = sh.sh_type(endian).0;
         let size: u64 = sh.sh_size(endian).into();
+        // A section cannot hold more of the file than the file has; a header that says
+        // otherwise is corrupt, and its size must not swamp the totals.
+        let in_file = size.min(data.len() as u64);
         sections.push((
             SectionSize {
                 name: String::from_utf8_lossy(name).into_owned(),
                 size,
-                file_size: if ty == SHT_NOBITS { 0 } else { size },
+                file_size: if ty == SHT_NOBITS { 0 } else { in_file },
             },
             sh.sh_addr(endian).into(),
             ty,

@@ -129,7 +129,7 @@ impl GoBinary {
                 .iter()
                 .filter(|(s, _, _)| pred(&s.name))
                 .map(|(s, _, _)| s.file_size)
-                .sum()
+                .fold(0u64, u64::saturating_add)
         };
         Ok(GoBinary {
             file: file.to_path_buf(),
@@ -222,7 +222,7 @@ impl GoBinary {
 
     /// DWARF plus symbol table bytes.
     pub fn debug_size(&self) -> u64 {
-        self.dwarf_size + self.symtab_size
+        self.dwarf_size.saturating_add(self.symtab_size)
     }
 
     /// Stripped: no `.symtab` (what `file` reports; `-ldflags=-s` or GNU strip).

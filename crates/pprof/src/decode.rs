@@ -178,11 +178,13 @@ fn decode_stream<R: BufRead>(mut inp: Input<R>) -> Result<Profile, DecodeError> 
     let mut field = Vec::new();
     let mut head = Vec::with_capacity(20);
     let mut b = Builder::default();
+    let mut fields = 0usize;
     loop {
         head.clear();
         let Some(key) = inp.varint(&mut head)? else {
             break;
         };
+        fields += 1;
         let tag = key >> 3;
         if tag == 0 || tag > u64::from(u32::MAX >> 3) {
             return Err(DecodeError::Wire("invalid field number"));
@@ -227,6 +229,10 @@ fn decode_stream<R: BufRead>(mut inp: Input<R>) -> Result<Profile, DecodeError> 
         }
     }
     drop(field);
+    // A gzip stream holding nothing is as empty as an empty file.
+    if fields == 0 {
+        return Err(DecodeError::Empty);
+    }
     let wire = proto::Profile::decode(&rest[..])?;
     drop(rest);
     b.finish(wire)

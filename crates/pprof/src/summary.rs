@@ -294,7 +294,8 @@ pub fn summarize(p: &Profile, samples: &[usize], vi: usize, top_functions: usize
         let e = per.entry(c).or_default();
         e.0 = e.0.wrapping_add(w);
         if let Some(&leaf) = stack.last() {
-            *e.1.entry(leaf).or_insert(0) += w;
+            let v = e.1.entry(leaf).or_insert(0);
+            *v = v.wrapping_add(w);
         }
     }
     let pct = |v: i64| {

@@ -160,3 +160,26 @@ fn large_generated_profile() {
     let sum: i64 = r.rows.iter().map(|x| x.flat).sum();
     assert_eq!(sum, r.shown);
 }
+
+/// Values near i64::MAX wrap (as pprof's do) instead of overflowing in the summary.
+#[test]
+fn summary_survives_values_that_overflow() {
+    use boxwise_pprof::synth::{encode, stacks_profile};
+    let half = i64::MAX / 2;
+    let raw = encode(&stacks_profile(&[
+        (&["main", "a"], half + 10),
+        (&["main", "a"], half + 10),
+        (&["main", "b"], half),
+    ]));
+    let p = decode(&raw).unwrap();
+    let all: Vec<usize> = (0..p.samples.len()).collect();
+    let vi = p.sample_index(None).unwrap();
+    let s = summarize(&p, &all, vi, 3);
+    assert_eq!(
+        s.categories
+            .iter()
+            .map(|c| c.value)
+            .fold(0i64, i64::wrapping_add),
+        s.total
+    );
+}

@@ -56,6 +56,10 @@ pub struct Trace {
     pending: Option<(usize, String)>,
 }
 
+/// `scheddetail=1` P lines past this index are counted but not kept (no machine has more
+/// Ps; a larger index is garbage that would cost memory).
+const MAX_DETAIL_PS: usize = 1 << 16;
+
 /// Broken lines longer than this are not tried for rejoining (it costs a parse per byte).
 const REJOIN_MAX: usize = 512;
 
@@ -195,9 +199,14 @@ impl Trace {
             return false;
         }
         if let Some((p, q)) = sched::parse_p_detail(body) {
-            let procs = last.gomaxprocs as usize;
-            if p < procs {
-                last.local_runqueues.get_or_insert_with(|| vec![0; procs])[p] = q;
+            // Grown to the P lines actually seen (never sized from the header's
+            // gomaxprocs, which is only a number in the input), and capped.
+            if p < last.gomaxprocs as usize && p < MAX_DETAIL_PS {
+                let queues = last.local_runqueues.get_or_insert_with(Vec::new);
+                if queues.len() <= p {
+                    queues.resize(p + 1, 0);
+                }
+                queues[p] = q;
             }
         }
         true

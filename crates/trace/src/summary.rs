@@ -93,7 +93,7 @@ pub struct LimitUse {
 pub fn summarize(cycles: &[GcCycle], limits: Limits) -> Option<GcSummary> {
     let first = cycles.first()?;
     let last = cycles.last()?;
-    let (mut missing, mut restarts) = (0, 0);
+    let (mut missing, mut restarts) = (0u64, 0);
     let (mut available_ms, mut window_s) = (0.0, 0.0);
     let mut prev: Option<&GcCycle> = None;
     let mut intervals = Vec::new();
@@ -104,7 +104,7 @@ pub fn summarize(cycles: &[GcCycle], limits: Limits) -> Option<GcSummary> {
         }
         let span_s = match same_run {
             Some(p) => {
-                missing += g.gc - p.gc - 1;
+                missing = missing.saturating_add(g.gc - p.gc - 1);
                 intervals.push(g.at_s - p.at_s);
                 g.end_s() - p.end_s()
             }

@@ -113,3 +113,38 @@ proptest! {
         check(&text);
     }
 }
+
+/// Inputs that once crashed the parser or blew up memory (found in review).
+#[test]
+fn review_regressions() {
+    // A P detail line beyond the header's short run-queue list.
+    let t = Trace::parse(
+        "SCHED 0ms: gomaxprocs=4 idleprocs=0 threads=5 spinningthreads=0 idlethreads=2 runqueue=6 [1] gcwaiting=false\n  P3: status=1 runqsize=5\n",
+    );
+    assert_eq!(
+        t.sched[0].local_runqueues.as_deref(),
+        Some(&[1, 0, 0, 5][..])
+    );
+    // A huge gomaxprocs must not size anything.
+    let t = Trace::parse(
+        "SCHED 0ms: gomaxprocs=400000000 idleprocs=0 threads=5 spinningthreads=0 idlethreads=2 runqueue=6 gcwaiting=false\n  P3: status=1 runqsize=5\n",
+    );
+    assert_eq!(t.sched[0].local_runqueues.as_ref().map(Vec::len), Some(4));
+    // Cycle numbers at the top of u64: the missing-cycle count saturates.
+    let line = |n: u64, at: f64| {
+        format!(
+            "gc {n} @{at}s 1%: 0.01+1+0.01 ms clock, 0.02+0.1/1/0+0.02 ms cpu, 4->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n"
+        )
+    };
+    let text = [
+        line(1, 0.1),
+        line(u64::MAX, 0.2),
+        line(1, 0.3),
+        line(u64::MAX, 0.4),
+    ]
+    .concat();
+    check(&text);
+    let t = Trace::parse(&text);
+    let s = summary::summarize(&t.gc, Limits::default()).unwrap();
+    assert_eq!(s.missing_cycles, u64::MAX);
+}

@@ -420,8 +420,15 @@ pub fn sched_text(name: &str, t: &Trace, s: &SchedSummary) -> String {
 
 fn sched_row(x: &SchedSample) -> String {
     let local = x.local_runqueues.as_ref().map_or("-".to_string(), |q| {
-        let items: Vec<String> = q.iter().map(u32::to_string).collect();
-        format!("[{}]", items.join(" "))
+        // A row stays a row: long lists (many Ps) are cut.
+        const SHOWN: usize = 16;
+        let items: Vec<String> = q.iter().take(SHOWN).map(u32::to_string).collect();
+        let more = if q.len() > SHOWN {
+            format!(" ... ({} Ps)", q.len())
+        } else {
+            String::new()
+        };
+        format!("[{}{more}]", items.join(" "))
     });
     format!(
         "  {:>7}ms  {:>5}  {:>7}  {:>8}  {:>8}  {:>6}  {}\n",
