@@ -74,8 +74,9 @@ impl ResponseReader {
     }
 
     /// Reads one whole response (skipping any 1xx interim responses). Past `deadline` (checked
-    /// after each read) it gives up with `Timeout`; a blocking read is bounded by the socket's
-    /// own read timeout.
+    /// after each read) it gives up with `Timeout`; bounding each blocking read is up to `r`
+    /// (the load generator's connections give every read only the time left until the
+    /// deadline, and report a read that runs out of it as a timeout).
     pub fn read_response<R: Read>(
         &mut self,
         r: &mut R,

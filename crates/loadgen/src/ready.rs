@@ -35,12 +35,27 @@ pub fn wait_ready(url: &str, timeout: Duration) -> Result<(), Error> {
 
 fn probe(url: &HttpUrl, request: &[u8], deadline: Instant) -> Result<(), String> {
     // Resolve on every attempt: a name can appear while the workload starts.
-    let addr = url.resolve().map_err(|e| e.to_string())?;
+    let addrs = url.resolve().map_err(|e| e.to_string())?;
     let left = deadline
         .saturating_duration_since(Instant::now())
         .max(Duration::from_millis(1));
-    let mut conn = Conn::connect(addr, left).map_err(|e| format!("connect to {addr}: {e}"))?;
+    let mut conn =
+        Conn::connect(&addrs, left).map_err(|e| format!("connect to {}: {e}", show(&addrs)))?;
     conn.get(request, deadline)
         .map(drop)
         .map_err(|e| format!("GET {url}: {e}"))
+}
+
+/// The addresses tried, for an error message: one, or all of them in brackets.
+fn show(addrs: &[std::net::SocketAddr]) -> String {
+    match addrs {
+        [one] => one.to_string(),
+        many => format!(
+            "[{}]",
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }

@@ -20,7 +20,7 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, Error> {
     spec.validate()?;
     let url = HttpUrl::parse(&spec.url)?;
     let shared = Arc::new(Shared {
-        addr: url.resolve()?,
+        addrs: url.resolve()?,
         request: url.get_request(),
         spec: spec.clone(),
         gate: Gate::default(),
@@ -58,7 +58,8 @@ pub fn run(spec: &LoadSpec) -> Result<LoadReport, Error> {
 }
 
 struct Shared {
-    addr: SocketAddr,
+    /// Every address of the host, tried in order at each connect.
+    addrs: Vec<SocketAddr>,
     request: Vec<u8>,
     spec: LoadSpec,
     gate: Gate,
@@ -117,7 +118,7 @@ fn worker(shared: &Shared, index: usize) -> Tally {
     let spec = &shared.spec;
     let mut tally = Tally::new();
     // Connect before the clock starts; a failure is retried (and counted) at the first request.
-    let mut conn = Conn::connect(shared.addr, spec.timeout).ok();
+    let mut conn = Conn::connect(&shared.addrs, spec.timeout).ok();
     let Some(start) = shared.gate.arrive_and_wait() else {
         return tally;
     };
@@ -128,7 +129,14 @@ fn worker(shared: &Shared, index: usize) -> Tally {
         sleep_until(intended);
         let sent = Instant::now();
         if sent > hard_stop {
-            tally.unsent += schedule.len() - i;
+            // Too far behind to finish: the rest are never sent. They waited at least until
+            // the hard stop, which counts as their latency (a lower bound): dropping them
+            // would leave out the requests that waited longest.
+            for j in i..schedule.len() {
+                if let Some(intended) = schedule.intended(j) {
+                    tally.never_sent(intended, hard_stop);
+                }
+            }
             break;
         }
         i += 1;
@@ -148,10 +156,11 @@ fn request(
     tally: &mut Tally,
 ) {
     let timeout = shared.spec.timeout;
+    let deadline = sent + timeout;
     for attempt in 0..2 {
         let c = match conn {
             Some(c) => c,
-            None => match Conn::connect(shared.addr, timeout) {
+            None => match Conn::connect(&shared.addrs, timeout) {
                 Ok(c) => conn.insert(c),
                 Err(_) => {
                     tally.connect_errors += 1;
@@ -160,7 +169,7 @@ fn request(
             },
         };
         let reused = c.reused;
-        match c.get(&shared.request, sent + timeout) {
+        match c.get(&shared.request, deadline) {
             Ok(resp) => {
                 tally.response(intended, sent, Instant::now(), resp.status);
                 if !resp.keep_alive {
@@ -174,7 +183,9 @@ fn request(
                     continue;
                 }
                 match e {
-                    HttpError::Timeout => tally.timeouts += 1,
+                    // It waited at least this long: recorded as a lower bound, so requests
+                    // that never got an answer still show in the tail.
+                    HttpError::Timeout => tally.timed_out(intended, Instant::now()),
                     _ => tally.io_errors += 1,
                 }
                 return;

@@ -54,6 +54,13 @@ impl fmt::Display for LoadReport {
             f,
             "            (from each request's intended send time: stalls count in full)"
         )?;
+        if self.lower_bound_samples > 0 {
+            writeln!(
+                f,
+                "            ({} of them lower bounds: timed out or never sent, counted until given up)",
+                self.lower_bound_samples
+            )?;
+        }
         writeln!(
             f,
             "closed-loop p50 {}  p99 {}  max {}  (from the actual send; hides stalls)",

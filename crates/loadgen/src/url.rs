@@ -69,21 +69,26 @@ impl HttpUrl {
     }
 
     /// Resolves the host once, before any load, so DNS never sits in a measured request.
-    pub fn resolve(&self) -> Result<SocketAddr, Error> {
+    /// Every address, in the resolver's order (never empty): connections try each in turn
+    /// until one accepts, as a name such as `localhost` can resolve to `::1` first while the
+    /// server listens on 127.0.0.1 only.
+    pub fn resolve(&self) -> Result<Vec<SocketAddr>, Error> {
         let err = |source| Error::Resolve {
             url: self.to_string(),
             host: self.host.clone(),
             source,
         };
-        let mut addrs = (self.host.as_str(), self.port)
+        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
             .to_socket_addrs()
-            .map_err(err)?;
-        addrs.next().ok_or_else(|| {
-            err(std::io::Error::new(
+            .map_err(err)?
+            .collect();
+        if addrs.is_empty() {
+            return Err(err(std::io::Error::new(
                 std::io::ErrorKind::NotFound,
                 "no addresses",
-            ))
-        })
+            )));
+        }
+        Ok(addrs)
     }
 
     /// The bytes of a keep-alive GET for this URL, built once and sent for every request.
@@ -169,6 +174,21 @@ mod tests {
             "http://h/a b",
         ] {
             assert!(HttpUrl::parse(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn resolves_every_address() {
+        let addrs = p("http://127.0.0.1:8080/").resolve().unwrap();
+        assert_eq!(addrs, vec!["127.0.0.1:8080".parse().unwrap()]);
+        // localhost gives one or more loopback addresses (IPv4 and/or IPv6), all kept.
+        if let Ok(addrs) = p("http://localhost:8080/").resolve() {
+            assert!(!addrs.is_empty());
+            assert!(
+                addrs
+                    .iter()
+                    .all(|a| a.ip().is_loopback() && a.port() == 8080)
+            );
         }
     }
 

@@ -1,5 +1,6 @@
 //! A small HTTP/1.1 test server with a known behaviour: a fixed service time, a one-off
-//! stall of every request, error statuses, chunked bodies, closing after each response.
+//! stall of every request, error statuses, chunked bodies, closing after each response,
+//! requests left unanswered, a late start.
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::io::{Read, Write};
@@ -23,6 +24,12 @@ pub struct Behaviour {
     pub close: bool,
     /// Read requests and never answer.
     pub silent: bool,
+    /// Never answer every Nth request (1-based, counted over all connections), nor any later
+    /// one on its connection: the client times out and moves on.
+    pub mute_every: Option<u64>,
+    /// Until then, close each new connection without reading or answering (the port is
+    /// bound all along, unlike a server that starts late).
+    pub hang_up_until: Option<Instant>,
 }
 
 pub struct Server {
@@ -79,7 +86,11 @@ pub fn dead_port() -> u16 {
 }
 
 fn handle(mut stream: TcpStream, st: &State) {
+    if st.b.hang_up_until.is_some_and(|t| Instant::now() < t) {
+        return;
+    }
     stream.set_nodelay(true).unwrap();
+    let mut muted = false;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -94,7 +105,8 @@ fn handle(mut stream: TcpStream, st: &State) {
         };
         buf.drain(..head_end);
         let n = st.count.fetch_add(1, Ordering::SeqCst) + 1;
-        if st.b.silent {
+        muted |= st.b.mute_every.is_some_and(|m| n.is_multiple_of(m));
+        if st.b.silent || muted {
             continue;
         }
         if let Some((at, stall)) = st.b.stall_at
