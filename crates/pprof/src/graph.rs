@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::intern::Interner;
 use crate::model::Profile;
 
 /// Identity of a node at `functions` granularity: the function name, or for frames without
@@ -23,14 +24,8 @@ pub struct Nodes {
 
 impl Nodes {
     pub fn new(p: &Profile) -> Nodes {
-        let mut ids: HashMap<Key, u32> = HashMap::with_capacity(p.functions.len());
-        let mut keys = Vec::new();
-        let mut intern = |k: Key| {
-            *ids.entry(k).or_insert_with_key(|k| {
-                keys.push(k.clone());
-                keys.len() as u32 - 1
-            })
-        };
+        let mut keys = Interner::with_capacity(p.functions.len());
+        let mut intern = |k: Key| keys.id(k);
         let loc_nodes = p
             .locations
             .iter()
@@ -58,7 +53,10 @@ impl Nodes {
                     .collect()
             })
             .collect();
-        Nodes { keys, loc_nodes }
+        Nodes {
+            keys: keys.values,
+            loc_nodes,
+        }
     }
 
     pub fn len(&self) -> usize {

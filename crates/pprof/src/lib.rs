@@ -6,6 +6,7 @@ pub mod decode;
 pub mod filter;
 pub mod flame;
 pub mod graph;
+mod intern;
 pub mod model;
 pub mod proto;
 pub mod stacks;

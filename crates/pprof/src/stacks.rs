@@ -1,8 +1,7 @@
 //! Samples as call stacks of function names, root first, with inlined frames expanded:
 //! the common input of the flame graph and the summary.
 
-use std::collections::HashMap;
-
+use crate::intern::Interner;
 use crate::model::Profile;
 
 /// Frame names per location (outermost first, as a stack reads root -> leaf).
@@ -15,14 +14,8 @@ impl FrameNames {
     /// Names as pprof prints them at function granularity: the function name, else
     /// `[binary]`, else `<unknown>`.
     pub fn new(p: &Profile) -> FrameNames {
-        let mut ids: HashMap<String, u32> = HashMap::new();
-        let mut names = Vec::new();
-        let mut intern = |s: String| {
-            *ids.entry(s).or_insert_with_key(|s| {
-                names.push(s.clone());
-                names.len() as u32 - 1
-            })
-        };
+        let mut names = Interner::with_capacity(0);
+        let mut intern = |s: String| names.id(s);
         let per_location = p
             .locations
             .iter()
@@ -48,7 +41,7 @@ impl FrameNames {
             .collect();
         FrameNames {
             per_location,
-            names,
+            names: names.values,
         }
     }
 
