@@ -256,7 +256,12 @@ fn read_cpu(
                 info.throttling = stat
                     .as_ref()
                     .and_then(|s| throttling(s, "throttled_usec", 1e6, &stat_path));
-                let own = file(host, &d.dir, "cpu.stat", cgroupfs::keyed)?;
+                // The same file when the quota is the cgroup's own: not read twice.
+                let own = if stats_dir == d.dir {
+                    stat.clone()
+                } else {
+                    file(host, &d.dir, "cpu.stat", cgroupfs::keyed)?
+                };
                 info.usage_seconds = own
                     .and_then(|s| s.get("usage_usec"))
                     .map(|us| us as f64 / 1e6);
@@ -342,6 +347,12 @@ fn read_memory(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInfo> {
     };
     let mut hard: Vec<MemoryLimit> = Vec::new();
     let stat_path = d.dir.join("memory.stat");
+    // Read once: v1 needs it for the hierarchical limit, the full probe for the working set.
+    let stat = if d.hierarchy == Hierarchy::V1 || full {
+        host.parse(&stat_path, cgroupfs::keyed)?
+    } else {
+        None
+    };
     match d.hierarchy {
         Hierarchy::V2 => {
             hard.extend(
@@ -359,7 +370,6 @@ fn read_memory(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInfo> {
                 lowest_over_levels(host, d, "memory.limit_in_bytes", cgroupfs::v1_limit)?
                     .map(|l| limit(l, MemoryLimitKind::LimitInBytes)),
             );
-            let stat = host.parse(&stat_path, cgroupfs::keyed)?;
             if let Some(h) = stat
                 .as_ref()
                 .and_then(|s| s.get("hierarchical_memory_limit"))
@@ -387,7 +397,6 @@ fn read_memory(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInfo> {
     info.limit_bytes = info.limit.as_ref().map(|l| l.bytes);
 
     if full {
-        let stat = host.parse(&stat_path, cgroupfs::keyed)?;
         match d.hierarchy {
             Hierarchy::V2 => {
                 info.usage_bytes = file(host, &d.dir, "memory.current", cgroupfs::integer)?;
