@@ -1,0 +1,3 @@
+module boxwise.test/cgns
+
+go 1.19
