@@ -83,11 +83,11 @@ fn parse_log(text: &str) -> Log {
     let mut open: Option<(String, String, String)> = None; // scenario, label, body
     for line in text.lines() {
         let line = line.trim_end_matches('\r');
-        if !current.is_empty() && line != format!("@@SCENARIO {current}") {
-            if let Some(s) = log.scenarios.get_mut(&current) {
-                s.raw.push_str(line);
-                s.raw.push('\n');
-            }
+        if !line.starts_with("@@SCENARIO ")
+            && let Some(s) = log.scenarios.get_mut(&current)
+        {
+            s.raw.push_str(line);
+            s.raw.push('\n');
         }
         if let Some((scen, label, body)) = open.as_mut() {
             if let Some(rest) = line.strip_prefix(&format!("@@END {scen} {label} rc=")) {
@@ -347,7 +347,10 @@ impl<'a> Checker<'a> {
 
     /// The JSON value at a dotted path, or a failure naming it.
     fn at<'v>(&mut self, doc: &'v Value, path: &str) -> Option<&'v Value> {
-        let v = path.split('.').try_fold(doc, |v, k| v.get(k));
+        // Below a null (an absent quota) everything is null.
+        let v = path
+            .split('.')
+            .try_fold(doc, |v, k| if v.is_null() { Some(v) } else { v.get(k) });
         if v.is_none() {
             self.fail(format!("inspect --json has no {path}"));
         }
@@ -391,7 +394,9 @@ fn check_layout(l: &Layout, scen: &Scenario) -> Vec<String> {
                 if let Some((_, dir)) = l.quota {
                     c.json_str(&doc, "cpu.quota.source", &cg_file(dir, "cpu.max"));
                 }
-                let eff = l.quota.map_or(f64::from(l.cpus), |q| q.0.min(f64::from(l.cpus)));
+                let eff = l
+                    .quota
+                    .map_or(f64::from(l.cpus), |q| q.0.min(f64::from(l.cpus)));
                 c.json_num(&doc, "cpu.effective_cores", Some(eff));
                 c.json_num(&doc, "cpu.cpuset.count", Some(f64::from(l.cpus)));
                 c.json_num(&doc, "cpu.affinity.count", Some(f64::from(l.cpus)));
@@ -407,13 +412,13 @@ fn check_layout(l: &Layout, scen: &Scenario) -> Vec<String> {
                     want_mem.map(|m| m as f64),
                 );
                 // fix 3
-                if let Some(v) = c.at(&doc, "cgroup.ancestors_hidden") {
-                    if v.as_bool() != Some(l.hidden) {
-                        c.fail(format!(
-                            "inspect cgroup.ancestors_hidden: got {v}, want {}",
-                            l.hidden
-                        ));
-                    }
+                if let Some(v) = c.at(&doc, "cgroup.ancestors_hidden")
+                    && v.as_bool() != Some(l.hidden)
+                {
+                    c.fail(format!(
+                        "inspect cgroup.ancestors_hidden: got {v}, want {}",
+                        l.hidden
+                    ));
                 }
                 if l.name == "burst-low-min" {
                     // fix 5
@@ -496,6 +501,9 @@ fn check_layout(l: &Layout, scen: &Scenario) -> Vec<String> {
     }
     c.failures
 }
+
+/// A check of a `boxwise run` scenario.
+type RunCheck = fn(&Scenario) -> Vec<String>;
 
 fn check_run_occupied(scen: &Scenario) -> Vec<String> {
     let mut c = Checker {
@@ -665,7 +673,9 @@ fn table(layouts: &[Layout], log: &Log) -> String {
         if doc.pointer("/cgroup/ancestors_hidden") == Some(&Value::Bool(true)) {
             rep.push_str(", ancestors hidden");
         }
-        let procs = doc.pointer("/recommendation/gomaxprocs").unwrap_or(&Value::Null);
+        let procs = doc
+            .pointer("/recommendation/gomaxprocs")
+            .unwrap_or(&Value::Null);
         let _ = write!(rep, " -> GOMAXPROCS {procs}");
         let probe = |label: &str| {
             s.block(label).map_or("?".to_string(), |b| {
@@ -733,16 +743,31 @@ fn have(cmd: &str, arg: &str) -> bool {
 /// Every prerequisite, or `None` after `require` has said which is missing.
 fn prerequisites() -> Option<PathBuf> {
     let root = fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
-    if !require(root, "the VM test needs root (qemu, cpio of root-owned files)") {
+    if !require(
+        root,
+        "the VM test needs root (qemu, cpio of root-owned files)",
+    ) {
         return None;
     }
     for (cmd, arg, pkg) in [
-        ("qemu-system-x86_64", "--version", "qemu-system-x86 (bookworm-backports)"),
+        (
+            "qemu-system-x86_64",
+            "--version",
+            "qemu-system-x86 (bookworm-backports)",
+        ),
         ("cpio", "--version", "cpio"),
         ("go", "version", "golang-go"),
         ("/usr/lib/go-1.23/bin/go", "version", "golang-1.23-go"),
-        ("/opt/boxwise-go/go-1.25/bin/go", "version", "scripts/fetch-go.sh"),
-        ("/opt/boxwise-go/go-1.26/bin/go", "version", "scripts/fetch-go.sh"),
+        (
+            "/opt/boxwise-go/go-1.25/bin/go",
+            "version",
+            "scripts/fetch-go.sh",
+        ),
+        (
+            "/opt/boxwise-go/go-1.26/bin/go",
+            "version",
+            "scripts/fetch-go.sh",
+        ),
     ] {
         if !require(have(cmd, arg), &format!("{cmd} is missing (install {pkg})")) {
             return None;
@@ -781,7 +806,8 @@ fn boot(kernel: &Path) -> String {
     let build_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vm");
     let mut cmd = Command::new("bash");
     cmd.arg(workspace_root().join("scripts/vm/build-initramfs.sh"))
-        .arg(&build_dir);
+        .arg(&build_dir)
+        .env("BOXWISE_STATIC_BIN", support::static_boxwise());
     let out = run(&mut cmd);
     let initrd = PathBuf::from(stdout_ok(&cmd, &out).lines().last().unwrap().trim());
 
@@ -858,30 +884,37 @@ fn vm_cgroup2_8_cpus_scenarios() {
     }
 
     let layouts = layouts();
-    type Check = fn(&Scenario) -> Vec<String>;
-    let mut checks: Vec<(&str, Box<dyn Fn(&Scenario) -> Vec<String>>)> = layouts
-        .iter()
-        .map(|l| {
-            let f: Box<dyn Fn(&Scenario) -> Vec<String>> = Box::new(|s| check_layout(l, s));
-            (l.name, f)
-        })
-        .collect();
-    for (name, f) in [
-        ("run-occupied", check_run_occupied as Check),
+    let runs: [(&str, RunCheck); 3] = [
+        ("run-occupied", check_run_occupied),
         ("run-root", check_run_root),
         ("run-pids", check_run_pids),
-    ] {
-        checks.push((name, Box::new(f)));
-    }
+    ];
+    let names = layouts
+        .iter()
+        .map(|l| l.name)
+        .chain(runs.iter().map(|r| r.0));
+    let check = |name: &str, scen: &Scenario| match layouts.iter().find(|l| l.name == name) {
+        Some(l) => check_layout(l, scen),
+        None => runs
+            .iter()
+            .find(|r| r.0 == name)
+            .map_or(Vec::new(), |r| (r.1)(scen)),
+    };
     let mut failed = 0;
-    for (name, check) in &checks {
-        let Some(scen) = log.scenarios.get(*name) else {
+    let mut total = 0;
+    for name in names {
+        total += 1;
+        let Some(scen) = log.scenarios.get(name) else {
             let _ = writeln!(report, "\n## {name}: missing from the console");
             failed += 1;
             continue;
         };
-        let mut failures: Vec<String> = scen.warnings.iter().map(|w| format!("guest: {w}")).collect();
-        failures.extend(check(scen));
+        let mut failures: Vec<String> = scen
+            .warnings
+            .iter()
+            .map(|w| format!("guest: {w}"))
+            .collect();
+        failures.extend(check(name, scen));
         if !failures.is_empty() {
             failed += 1;
             let _ = writeln!(report, "\n## {name}: {} failure(s)", failures.len());
@@ -905,7 +938,7 @@ fn vm_cgroup2_8_cpus_scenarios() {
     assert!(
         report.is_empty(),
         "{failed} of {} VM scenarios failed ({}):\n{report}",
-        checks.len(),
+        total,
         log.guest
     );
 }
