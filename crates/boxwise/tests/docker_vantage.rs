@@ -367,6 +367,7 @@ impl CgroupParent {
             &self.memory_dir().join("memory.limit_in_bytes"),
             &bytes.to_string(),
         );
+        assert_memory_truth(&self.memory_dir(), bytes);
     }
 }
 
@@ -437,6 +438,26 @@ fn make_path(h: &Hierarchy, rel: &str) -> std::io::Result<Vec<PathBuf>> {
 
 fn write(path: &Path, value: &str) {
     fs::write(path, value).unwrap_or_else(|e| panic!("write {value:?} to {}: {e}", path.display()));
+}
+
+/// Asserts that `bytes` really is the lowest memory limit over `dir` and its ancestors (the
+/// kernel's own `hierarchical_memory_limit`): a lower limit above this process's cgroup would
+/// change the truth the tests assert.
+fn assert_memory_truth(dir: &Path, bytes: u64) {
+    let stat = fs::read_to_string(dir.join("memory.stat")).unwrap_or_default();
+    let hier = stat.lines().find_map(|l| {
+        l.strip_prefix("hierarchical_memory_limit ")?
+            .trim()
+            .parse::<u64>()
+            .ok()
+    });
+    assert_eq!(
+        hier,
+        Some(bytes),
+        "setup: {}/memory.stat hierarchical_memory_limit is not the limit just set (a lower \
+         limit above?)",
+        dir.display()
+    );
 }
 
 /// `nr_periods`, `nr_throttled` of a v1 `cpu.stat`.
@@ -1093,6 +1114,7 @@ fn unshare_cgroupns_without_remount_finds_the_real_cgroup() {
     }
     cg.set_cpu_quota(1.0);
     cg.set_memory_limit(PARENT_MEMORY);
+    assert_memory_truth(cg.memory_dir(), PARENT_MEMORY);
     let bin = env!("CARGO_BIN_EXE_boxwise");
 
     let mut cmd = cg.command("unshare");
