@@ -607,9 +607,50 @@ fn docker_setup() -> Option<(CgroupParent, DockerImage)> {
     if !support::docker_or_skip() || !v1_layout() {
         return None;
     }
+    remove_stale_containers();
     let parent = CgroupParent::create_or_skip()?;
     let img = image()?;
     Some((parent, img))
+}
+
+/// Removes what test processes that died without Drop (a timeout's SIGKILL) left in Docker:
+/// `boxwise-dv-<pid>-<n>` containers (before `remove_stale` looks at the cgroups they held)
+/// and support's `boxwise-test-<pid>-<n>` images.
+fn remove_stale_containers() {
+    let list = |args: &[&str]| -> Vec<String> {
+        Command::new("docker")
+            .args(args)
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let dead = |name: &str, prefix: &str| {
+        name.strip_prefix(prefix)
+            .and_then(|rest| rest.split_once('-'))
+            .is_some_and(|(pid, _)| {
+                pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists()
+            })
+    };
+    let containers = list(&[
+        "ps",
+        "-a",
+        "--filter",
+        "name=boxwise-dv-",
+        "--format",
+        "{{.Names}}",
+    ]);
+    for name in containers.iter().filter(|n| dead(n, "boxwise-dv-")) {
+        let _ = Command::new("docker").args(["rm", "-f", name]).output();
+    }
+    let images = list(&["images", "--format", "{{.Repository}}", "boxwise-test-*"]);
+    for tag in images.iter().filter(|t| dead(t, "boxwise-test-")) {
+        let _ = Command::new("docker").args(["rmi", "-f", tag]).output();
+    }
 }
 
 // ---------------------------------------------------------------------------
