@@ -12,8 +12,10 @@
 //!
 //! Every cgroup is made beneath this process's own cgroup in each hierarchy, with the limits
 //! written before `docker run`; containers, images and cgroups are removed by Drop guards,
-//! also when an assertion fails. Skips without root/Docker/Go (fails under
-//! `BOXWISE_REQUIRE_PRIVILEGED=1`, see `support::require`).
+//! also when an assertion fails; a killed run's leftovers are removed by the next one. Skips
+//! without root/Docker/Go (fails under `BOXWISE_REQUIRE_PRIVILEGED=1`, see
+//! `support::require`); on a cgroup v2 host these v1 layouts do not apply and the tests skip
+//! as not applicable even in CI (v2 is the VM suite's).
 //!
 //! Checks collect every wrong value before failing, so one run shows all that is wrong.
 
