@@ -276,6 +276,49 @@ fn pids_limit_stops_a_fork_bomb() {
     assert_ne!(r.code(), Some(0));
     assert!(r.stderr().contains("fork"), "{}", r.stderr());
     assert_eq!(r.stat("limits")["pids"], 20);
+    let hits = r.stat("pids_limit_hits").as_u64().unwrap();
+    assert!(hits > 0, "pids.events max {hits}");
+    assert!(
+        r.stderr().contains("boxwise: pids limit 20 reached"),
+        "{}",
+        r.stderr()
+    );
+}
+
+/// A Go program that needs more threads than `--pids` allows dies with "failed to create
+/// new OS thread"; the stats and one stderr line say the pids limit did it.
+#[test]
+fn a_pids_limit_that_stops_go_threads_is_reported() {
+    if !can_run() {
+        return;
+    }
+    let Some(threads) = support::build_go_program("threads") else {
+        return;
+    };
+    let t = threads.to_str().unwrap();
+    let r = boxwise_run(&["--pids", "8", "--", t, "64"]);
+    let err = r.stderr();
+    assert_eq!(r.code(), Some(2), "{err}");
+    assert!(err.contains("failed to create new OS thread"), "{err}");
+    let hits = r.stat("pids_limit_hits").as_u64().unwrap();
+    assert!(hits > 0, "pids_limit_hits {hits}");
+    let line = format!("boxwise: pids limit 8 reached {hits} time");
+    assert!(err.contains(&line), "{err}");
+    assert!(err.contains("`failed to create new OS thread`"), "{err}");
+    // pids.peak is on newer kernels only (this host's 6.x has it, on v1 too).
+    if let Some(peak) = r.stat("peak_pids").as_u64() {
+        assert_eq!(peak, 8);
+    }
+
+    // With room for every thread: no hits, and no line.
+    let r = boxwise_run(&["--pids", "1000", "--", t, "64"]);
+    assert_eq!(r.code(), Some(0), "{}", r.stderr());
+    assert_eq!(r.stdout(), "started 64\n");
+    assert_eq!(r.stat("pids_limit_hits"), 0);
+    if let Some(peak) = r.stat("peak_pids").as_u64() {
+        assert!((65..1000).contains(&peak), "peak_pids {peak}");
+    }
+    assert!(!r.stderr().contains("pids limit"), "{}", r.stderr());
 }
 
 #[test]

@@ -240,7 +240,14 @@ mod tests {
             l.controller("memory").unwrap().dir,
             Path::new("/sys/fs/cgroup")
         );
-        assert!(check_mapped(&l, &[Controller::Cpu, Controller::Memory, Controller::Pids], None).is_ok());
+        assert!(
+            check_mapped(
+                &l,
+                &[Controller::Cpu, Controller::Memory, Controller::Pids],
+                None
+            )
+            .is_ok()
+        );
         // v2, the path outside the mount's root: the unified directory serves every
         // controller, so all of them are unmapped.
         let l = layout(

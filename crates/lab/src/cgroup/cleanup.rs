@@ -27,7 +27,10 @@ const SETTLE_PAUSE: Duration = Duration::from_millis(10);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// `+controller` written to `dir/cgroup.subtree_control` (v2); undone with `-controller`.
-    Enabled { dir: PathBuf, controller: Controller },
+    Enabled {
+        dir: PathBuf,
+        controller: Controller,
+    },
     /// The shared `boxwise/` directory: removed unless another run still uses it.
     Base(PathBuf),
     /// The run's own cgroup: emptied and removed.

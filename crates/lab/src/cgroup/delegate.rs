@@ -115,7 +115,13 @@ pub fn enable(
                     .unwrap_or(Blocked::Refused { controller, errno });
                 return Err(refusal(dir, mount_point, &why));
             }
-            Err(e) => return Err(Error::cgroup(&control, &format!("write \"+{controller}\" to"), e)),
+            Err(e) => {
+                return Err(Error::cgroup(
+                    &control,
+                    &format!("write \"+{controller}\" to"),
+                    e,
+                ));
+            }
         }
     }
     Ok(())
@@ -164,7 +170,9 @@ pub fn refusal(dir: &Path, mount_point: &Path, why: &Blocked) -> Error {
 
 /// The exact commands that give the run a cgroup it can use.
 fn hint(dir: &Path, mount_point: &Path) -> String {
-    let above = dir.parent().filter(|p| p.starts_with(mount_point) && dir != mount_point);
+    let above = dir
+        .parent()
+        .filter(|p| p.starts_with(mount_point) && dir != mount_point);
     match above {
         Some(above) => {
             let runs = above.join("boxwise-runs");
@@ -198,4 +206,3 @@ fn listed(list: &str, c: Controller) -> bool {
 fn read(fs: &dyn CgroupFs, path: &Path) -> Result<String> {
     fs.read(path).map_err(|e| Error::cgroup(path, "read", e))
 }
-

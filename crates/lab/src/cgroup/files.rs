@@ -42,7 +42,11 @@ pub fn limit_writes(
             out.push(write(Controller::Cpu, "cpu.cfs_period_us", period));
             out.push(write(Controller::Cpu, "cpu.cfs_quota_us", quota));
         } else {
-            out.push(write(Controller::Cpu, "cpu.max", format!("{quota} {period}")));
+            out.push(write(
+                Controller::Cpu,
+                "cpu.max",
+                format!("{quota} {period}"),
+            ));
         }
     }
     if let Some(memory) = limits.memory_bytes {
@@ -59,7 +63,11 @@ pub fn limit_writes(
             let mut swap = if v1 {
                 write(Controller::Memory, "memory.memsw.limit_in_bytes", total)
             } else {
-                write(Controller::Memory, "memory.swap.max", total.saturating_sub(memory))
+                write(
+                    Controller::Memory,
+                    "memory.swap.max",
+                    total.saturating_sub(memory),
+                )
             };
             swap.required = swap_explicit;
             out.push(swap);

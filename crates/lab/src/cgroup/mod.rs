@@ -42,6 +42,9 @@ struct Node {
     mount_point: PathBuf,
     /// boxwise's own cgroup, unless `--parent` was given.
     own: Option<PathBuf>,
+    /// The highest cgroup that may have to hand controllers down (v2): boxwise's own, or
+    /// the mount point for an absolute `--parent`.
+    top: PathBuf,
     /// The directory the run's cgroup lives in (`<own>/boxwise` or `--parent`).
     base: PathBuf,
     leaf: PathBuf,
@@ -50,6 +53,20 @@ struct Node {
 impl Node {
     fn has(&self, c: Controller) -> bool {
         self.controllers.contains(&c)
+    }
+
+    /// The cgroups from `top` down to the base's parent, top first: on v2 each must list
+    /// the run's controllers in its subtree_control for the base to get them.
+    fn chain(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = self
+            .base
+            .ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(&self.top))
+            .map(Path::to_path_buf)
+            .collect();
+        out.reverse();
+        out
     }
 }
 
@@ -193,9 +210,24 @@ fn plan(
                 "no cgroup hierarchy offers the {controller} controller here (see `boxwise inspect`)"
             ))
         })?;
-        let (base, own) = match parent {
-            Some(p) => (parent_dir(p, &dir.mount_point, &dir.dir)?, None),
-            None => (dir.dir.join("boxwise"), Some(dir.dir.clone())),
+        let (base, own, top) = match parent {
+            Some(p) => {
+                let top = if p.is_absolute() {
+                    &dir.mount_point
+                } else {
+                    &dir.dir
+                };
+                (
+                    parent_dir(p, &dir.mount_point, &dir.dir)?,
+                    None,
+                    top.clone(),
+                )
+            }
+            None => (
+                dir.dir.join("boxwise"),
+                Some(dir.dir.clone()),
+                dir.dir.clone(),
+            ),
         };
         // Co-mounted controllers (and all of v2) share one directory.
         match nodes.iter_mut().find(|n| n.base == base) {
@@ -205,6 +237,7 @@ fn plan(
                 controllers: vec![controller],
                 mount_point: dir.mount_point.clone(),
                 own,
+                top,
                 leaf: base.join(name),
                 base,
             }),
@@ -225,14 +258,13 @@ fn check(fs: &dyn CgroupFs, node: &Node) -> Result<()> {
     if node.hierarchy != Hierarchy::V2 {
         return Ok(());
     }
-    let givers = match &node.own {
-        // `boxwise/` gets its controllers from the own cgroup, once that has them.
-        Some(own) => vec![(own, true), (&node.base, false)],
-        None => vec![(&node.base, true)],
-    };
-    for (dir, available) in givers {
-        if !fs.exists(dir) || delegate::missing(fs, dir, &node.controllers, available)?.is_empty()
-        {
+    let mut givers = node.chain();
+    if fs.exists(&node.base) {
+        givers.push(node.base.clone());
+    }
+    for (i, dir) in givers.iter().enumerate() {
+        // Below the top, a controller becomes available once the cgroup above enables it.
+        if delegate::missing(fs, dir, &node.controllers, i == 0)?.is_empty() {
             continue;
         }
         if let Some(why) = delegate::blocked(fs, dir)? {
@@ -244,9 +276,11 @@ fn check(fs: &dyn CgroupFs, node: &Node) -> Result<()> {
 
 /// Make the run's directories in one hierarchy, reporting each change to `record`.
 fn prepare(fs: &dyn CgroupFs, node: &Node, record: &mut dyn FnMut(Step)) -> Result<()> {
-    if let (Hierarchy::V2, Some(own)) = (node.hierarchy, &node.own) {
-        let add = delegate::missing(fs, own, &node.controllers, true)?;
-        delegate::enable(fs, own, &node.mount_point, &add, record)?;
+    if node.hierarchy == Hierarchy::V2 {
+        for dir in node.chain() {
+            let add = delegate::missing(fs, &dir, &node.controllers, true)?;
+            delegate::enable(fs, &dir, &node.mount_point, &add, record)?;
+        }
     }
     prepare_base(fs, node, record)?;
     // A finishing run may remove the shared base in between: make it again.

@@ -138,13 +138,24 @@ impl Kernel {
 
     fn subtree_write(&self, dir: &Path, value: &str) -> io::Result<()> {
         let err = |n| Err(io::Error::from_raw_os_error(n));
-        let cg = self.cg(dir).ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
+        let cg = self
+            .cg(dir)
+            .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))?;
         let (sign, c) = value.split_at(1);
         if sign == "-" {
-            if self.children(dir).iter().any(|(_, k)| k.subtree.iter().any(|s| s == c)) {
+            if self
+                .children(dir)
+                .iter()
+                .any(|(_, k)| k.subtree.iter().any(|s| s == c))
+            {
                 return err(libc::EBUSY);
             }
-            self.cgroups.borrow_mut().get_mut(dir).unwrap().subtree.retain(|s| s != c);
+            self.cgroups
+                .borrow_mut()
+                .get_mut(dir)
+                .unwrap()
+                .subtree
+                .retain(|s| s != c);
             return Ok(());
         }
         if !self.available(dir).split_whitespace().any(|a| a == c) {
@@ -188,7 +199,8 @@ impl Kernel {
     }
 
     fn subtree(&self, dir: &str) -> String {
-        self.read(&Path::new(dir).join("cgroup.subtree_control")).unwrap()
+        self.read(&Path::new(dir).join("cgroup.subtree_control"))
+            .unwrap()
     }
 
     fn dirs(&self) -> Vec<PathBuf> {
@@ -268,18 +280,23 @@ impl CgroupFs for Kernel {
 
 const RUN: [Controller; 3] = [Controller::Cpu, Controller::Memory, Controller::Pids];
 
-/// A v2 node for a run from `own` (or under `parent`).
+/// A v2 node for a run from `own` (or under `parent`: absolute, below the mount point).
 fn node(own: Option<&str>, parent: Option<&str>) -> Node {
-    let base = match (own, parent) {
-        (_, Some(p)) => PathBuf::from(p),
-        (Some(o), None) => Path::new(o).join("boxwise"),
+    let (base, top) = match (own, parent) {
+        (_, Some(p)) => (PathBuf::from(p), PathBuf::from(MP)),
+        (Some(o), None) => (Path::new(o).join("boxwise"), PathBuf::from(o)),
         (None, None) => unreachable!(),
     };
     Node {
         hierarchy: Hierarchy::V2,
         controllers: RUN.to_vec(),
         mount_point: MP.into(),
-        own: if parent.is_some() { None } else { own.map(PathBuf::from) },
+        own: if parent.is_some() {
+            None
+        } else {
+            own.map(PathBuf::from)
+        },
+        top,
         leaf: base.join("run-1-0"),
         base,
     }
@@ -360,9 +377,11 @@ fn a_cgroup_left_domain_threaded_says_how_to_undo_it() {
 #[test]
 fn a_threaded_subtree_is_refused_by_its_type() {
     // An empty cgroup with a threaded child is `domain threaded` (a thread root).
-    let k = Kernel::new()
-        .with("/sys/fs/cgroup/bench", &[], "cpu")
-        .with("/sys/fs/cgroup/bench/t", &[], "");
+    let k = Kernel::new().with("/sys/fs/cgroup/bench", &[], "cpu").with(
+        "/sys/fs/cgroup/bench/t",
+        &[],
+        "",
+    );
     k.cgroups
         .borrow_mut()
         .get_mut(Path::new("/sys/fs/cgroup/bench/t"))
@@ -433,10 +452,14 @@ fn controllers_already_enabled_stay() {
 #[test]
 fn an_empty_parent_works_from_an_occupied_cgroup() {
     // boxwise itself sits in the occupied `app`; `--parent /bench` is its empty sibling.
-    let k = Kernel::new()
-        .with("/sys/fs/cgroup/app", &[7], "")
-        .with("/sys/fs/cgroup/bench", &[], "");
-    let (result, steps) = create(&k, &node(Some("/sys/fs/cgroup/app"), Some("/sys/fs/cgroup/bench")));
+    let k =
+        Kernel::new()
+            .with("/sys/fs/cgroup/app", &[7], "")
+            .with("/sys/fs/cgroup/bench", &[], "");
+    let (result, steps) = create(
+        &k,
+        &node(Some("/sys/fs/cgroup/app"), Some("/sys/fs/cgroup/bench")),
+    );
     result.unwrap();
     assert_eq!(k.subtree("/sys/fs/cgroup/bench"), "memory cpu pids\n");
     cleanup::undo(&k, &steps);
@@ -517,13 +540,18 @@ fn at_the_top_of_a_cgroup_namespace_the_processes_must_move_first() {
 
 #[test]
 fn a_controller_the_parent_does_not_offer_is_named() {
-    let k = Kernel::new().with("/sys/fs/cgroup/bench", &[], "");
-    // The root enables only cpu for its children.
+    // `--parent bench` (relative) below boxwise's own `app`, which gets only cpu.
+    let k =
+        Kernel::new()
+            .with("/sys/fs/cgroup/app", &[], "")
+            .with("/sys/fs/cgroup/app/bench", &[], "");
     k.set_subtree(MP, "cpu");
-    let (result, _) = create(&k, &node(None, Some("/sys/fs/cgroup/bench")));
+    let mut n = node(None, Some("/sys/fs/cgroup/app/bench"));
+    n.top = "/sys/fs/cgroup/app".into();
+    let (result, _) = create(&k, &n);
     let e = result.unwrap_err().to_string();
     assert!(
-        e.contains("/sys/fs/cgroup/bench: the memory controller is not available"),
+        e.contains("/sys/fs/cgroup/app: the memory controller is not available"),
         "{e}"
     );
     assert!(k.log().is_empty());
@@ -533,6 +561,56 @@ fn a_controller_the_parent_does_not_offer_is_named() {
 fn a_missing_parent_is_named_before_anything_is_written() {
     let k = Kernel::new();
     let (result, _) = create(&k, &node(None, Some("/sys/fs/cgroup/nope")));
-    assert!(result.unwrap_err().to_string().contains("/sys/fs/cgroup/nope does not exist"));
+    assert!(
+        result
+            .unwrap_err()
+            .to_string()
+            .contains("/sys/fs/cgroup/nope does not exist")
+    );
+    assert!(k.log().is_empty());
+}
+
+#[test]
+fn an_absolute_parent_gets_the_controllers_handed_down_from_the_root() {
+    // A fresh guest: the root enables nothing; `--parent /bench` is empty.
+    let k = Kernel::bare().with("/sys/fs/cgroup/bench", &[], "");
+    let (result, steps) = create(&k, &node(None, Some("/sys/fs/cgroup/bench")));
+    result.unwrap();
+    assert_eq!(
+        k.log(),
+        [
+            "+memory /sys/fs/cgroup: ok",
+            "+cpu /sys/fs/cgroup: ok",
+            "+pids /sys/fs/cgroup: ok",
+            "+memory /sys/fs/cgroup/bench: ok",
+            "+cpu /sys/fs/cgroup/bench: ok",
+            "+pids /sys/fs/cgroup/bench: ok",
+            "mkdir /sys/fs/cgroup/bench/run-1-0: ok",
+        ]
+    );
+    cleanup::undo(&k, &steps);
+    assert_eq!(k.subtree(MP), "\n");
+    assert_eq!(k.subtree("/sys/fs/cgroup/bench"), "\n");
+    assert_eq!(
+        k.dirs(),
+        [PathBuf::from(MP), PathBuf::from("/sys/fs/cgroup/bench")]
+    );
+}
+
+#[test]
+fn a_parent_below_an_occupied_cgroup_names_the_occupied_one() {
+    let k = Kernel::new().with("/sys/fs/cgroup/app", &[7], "").with(
+        "/sys/fs/cgroup/app/bench",
+        &[],
+        "",
+    );
+    let (result, _) = create(&k, &node(None, Some("/sys/fs/cgroup/app/bench")));
+    let e = result.unwrap_err().to_string();
+    assert!(
+        e.starts_with(
+            "cannot make the run's cgroup below /sys/fs/cgroup/app: that cgroup holds 1 process,"
+        ),
+        "{e}"
+    );
     assert!(k.log().is_empty());
 }
