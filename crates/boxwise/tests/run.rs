@@ -472,3 +472,103 @@ impl Drop for RemoveDirs {
         }
     }
 }
+
+/// The v2 delegation checks read the real kernel's files right: the root cgroup is exempt
+/// (no `cgroup.type`), a cgroup with a process is occupied, and a thread root reads as
+/// `domain threaded`. Uses the cgroup2 mount (hybrid hosts have one without controllers),
+/// below boxwise's own unified cgroup; the only process moved is a child started for it.
+#[test]
+fn v2_checks_read_the_real_kernel() {
+    use boxwise_box::{host::Host, layout, parse};
+    use boxwise_lab::cgroup::delegate::{Blocked, blocked, refusal};
+    use boxwise_lab::cgroup::fs::Live;
+    use std::os::unix::process::CommandExt;
+
+    if !can_run() {
+        return;
+    }
+    let host = Host::live();
+    let mounts = host
+        .parse_required("/proc/self/mountinfo".as_ref(), parse::mountinfo::parse)
+        .unwrap();
+    let lines = host
+        .parse_required("/proc/self/cgroup".as_ref(), parse::proc_cgroup::parse)
+        .unwrap();
+    let Some(unified) = layout::resolve(&mounts, &lines).unified else {
+        support::require(false, "no cgroup2 mount");
+        return;
+    };
+    let own = unified.dir.clone();
+    if own == unified.mount_point {
+        assert!(!own.join("cgroup.type").exists());
+        assert_eq!(blocked(&Live, &own).unwrap(), None, "the root is exempt");
+    }
+    let dir = own.join(format!("boxwise-test-v2-{}", std::process::id()));
+    let child = dir.join("t");
+    let _cleanup = RemoveDirs(vec![child.clone(), dir.clone()]);
+    std::fs::create_dir(&dir).unwrap();
+    assert_eq!(
+        blocked(&Live, &dir).unwrap(),
+        None,
+        "an empty domain cgroup"
+    );
+
+    let procs = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("cgroup.procs"))
+        .unwrap();
+    let mut sleep = Command::new("sleep");
+    sleep.arg("30");
+    // SAFETY: only write(2) between fork and exec.
+    unsafe {
+        sleep.pre_exec(move || {
+            use std::io::Write;
+            (&procs).write_all(b"0")
+        });
+    }
+    let mut sleep = sleep.spawn().unwrap();
+    let occupied = blocked(&Live, &dir);
+    let _ = sleep.kill();
+    let _ = sleep.wait();
+    assert_eq!(
+        occupied.unwrap(),
+        Some(Blocked::Occupied {
+            processes: 1,
+            leftover: vec![]
+        })
+    );
+    let e = refusal(&dir, &unified.mount_point, &occupied_blocked()).to_string();
+    assert!(
+        e.contains(&dir.display().to_string()) && e.contains("--parent"),
+        "{e}"
+    );
+
+    // A threaded child makes its parent a thread root.
+    std::fs::create_dir(&child).unwrap();
+    std::fs::write(child.join("cgroup.type"), "threaded").unwrap();
+    let settled = (0..100).find_map(|_| {
+        let b = blocked(&Live, &dir).unwrap();
+        // The killed sleep may take a moment to leave.
+        if matches!(b, Some(Blocked::Occupied { .. })) {
+            std::thread::sleep(Duration::from_millis(10));
+            None
+        } else {
+            Some(b)
+        }
+    });
+    assert_eq!(
+        settled.flatten(),
+        Some(Blocked::Type("domain threaded".into()))
+    );
+    assert_eq!(
+        blocked(&Live, &child).unwrap(),
+        Some(Blocked::Type("threaded".into()))
+    );
+}
+
+fn occupied_blocked() -> boxwise_lab::cgroup::delegate::Blocked {
+    boxwise_lab::cgroup::delegate::Blocked::Occupied {
+        processes: 1,
+        leftover: vec![],
+    }
+}

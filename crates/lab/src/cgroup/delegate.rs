@@ -69,6 +69,11 @@ pub fn blocked(fs: &dyn CgroupFs, dir: &Path) -> Result<Option<Blocked>> {
         return Ok(None);
     }
     let kind = read(fs, &type_file)?.trim().to_string();
+    // A threaded cgroup refuses to list its processes (EOPNOTSUPP), and can never hand
+    // memory down anyway.
+    if kind != "domain" && kind != "domain threaded" {
+        return Ok(Some(Blocked::Type(kind)));
+    }
     let processes = read(fs, &dir.join("cgroup.procs"))?
         .lines()
         .filter(|l| !l.trim().is_empty())

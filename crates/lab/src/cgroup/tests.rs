@@ -217,6 +217,10 @@ impl CgroupFs for Kernel {
         Ok(match file {
             "cgroup.subtree_control" => cg.subtree.join(" ") + "\n",
             "cgroup.controllers" => self.available(dir) + "\n",
+            // As the kernel: a threaded cgroup does not list processes.
+            "cgroup.procs" if cg.threaded => {
+                return Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP));
+            }
             "cgroup.procs" => cg.procs.iter().map(|p| format!("{p}\n")).collect(),
             "cgroup.type" if !self.is_root(dir) => self.kind(dir) + "\n",
             _ => return Err(enoent()),
@@ -613,4 +617,31 @@ fn a_parent_below_an_occupied_cgroup_names_the_occupied_one() {
         "{e}"
     );
     assert!(k.log().is_empty());
+}
+
+#[test]
+fn a_threaded_cgroup_as_parent_is_refused_by_its_type() {
+    let k = Kernel::new().with("/sys/fs/cgroup/bench", &[], "cpu").with(
+        "/sys/fs/cgroup/bench/t",
+        &[],
+        "",
+    );
+    k.cgroups
+        .borrow_mut()
+        .get_mut(Path::new("/sys/fs/cgroup/bench/t"))
+        .unwrap()
+        .threaded = true;
+    // Its thread root above is the first to refuse...
+    let (result, _) = create(&k, &node(None, Some("/sys/fs/cgroup/bench/t")));
+    let e = result.unwrap_err().to_string();
+    assert!(
+        e.contains("below /sys/fs/cgroup/bench: it is a `domain threaded` cgroup"),
+        "{e}"
+    );
+    assert!(k.log().is_empty());
+    // ...and the threaded cgroup itself is refused without listing its processes.
+    assert_eq!(
+        delegate::blocked(&k, Path::new("/sys/fs/cgroup/bench/t")).unwrap(),
+        Some(delegate::Blocked::Type("threaded".into()))
+    );
 }
