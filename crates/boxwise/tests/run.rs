@@ -530,18 +530,25 @@ fn v2_checks_read_the_real_kernel() {
     let occupied = blocked(&Live, &dir);
     let _ = sleep.kill();
     let _ = sleep.wait();
+    let occupied = occupied
+        .unwrap()
+        .expect("a cgroup with a process is occupied");
     assert_eq!(
-        occupied.unwrap(),
-        Some(Blocked::Occupied {
+        occupied,
+        Blocked::Occupied {
             processes: 1,
             leftover: vec![]
-        })
+        }
     );
-    let e = refusal(&dir, &unified.mount_point, &occupied_blocked()).to_string();
+    let e = refusal(&dir, &unified.mount_point, &occupied).to_string();
     assert!(
-        e.contains(&dir.display().to_string()) && e.contains("--parent"),
+        e.contains(&format!(
+            "below {}: that cgroup holds 1 process,",
+            dir.display()
+        )),
         "{e}"
     );
+    assert!(e.contains("--parent") && !e.contains('\n'), "{e}");
 
     // A threaded child makes its parent a thread root.
     std::fs::create_dir(&child).unwrap();
@@ -564,11 +571,4 @@ fn v2_checks_read_the_real_kernel() {
         blocked(&Live, &child).unwrap(),
         Some(Blocked::Type("threaded".into()))
     );
-}
-
-fn occupied_blocked() -> boxwise_lab::cgroup::delegate::Blocked {
-    boxwise_lab::cgroup::delegate::Blocked::Occupied {
-        processes: 1,
-        leftover: vec![],
-    }
 }
