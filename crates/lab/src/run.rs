@@ -153,10 +153,10 @@ fn check_mapped(layout: &Layout, controllers: &[Controller], parent: Option<&Pat
 /// stats), pids when limited or available, cpuset only when asked for.
 fn controllers(limits: &Limits, layout: &Layout) -> Vec<Controller> {
     let mut out = vec![Controller::Cpu, Controller::Memory];
-    if layout.controller("cpuacct").is_some() {
+    if layout.controller(Controller::Cpuacct.name()).is_some() {
         out.push(Controller::Cpuacct);
     }
-    if limits.pids.is_some() || layout.controller("pids").is_some() {
+    if limits.pids.is_some() || layout.controller(Controller::Pids.name()).is_some() {
         out.push(Controller::Pids);
     }
     if limits.cpuset.is_some() {

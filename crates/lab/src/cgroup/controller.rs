@@ -2,6 +2,10 @@
 
 use std::fmt;
 
+/// cgroup v2's domain controllers, by name (`io` included, which boxwise does not use):
+/// the ones a cgroup holding processes may not enable for its children.
+pub const V2_DOMAIN: [&str; 2] = ["memory", "io"];
+
 /// A cgroup controller boxwise writes limits to or reads counters from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Controller {
@@ -36,7 +40,7 @@ impl Controller {
     /// cgroup v2 threaded controllers (cpu, cpuset, pids) may be enabled in a cgroup that
     /// holds processes, which turns it `domain threaded`; domain ones (memory) may not.
     pub fn is_threaded(self) -> bool {
-        !matches!(self, Controller::Memory)
+        !V2_DOMAIN.contains(&self.name())
     }
 }
 

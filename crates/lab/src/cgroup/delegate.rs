@@ -13,7 +13,7 @@ use std::path::Path;
 use nix::libc;
 
 use super::Step;
-use super::controller::Controller;
+use super::controller::{Controller, V2_DOMAIN};
 use super::fs::CgroupFs;
 use crate::error::{Error, Result};
 
@@ -82,7 +82,7 @@ pub fn blocked(fs: &dyn CgroupFs, dir: &Path) -> Result<Option<Blocked>> {
         let leftover = if kind == "domain threaded" {
             read(fs, &dir.join("cgroup.subtree_control"))?
                 .split_whitespace()
-                .filter(|c| *c != Controller::Memory.name() && *c != "io")
+                .filter(|c| !V2_DOMAIN.contains(c))
                 .map(str::to_string)
                 .collect()
         } else {
@@ -193,11 +193,12 @@ fn hint(dir: &Path, mount_point: &Path) -> String {
         // sibling to use, so the processes must move down first.
         None => {
             let mp = mount_point.display();
+            // `;`, not `&&`: the `cat` in the list has exited by the time it is moved.
             format!(
                 "move its processes into a child cgroup, hand the controllers down and pass \
-                 an empty sibling as --parent: `mkdir {mp}/init {mp}/bench && for p in \
-                 $(cat {mp}/cgroup.procs); do echo $p > {mp}/init/cgroup.procs; done && echo \
-                 '+cpu +memory +pids' > {mp}/cgroup.subtree_control` then `boxwise run \
+                 an empty sibling as --parent: `mkdir {mp}/init {mp}/bench; for p in $(cat \
+                 {mp}/cgroup.procs); do echo $p > {mp}/init/cgroup.procs 2>/dev/null; done; \
+                 echo '+cpu +memory +pids' > {mp}/cgroup.subtree_control` then `boxwise run \
                  --parent /bench ...`"
             )
         }
