@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use boxwise_box::host::Host;
 use boxwise_box::layout::{self, Layout};
+use boxwise_box::locate;
 use boxwise_box::parse::{mountinfo, proc_cgroup};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 
@@ -119,7 +120,17 @@ fn wait_for_exit(forwarding: &Forwarding, child: &Child) -> std::io::Result<()> 
 fn own_layout(host: &Host) -> Result<Layout> {
     let mounts = host.parse_required("/proc/self/mountinfo".as_ref(), mountinfo::parse)?;
     let lines = host.parse_required("/proc/self/cgroup".as_ref(), proc_cgroup::parse)?;
-    Ok(layout::resolve(&mounts, &lines))
+    let mut layout = layout::resolve(&mounts, &lines);
+    // In a cgroup namespace without its own cgroupfs mount the directory must be searched
+    // for; unfound, it is marked unmapped and `check_mapped` refuses.
+    let pid = host.is_live().then(std::process::id);
+    locate::locate(
+        host,
+        &mut layout,
+        pid,
+        locate::private_cgroup_namespace(host),
+    );
+    Ok(layout)
 }
 
 /// Refuse to run when boxwise's own cgroup could not be mapped to a directory for one of
