@@ -1,5 +1,6 @@
-// Command threads holds N OS threads at once (each goroutine locked to its own thread), so a
-// pids limit below N makes the runtime fail to create a thread, as a real service would.
+// Command threads holds N OS threads at once, for boxwise's `run --pids` tests: each of N
+// goroutines locks itself to its thread and blocks, so the runtime needs a thread apiece.
+// Under a pids limit below N the runtime dies with "failed to create new OS thread".
 //
 //	threads N
 package main
@@ -13,26 +14,22 @@ import (
 )
 
 func main() {
-	n := 32
-	if len(os.Args) > 1 {
-		v, err := strconv.Atoi(os.Args[1])
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "usage: threads N")
-			os.Exit(2)
-		}
-		n = v
+	n, err := strconv.Atoi(os.Args[len(os.Args)-1])
+	if len(os.Args) != 2 || err != nil {
+		fmt.Fprintln(os.Stderr, "usage: threads N")
+		os.Exit(2)
 	}
-	var ready, release sync.WaitGroup
-	ready.Add(n)
-	release.Add(1)
+	var started sync.WaitGroup
+	hold := make(chan struct{})
 	for i := 0; i < n; i++ {
+		started.Add(1)
 		go func() {
+			// A locked goroutine that blocks keeps its thread to itself.
 			runtime.LockOSThread()
-			ready.Done()
-			release.Wait()
+			started.Done()
+			<-hold
 		}()
 	}
-	ready.Wait()
-	fmt.Printf("threads=%d\n", n)
-	release.Done()
+	started.Wait()
+	fmt.Println("started", n)
 }
