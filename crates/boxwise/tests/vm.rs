@@ -7,7 +7,7 @@
 //! One boot for the whole suite (about a minute of emulation), so one test function. Needs
 //! root, qemu-system-x86_64, cpio, busybox-static, the kernel (scripts/vm/fetch-kernel.sh)
 //! and Go 1.19, 1.23, 1.25 and 1.26; skips otherwise (fails under
-//! BOXWISE_REQUIRE_PRIVILEGED=1).
+//! BOXWISE_REQUIRE_PRIVILEGED=1). BOXWISE_VM_LOG=FILE keeps a copy of the guest's console.
 
 mod support;
 
@@ -659,8 +659,12 @@ fn table(layouts: &[Layout], log: &Log) -> String {
         let q = doc.pointer("/cpu/quota/cores").and_then(Value::as_f64);
         let mem = doc.pointer("/memory/limit_bytes").and_then(Value::as_u64);
         let high = doc.pointer("/memory/high/bytes").and_then(Value::as_u64);
+        let src = doc
+            .pointer("/cpu/quota/source")
+            .and_then(Value::as_str)
+            .map_or("", |p| p.trim_start_matches(CG).trim_start_matches('/'));
         let mut rep = match q {
-            Some(q) => format!("quota {q}"),
+            Some(q) => format!("quota {q} ({src})"),
             None => "no quota".into(),
         };
         let _ = write!(
@@ -681,6 +685,12 @@ fn table(layouts: &[Layout], log: &Log) -> String {
             .pointer("/recommendation/gomaxprocs")
             .unwrap_or(&Value::Null);
         let _ = write!(rep, " -> GOMAXPROCS {procs}");
+        if let Some(m) = doc
+            .pointer("/recommendation/gomemlimit_bytes")
+            .and_then(Value::as_u64)
+        {
+            let _ = write!(rep, ", GOMEMLIMIT {m}");
+        }
         let probe = |label: &str| {
             s.block(label).map_or("?".to_string(), |b| {
                 let p = kv(&b.out);
@@ -841,6 +851,10 @@ fn boot(kernel: &Path) -> String {
         thread::sleep(Duration::from_millis(250));
     };
     let text = fs::read_to_string(&log).unwrap_or_default();
+    // A copy of the whole console for whoever wants to read it.
+    if let Some(keep) = std::env::var_os("BOXWISE_VM_LOG") {
+        let _ = fs::write(keep, &text);
+    }
     let _ = fs::remove_file(&initrd);
     match status {
         None => panic!(
@@ -950,4 +964,46 @@ fn vm_cgroup2_8_cpus_scenarios() {
         total,
         log.guest
     );
+}
+
+/// The console parser and the policy model, without a VM: a checker that cannot see a block,
+/// or that computes the wrong expectation, would make the suite pass or fail for nothing.
+#[test]
+fn vm_log_parser_and_model() {
+    let text = "noise\n@@GUEST kernel=x cpus=8\n@@SCENARIO a\n@@BEGIN a inspect\n{\"x\":1}\r\n\
+                [   12.5] kernel says\n@@END a inspect rc=0\n@@BEGIN a run.stderr\nboom\n\
+                @@END a run.stderr rc=0\n@@WARN a cannot write\n@@DONE rc=0 uptime=1\n";
+    let log = parse_log(text);
+    assert_eq!(log.guest, "kernel=x cpus=8");
+    assert_eq!(log.done.as_deref(), Some("rc=0 uptime=1"));
+    let a = &log.scenarios["a"];
+    assert_eq!(
+        a.block("inspect").map(|b| b.out.as_str()),
+        Some("{\"x\":1}\n")
+    );
+    assert_eq!(a.stderr("run"), "boom\n");
+    assert_eq!(a.warnings, ["a cannot write"]);
+
+    // 8 CPUs: 2.5 -> go125 3, floor 2, ceil 3; 0.5 -> 2, 1, 1; a 3-CPU cpuset caps.
+    assert_eq!(procs(Some(2.5), 8, 2, true), 3);
+    assert_eq!(procs(Some(2.5), 8, 1, false), 2);
+    assert_eq!(procs(Some(0.5), 8, 2, true), 2);
+    assert_eq!(procs(Some(0.5), 8, 1, false), 1);
+    assert_eq!(procs(Some(0.5), 8, 1, true), 1);
+    assert_eq!(procs(Some(6.0), 3, 2, true), 3);
+    assert_eq!(procs(None, 3, 2, true), 3);
+    let nla = layouts()
+        .into_iter()
+        .find(|l| l.name == "nested-lower-above")
+        .unwrap();
+    assert_eq!(
+        (nla.go125(), nla.alone("go125"), nla.alone("go119")),
+        (2, 3, 8)
+    );
+    assert_eq!(nla.exec_env("go126").as_deref(), Some("2"));
+
+    let hit: Value = serde_json::json!({"limits": {"pids": 10}, "peak_pids": 9});
+    assert!(!pids_evidence(&hit, ""));
+    let hit: Value = serde_json::json!({"limits": {"pids": 10}, "pids": {"max_events": 3}});
+    assert!(pids_evidence(&hit, ""));
 }
