@@ -10,7 +10,8 @@
 #
 #   sh scenarios.sh record NAME    records the standard set for NAME (used inside cgns)
 CG=/sys/fs/cgroup
-VERSIONS="go119 go123 go125 go126"
+# go125old: Go 1.25 building a module that says go 1.19 (containermaxprocs=0).
+VERSIONS="go119 go123 go125 go126 go125old"
 CONTROLLERS="+cpuset +cpu +io +memory +pids"
 
 # block LABEL CMD ARGS...: run CMD, print its stdout (and stderr) as delimited blocks.
