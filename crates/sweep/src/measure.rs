@@ -124,8 +124,11 @@ pub fn with_gctrace(
         Some(g) if !g.is_empty() => format!("{g},gctrace=1"),
         _ => "gctrace=1".to_string(),
     };
-    let mut out: Vec<(String, String)> =
-        env.iter().filter(|(k, _)| k != "GODEBUG").cloned().collect();
+    let mut out: Vec<(String, String)> = env
+        .iter()
+        .filter(|(k, _)| k != "GODEBUG")
+        .cloned()
+        .collect();
     out.push(("GODEBUG".into(), with_trace));
     out
 }
@@ -134,7 +137,9 @@ pub fn with_gctrace(
 /// and the verdict, and its configuration is never recommended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Failure {
-    OomKilled { exit_code: i32 },
+    OomKilled {
+        exit_code: i32,
+    },
     /// The sweep was interrupted while it ran.
     Interrupted,
     /// The readiness check or the load failed.
@@ -226,10 +231,7 @@ mod tests {
             (end(None, false, 0, false, false), None),
             (end(None, false, 143, true, false), None),
             // A SIGTERM from elsewhere without --http, or any other status, is a failure.
-            (
-                end(None, false, 143, false, false),
-                Some("exited with 143"),
-            ),
+            (end(None, false, 143, false, false), Some("exited with 143")),
             (end(None, false, 2, true, false), Some("exited with 2")),
             // The kernel's OOM killer, even when the workload's status looks normal.
             (
@@ -265,7 +267,7 @@ mod tests {
     #[test]
     fn gctrace_joins_the_godebug_in_force() {
         let kv = |k: &str, v: &str| (k.to_string(), v.to_string());
-        let table: [(Vec<(String, String)>, Option<&str>, &str); 5] = [
+        let table = [
             (vec![], None, "gctrace=1"),
             (vec![], Some(""), "gctrace=1"),
             (vec![], Some("madvdontneed=1"), "madvdontneed=1,gctrace=1"),
@@ -279,7 +281,11 @@ mod tests {
         ];
         for (env, inherited, want) in table {
             let out = with_gctrace(&env, inherited);
-            assert_eq!(out.last(), Some(&kv("GODEBUG", want)), "{env:?} {inherited:?}");
+            assert_eq!(
+                out.last(),
+                Some(&kv("GODEBUG", want)),
+                "{env:?} {inherited:?}"
+            );
             assert_eq!(out.iter().filter(|(k, _)| k == "GODEBUG").count(), 1);
         }
         // Other variables stay, in order, before it.
@@ -348,7 +354,14 @@ mod tests {
         let m = derive(&config, &run, Some(&load), "ops=1\n", "ops=2\n", &custom);
         assert_eq!(
             names(&m),
-            ["achieved_rate", "errors", "ops", "p50", "p99", "wall_seconds"]
+            [
+                "achieved_rate",
+                "errors",
+                "ops",
+                "p50",
+                "p99",
+                "wall_seconds"
+            ]
         );
         assert_eq!(m.get(&MetricId::parse("ops")), Some(&2.0));
         assert_eq!(m.get_std(Metric::Errors), Some(&2.0));
@@ -370,10 +383,7 @@ mod tests {
         };
         let m = derive(&config, &run, None, "", &trace, &[]);
         assert_eq!(m.get_std(Metric::GcCount), Some(&(cycles as f64)));
-        assert_eq!(
-            m.get_std(Metric::GcPerSecond),
-            Some(&(cycles as f64 / 4.0))
-        );
+        assert_eq!(m.get_std(Metric::GcPerSecond), Some(&(cycles as f64 / 4.0)));
         assert!(m.get_std(Metric::GcPauseTotalMs).is_some_and(|p| *p > 0.0));
     }
 

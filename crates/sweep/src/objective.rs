@@ -77,13 +77,25 @@ mod tests {
     #[test]
     fn choices() {
         // (--objective, --http, first --metric) -> (name, better)
-        let table: [(Option<&str>, bool, Option<&str>, &str, Better); 9] = [
+        let table = [
             (None, true, None, "p99", Better::Lower),
             (None, true, Some("elapsed_ms"), "p99", Better::Lower),
             (None, false, Some("elapsed_ms"), "elapsed_ms", Better::Lower),
             (None, false, None, "wall_seconds", Better::Lower),
-            (Some("achieved_rate"), true, None, "achieved_rate", Better::Higher),
-            (Some("achieved_rate:min"), true, None, "achieved_rate", Better::Lower),
+            (
+                Some("achieved_rate"),
+                true,
+                None,
+                "achieved_rate",
+                Better::Higher,
+            ),
+            (
+                Some("achieved_rate:min"),
+                true,
+                None,
+                "achieved_rate",
+                Better::Lower,
+            ),
             (Some("ops:max"), false, None, "ops", Better::Higher),
             (Some("p99:min"), true, None, "p99", Better::Lower),
             // Only the last colon splits.

@@ -97,12 +97,8 @@ pub fn outcome(configs: &[Config], runs: &[Ran], objective: &Objective) -> Outco
         .map(|r| r.label.clone())
         .zip(values.iter().cloned())
         .collect();
-    let verdict = verdict_with_failures(
-        objective.metric.name(),
-        objective.better,
-        &entries,
-        &failed,
-    );
+    let verdict =
+        verdict_with_failures(objective.metric.name(), objective.better, &entries, &failed);
     Outcome {
         rows,
         values,
@@ -180,10 +176,16 @@ mod tests {
         };
         let lower = Objective::choose(None, false, None).unwrap();
         let o = outcome(&configs, &ran(false), &lower);
-        assert_eq!(o.values, [vec![10.0, 11.0, 12.0, 13.0], vec![1.0, 2.0, 3.0, 4.0, 0.5]]);
+        assert_eq!(
+            o.values,
+            [vec![10.0, 11.0, 12.0, 13.0], vec![1.0, 2.0, 3.0, 4.0, 0.5]]
+        );
         assert_eq!(o.verdict.best, Some(1), "{}", o.verdict.message);
         let higher = Objective::choose(Some("wall_seconds:max"), false, None).unwrap();
-        assert_eq!(outcome(&configs, &ran(false), &higher).verdict.best, Some(0));
+        assert_eq!(
+            outcome(&configs, &ran(false), &higher).verdict.best,
+            Some(0)
+        );
         let o = outcome(&configs, &ran(true), &lower);
         assert_eq!(o.values[1], [1.0, 2.0, 3.0, 4.0]);
         assert_eq!((o.rows[1].runs, o.rows[1].failed_runs), (5, 1));
