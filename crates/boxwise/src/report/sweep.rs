@@ -2,7 +2,7 @@
 
 use boxwise_render::{Chart, Series, Style};
 use boxwise_sweep::stats::Summary;
-use boxwise_sweep::summary::ConfigSummary as ConfigRow;
+use boxwise_sweep::summary::ConfigSummary;
 use boxwise_sweep::{Metric, MetricId, Objective};
 
 use super::grid;
@@ -42,7 +42,7 @@ const COLUMNS: [(Metric, &str); 10] = [
 ];
 
 fn columns(
-    rows: &[ConfigRow],
+    rows: &[ConfigSummary],
     objective: &Objective,
     custom: &[String],
 ) -> Vec<(MetricId, String)> {
@@ -95,7 +95,7 @@ fn cell(s: Option<&Summary>, with_ci: bool) -> String {
     }
 }
 
-fn cells(rows: &[ConfigRow], objective: &Objective, custom: &[String]) -> Vec<Vec<String>> {
+fn cells(rows: &[ConfigSummary], objective: &Objective, custom: &[String]) -> Vec<Vec<String>> {
     let cols = columns(rows, objective, custom);
     // Failed runs get their own column, when there are any: the numbers are from the others.
     let any_failed = rows.iter().any(|r| r.failed_runs > 0);
@@ -121,7 +121,7 @@ fn cells(rows: &[ConfigRow], objective: &Objective, custom: &[String]) -> Vec<Ve
 }
 
 pub fn table(
-    rows: &[ConfigRow],
+    rows: &[ConfigSummary],
     objective: &Objective,
     custom: &[String],
     verdict: &str,
@@ -130,7 +130,7 @@ pub fn table(
 }
 
 pub fn markdown(
-    rows: &[ConfigRow],
+    rows: &[ConfigSummary],
     objective: &Objective,
     custom: &[String],
     verdict: &str,
@@ -148,7 +148,7 @@ pub fn markdown(
 }
 
 /// Every run's objective value per configuration, with the medians joined by a line.
-pub fn plot(rows: &[ConfigRow], values: &[Vec<f64>], objective: &Objective) -> String {
+pub fn plot(rows: &[ConfigSummary], values: &[Vec<f64>], objective: &Objective) -> String {
     let direction = if objective.higher_is_better() {
         "higher is better"
     } else {
@@ -186,7 +186,7 @@ mod tests {
     use super::*;
     use boxwise_sweep::Metrics;
 
-    fn row(wall: &[(f64, bool)], custom: Option<f64>) -> ConfigRow {
+    fn row(wall: &[(f64, bool)], custom: Option<f64>) -> ConfigSummary {
         let config = boxwise_sweep::matrix(&[], &[64 << 20], &[]).pop().unwrap();
         let runs: Vec<(Metrics, bool)> = wall
             .iter()
@@ -199,7 +199,7 @@ mod tests {
                 (m, failed)
             })
             .collect();
-        ConfigRow::new(&config, runs.iter().map(|(m, f)| (m, *f)))
+        ConfigSummary::new(&config, runs.iter().map(|(m, f)| (m, *f)))
     }
 
     #[test]
