@@ -4,6 +4,8 @@
 //! measurements ([`stats`], [`summary`]) and when one configuration is really better than
 //! the others ([`verdict`]). Running the workloads is the caller's job.
 
+#![forbid(unsafe_code)]
+
 pub mod matrix;
 pub mod measure;
 pub mod metric;
