@@ -96,11 +96,21 @@ set_() {
   echo "$3" >"$CG/$1/$2" || echo "@@WARN $SCEN cannot write '$3' to $1/$2"
 }
 
-# rm_tree PATH: remove $CG/PATH and everything below it, deepest first.
+# rm_tree PATH: remove $CG/PATH and everything below it, deepest first. A cgroup stays busy
+# for a moment after its last process exits (timeout's watcher polls once a second), so each
+# rmdir is retried for up to 5 s.
 rm_tree() {
   [ -d "$CG/$1" ] || return 0
   find "$CG/$1" -depth -type d | while read -r d; do
-    rmdir "$d" 2>/dev/null || echo "@@WARN $SCEN cannot remove $d"
+    n=0
+    until rmdir "$d" 2>/dev/null; do
+      n=$((n + 1))
+      if [ "$n" -ge 25 ]; then
+        echo "@@WARN $SCEN cannot remove $d: $(cat "$d/cgroup.procs" 2>/dev/null | tr '\n' ' ')"
+        break
+      fi
+      sleep 0.2
+    done
   done
 }
 
