@@ -4,7 +4,7 @@
 //! against the layout it built: the true limits, boxwise's plan, and what each Go version picks
 //! alone and under `boxwise exec`.
 //!
-//! One boot for the whole suite (about a minute of emulation), so one test function. Needs
+//! One boot for the whole suite (about 90 s of emulation), so one test function. Needs
 //! root, qemu-system-x86_64, cpio, busybox-static, the kernel (scripts/vm/fetch-kernel.sh)
 //! and Go 1.19, 1.23, 1.25 and 1.26; skips otherwise (fails under
 //! BOXWISE_REQUIRE_PRIVILEGED=1). BOXWISE_VM_LOG=FILE keeps a copy of the guest's console.
@@ -766,26 +766,32 @@ fn prerequisites() -> Option<PathBuf> {
     ) {
         return None;
     }
-    for (cmd, arg, pkg) in [
+    let godir = std::env::var("BOXWISE_GO_DIR").unwrap_or_else(|_| "/opt/boxwise-go".into());
+    let tools = [
         (
-            "qemu-system-x86_64",
+            "qemu-system-x86_64".to_string(),
             "--version",
             "qemu-system-x86 (bookworm-backports)",
         ),
-        ("cpio", "--version", "cpio"),
-        ("go", "version", "golang-go"),
-        ("/usr/lib/go-1.23/bin/go", "version", "golang-1.23-go"),
+        ("cpio".into(), "--version", "cpio"),
+        ("go".into(), "version", "golang-go"),
         (
-            "/opt/boxwise-go/go-1.25/bin/go",
+            "/usr/lib/go-1.23/bin/go".into(),
+            "version",
+            "golang-1.23-go",
+        ),
+        (
+            format!("{godir}/go-1.25/bin/go"),
             "version",
             "scripts/fetch-go.sh",
         ),
         (
-            "/opt/boxwise-go/go-1.26/bin/go",
+            format!("{godir}/go-1.26/bin/go"),
             "version",
             "scripts/fetch-go.sh",
         ),
-    ] {
+    ];
+    for (cmd, arg, pkg) in &tools {
         if !require(have(cmd, arg), &format!("{cmd} is missing (install {pkg})")) {
             return None;
         }
