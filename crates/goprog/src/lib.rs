@@ -20,6 +20,7 @@ pub mod quote;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use boxwise_box::policy::GoRuntime;
 use serde::Serialize;
 
 pub use buildinfo::BlobFormat;
@@ -202,17 +203,21 @@ impl GoBinary {
         }
     }
 
-    /// Whether the runtime sizes GOMAXPROCS from the cgroup CPU limit by itself: Go 1.25+
-    /// and `DefaultGODEBUG` does not turn `containermaxprocs` off.
+    /// The facts that decide the GOMAXPROCS its runtime picks (`box::policy`), with the
+    /// GODEBUG it will run with (`None`: as built).
+    pub fn runtime(&self, env_godebug: Option<&str>) -> Option<GoRuntime> {
+        go_runtime(&self.go_version, self.default_godebug(), env_godebug)
+    }
+
+    /// Whether the runtime sizes GOMAXPROCS from the cgroup CPU limit by itself, as built
+    /// (Go 1.25+ and DefaultGODEBUG leaves `containermaxprocs` on).
     pub fn container_aware_gomaxprocs(&self) -> bool {
-        self.go_release().is_some_and(|r| r >= (1, 25))
-            && self.default_godebug_value("containermaxprocs") != Some("0")
+        self.runtime(None).is_some_and(|r| r.container_aware)
     }
 
     /// Whether the runtime re-reads the limit while running (Go 1.25+ `updatemaxprocs`).
     pub fn updates_gomaxprocs(&self) -> bool {
-        self.go_release().is_some_and(|r| r >= (1, 25))
-            && self.default_godebug_value("updatemaxprocs") != Some("0")
+        self.runtime(None).is_some_and(|r| r.updates)
     }
 
     /// Whether the runtime honours `GOMEMLIMIT` (Go 1.19+).
@@ -256,6 +261,60 @@ impl GoBinary {
     pub fn notes(&self) -> Vec<Note> {
         notes::for_binary(self)
     }
+}
+
+/// Just what `exec` needs of a program: its Go version and DefaultGODEBUG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildFacts {
+    pub go_version: String,
+    pub default_godebug: Option<String>,
+}
+
+impl BuildFacts {
+    /// Reads the ELF headers and the build-info blob only (memory-mapped: a few pages).
+    pub fn read(path: impl AsRef<Path>) -> Result<BuildFacts, Error> {
+        let path = path.as_ref();
+        let fail = |kind: ErrorKind| Error {
+            file: path.to_path_buf(),
+            kind,
+        };
+        let data = mapped::Mapped::open(path).map_err(|e| fail(e.into()))?;
+        let image = elf::ElfImage::parse(data.bytes()).map_err(|e| fail(e.into()))?;
+        let raw = buildinfo::read(&image).ok_or_else(|| fail(ErrorKind::NotGo))?;
+        let info = ModInfo::parse(&raw.modinfo).map_err(|e| fail(e.into()))?;
+        let default_godebug = info
+            .settings
+            .into_iter()
+            .find(|(k, _)| k == "DefaultGODEBUG")
+            .map(|(_, v)| v);
+        Ok(BuildFacts {
+            go_version: raw.go_version,
+            default_godebug,
+        })
+    }
+
+    /// As [`GoBinary::runtime`].
+    pub fn runtime(&self, env_godebug: Option<&str>) -> Option<GoRuntime> {
+        go_runtime(
+            &self.go_version,
+            self.default_godebug.as_deref(),
+            env_godebug,
+        )
+    }
+}
+
+fn go_runtime(
+    version: &str,
+    default_godebug: Option<&str>,
+    env_godebug: Option<&str>,
+) -> Option<GoRuntime> {
+    let release = parse_go_release(version)?;
+    Some(GoRuntime::new(
+        version,
+        release,
+        default_godebug,
+        env_godebug,
+    ))
 }
 
 /// `(major, minor)` from a Go version string: `go1.23.5`, `go1.25rc1`,
