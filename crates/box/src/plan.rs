@@ -59,7 +59,7 @@ pub fn handover(b: &BoxInfo, rec: &Recommendation, rt: Option<&GoRuntime>) -> Ha
             return set(match rt.disabled_by {
                 Some("GODEBUG") => format!("{v} runs with GODEBUG containermaxprocs=0"),
                 _ => format!(
-                    "{v} has containermaxprocs=0 in its DefaultGODEBUG (the go line in its go.mod is below 1.25)"
+                    "{v} has containermaxprocs=0 in its DefaultGODEBUG, as the go line in its go.mod is below 1.25"
                 ),
             });
         }

@@ -186,7 +186,7 @@ fn private_namespace_half_a_cpu() {
     let old_line = GoRuntime::new(GO125, (1, 25), Some("containermaxprocs=0,updatemaxprocs=0"), None);
     assert_eq!(
         handover(&b, CpuPolicy::Go125, None, &old_line),
-        set("go1.25.12 has containermaxprocs=0 in its DefaultGODEBUG (the go line in its go.mod is below 1.25)")
+        set("go1.25.12 has containermaxprocs=0 in its DefaultGODEBUG, as the go line in its go.mod is below 1.25")
     );
     let no_updates = GoRuntime::new(GO125, (1, 25), None, Some("updatemaxprocs=0"));
     assert_eq!(

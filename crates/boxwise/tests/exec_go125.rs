@@ -3,9 +3,10 @@
 //! and set wherever that runtime would get it wrong. Real Go 1.25 and 1.26 (and 1.23 / 1.19 as
 //! contrast) in real cgroups, in fixture roots and in Docker.
 //!
-//! The probe prints `cgroupfds=`: the cgroup CPU files it holds open. Go 1.25+ keeps its own
-//! cgroup's quota files open while it follows the limit, so that line shows what the runtime
-//! reads, which GOMAXPROCS cannot on this 2-CPU machine (every quota gives 2).
+//! The probe prints `cgroupfds=`: the cgroup CPU files it holds open. With containermaxprocs
+//! on, Go 1.25+ keeps the quota files of the cgroup it found open (to follow changes), so that
+//! line shows which cgroup the runtime reads, which GOMAXPROCS cannot show on this 2-CPU
+//! machine (every quota gives 2 there).
 
 mod support;
 
@@ -247,7 +248,7 @@ fn go_1_25_from_a_go_1_24_module_is_set() {
         let (r, log) = exec_in(&cg, &[], &p, &[]);
         assert_eq!(r.get("GOMAXPROCS"), go_rule(1.5).to_string(), "{log}");
         assert!(
-            log.contains(" has containermaxprocs=0 in its DefaultGODEBUG (the go line in its go.mod is below 1.25)"),
+            log.contains(" has containermaxprocs=0 in its DefaultGODEBUG, as the go line in its go.mod is below 1.25"),
             "{log}"
         );
         // GODEBUG overrides DefaultGODEBUG: on again, so left to the runtime.

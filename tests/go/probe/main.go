@@ -26,9 +26,10 @@ func main() {
 	fmt.Printf("cgroupfds=%s\n", strings.Join(cgroupFiles(), ","))
 }
 
-// cgroupFiles lists the cgroup CPU files this process holds open: Go 1.25+
-// keeps its own cgroup's quota files open while it follows the limit, so this
-// shows which cgroup the runtime reads (none when it found none, or is off).
+// cgroupFiles lists the cgroup CPU files this process holds open: with
+// containermaxprocs on, Go 1.25+ keeps the quota files of the cgroup it found
+// open for its updates, so this shows which cgroup the runtime reads (none
+// when it found none, or when containermaxprocs is off).
 func cgroupFiles() []string {
 	var files []string
 	entries, _ := os.ReadDir("/proc/self/fd")
