@@ -195,7 +195,10 @@ mod tests {
         ] {
             assert_eq!(godebug_int(ignored, key), None, "{ignored}");
         }
-        assert_eq!(godebug_int("containermaxprocs=0,containermaxprocs=x", key), Some(0));
+        assert_eq!(
+            godebug_int("containermaxprocs=0,containermaxprocs=x", key),
+            Some(0)
+        );
     }
 
     #[test]

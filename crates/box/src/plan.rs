@@ -75,9 +75,7 @@ pub fn handover(b: &BoxInfo, rec: &Recommendation, rt: Option<&GoRuntime>) -> Ha
         PickBasis::NoOwnQuota | PickBasis::OwnQuota(_) => {}
     }
     if !binding_quota_is_own(b) {
-        return set(format!(
-            "on a parent cgroup, which {v} does not read"
-        ));
+        return set(format!("on a parent cgroup, which {v} does not read"));
     }
     if pick.gomaxprocs != rec.gomaxprocs {
         let by = match rec.policy {

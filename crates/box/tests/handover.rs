@@ -105,7 +105,9 @@ fn docker_v1_mount_root() {
     assert!(matches!(pick.basis, PickBasis::OwnQuota(_)));
     assert_eq!(
         handover(&b, CpuPolicy::Go125, None, &go(GO126, 26)),
-        leave("go1.26.11 picks 2 itself from cpu quota 1.5 on its own cgroup and follows later changes")
+        leave(
+            "go1.26.11 picks 2 itself from cpu quota 1.5 on its own cgroup and follows later changes"
+        )
     );
     // floor gives 1, which the runtime never picks under a quota (at least 2).
     assert_eq!(
@@ -114,7 +116,9 @@ fn docker_v1_mount_root() {
     );
     assert_eq!(
         handover(&b, CpuPolicy::Go125, Some(1), &go(GO126, 26)),
-        leave("go1.26.11 picks 2 itself from cpu quota 1.5 on its own cgroup and follows later changes"),
+        leave(
+            "go1.26.11 picks 2 itself from cpu quota 1.5 on its own cgroup and follows later changes"
+        ),
         "--min-procs 1 does not change ceil(1.5) = 2"
     );
     // ceil agrees with go125 here (2).
@@ -171,7 +175,9 @@ fn private_namespace_half_a_cpu() {
     assert_eq!(policy::runtime_gomaxprocs(&b, &rt).gomaxprocs, 2);
     assert_eq!(
         handover(&b, CpuPolicy::Go125, None, &rt),
-        leave("go1.25.12 picks 2 itself from cpu quota 0.5 on its own cgroup and follows later changes")
+        leave(
+            "go1.25.12 picks 2 itself from cpu quota 0.5 on its own cgroup and follows later changes"
+        )
     );
     assert_eq!(
         handover(&b, CpuPolicy::Go125, Some(1), &rt),
@@ -183,15 +189,24 @@ fn private_namespace_half_a_cpu() {
         handover(&b, CpuPolicy::Go125, None, &off),
         set("go1.25.12 runs with GODEBUG containermaxprocs=0")
     );
-    let old_line = GoRuntime::new(GO125, (1, 25), Some("containermaxprocs=0,updatemaxprocs=0"), None);
+    let old_line = GoRuntime::new(
+        GO125,
+        (1, 25),
+        Some("containermaxprocs=0,updatemaxprocs=0"),
+        None,
+    );
     assert_eq!(
         handover(&b, CpuPolicy::Go125, None, &old_line),
-        set("go1.25.12 has containermaxprocs=0 in its DefaultGODEBUG, as the go line in its go.mod is below 1.25")
+        set(
+            "go1.25.12 has containermaxprocs=0 in its DefaultGODEBUG, as the go line in its go.mod is below 1.25"
+        )
     );
     let no_updates = GoRuntime::new(GO125, (1, 25), None, Some("updatemaxprocs=0"));
     assert_eq!(
         handover(&b, CpuPolicy::Go125, None, &no_updates),
-        leave("go1.25.12 picks 2 itself from cpu quota 0.5 on its own cgroup and keeps it (updatemaxprocs=0)")
+        leave(
+            "go1.25.12 picks 2 itself from cpu quota 0.5 on its own cgroup and keeps it (updatemaxprocs=0)"
+        )
     );
 }
 
@@ -232,7 +247,9 @@ fn plan_words() {
     let env = GoEnv::from_pairs([("GOMAXPROCS", "0")]);
     let p = plan::plan(&env, &rec, &h);
     assert!(p.set.iter().all(|(k, _)| *k != "GOMAXPROCS"));
-    assert!(p.notes[0].starts_with("GOMAXPROCS left as \"0\", which Go ignores (go1.25.12 picks 2"));
+    assert!(
+        p.notes[0].starts_with("GOMAXPROCS left as \"0\", which Go ignores (go1.25.12 picks 2")
+    );
 
     // A valid user value is kept, with what it costs.
     let env = GoEnv::from_pairs([("GOMAXPROCS", "2")]);

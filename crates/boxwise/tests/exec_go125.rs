@@ -64,7 +64,12 @@ fn exec_in(
     let out = support::run(&mut cmd);
     let stdout = support::stdout_ok(&cmd, &out);
     let stderr = text(&out.stderr);
-    assert_eq!(stderr.lines().count(), 1, "one log line: {}", show(&cmd, &out));
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one log line: {}",
+        show(&cmd, &out)
+    );
     (ProbeReport::parse(&stdout), stderr.trim_end().to_string())
 }
 
@@ -123,7 +128,11 @@ fn quota_on_the_leaf_is_left_to_go_1_25_and_1_26() {
         let alone = alone_in(&cg, p, &[]);
         assert_eq!(alone.int("gomaxprocs"), expected, "{version}");
         // The runtime reads (and keeps open) the leaf's own quota files.
-        assert_eq!(alone.get("cgroupfds"), quota_files(&cg, cg.cpu_dir()), "{version}");
+        assert_eq!(
+            alone.get("cgroupfds"),
+            quota_files(&cg, cg.cpu_dir()),
+            "{version}"
+        );
 
         let (r, log) = exec_in(&cg, &[], p, &[]);
         assert_eq!(r.get("GOMAXPROCS"), "", "left unset for {version}: {log}");
@@ -148,9 +157,10 @@ fn quota_on_the_leaf_is_left_to_go_1_25_and_1_26() {
         let dry = support::stdout_ok(&cmd, &out);
         assert!(!dry.contains("export GOMAXPROCS"), "{dry}");
         assert!(
-            dry.lines().any(|l| l.starts_with(&format!(
-                "# GOMAXPROCS left unset ({version}"
-            )) && l.ends_with("on its own cgroup and follows later changes)")),
+            dry.lines().any(
+                |l| l.starts_with(&format!("# GOMAXPROCS left unset ({version}"))
+                    && l.ends_with("on its own cgroup and follows later changes)")
+            ),
             "{dry}"
         );
     }
@@ -222,9 +232,8 @@ fn containermaxprocs_off_in_godebug_is_set() {
         let (r, log) = exec_in(&cg, &[], p, &godebug);
         assert_eq!(r.get("GOMAXPROCS"), go_rule(1.5).to_string(), "{log}");
         assert!(
-            log.contains(&format!(
-                "(cpu quota 1.5; {version}"
-            )) && log.contains(" runs with GODEBUG containermaxprocs=0)"),
+            log.contains(&format!("(cpu quota 1.5; {version}"))
+                && log.contains(" runs with GODEBUG containermaxprocs=0)"),
             "{log}"
         );
         // Turned back on over an old go line's DefaultGODEBUG: left to the runtime again.
@@ -278,9 +287,8 @@ fn floor_policy_is_set_where_it_differs() {
         assert_eq!(r.get("GOMAXPROCS"), "1", "{log}");
         assert_eq!(r.int("gomaxprocs"), 1, "{log}");
         assert!(
-            log.contains(&format!(
-                "GOMAXPROCS=1 (cpu quota 1.5; {version}"
-            )) && log.contains(" alone would pick 2, the floor policy gives 1)"),
+            log.contains(&format!("GOMAXPROCS=1 (cpu quota 1.5; {version}"))
+                && log.contains(" alone would pick 2, the floor policy gives 1)"),
             "{log}"
         );
         let (r, _) = exec_in(&cg, &[], p, &[("BOXWISE_CPU_POLICY", "floor")]);
@@ -352,9 +360,10 @@ fn dry_run_in_fixture_roots() {
     let out = dry("docker-v1", p126);
     assert!(out.starts_with("export GOMEMLIMIT=241591910\n"), "{out}");
     assert!(
-        out.contains(&format!(
-            "\n# GOMAXPROCS left unset ({v126}"
-        )) && out.contains(" picks 2 itself from cpu quota 1.5 on its own cgroup and follows later changes)\n"),
+        out.contains(&format!("\n# GOMAXPROCS left unset ({v126}"))
+            && out.contains(
+                " picks 2 itself from cpu quota 1.5 on its own cgroup and follows later changes)\n"
+            ),
         "{out}"
     );
 
@@ -382,7 +391,10 @@ fn unreadable_programs_fall_back_quietly() {
     std::fs::set_permissions(&script, perms).unwrap();
 
     let mut cmd = Command::new(boxwise());
-    cmd.args(["exec", "--root"]).arg(&root).arg("--").arg(&script);
+    cmd.args(["exec", "--root"])
+        .arg(&root)
+        .arg("--")
+        .arg(&script);
     clean_env(&mut cmd, &[]);
     let out = support::run(&mut cmd);
     assert_eq!(support::stdout_ok(&cmd, &out), "2\n");

@@ -280,6 +280,18 @@ impl BuildFacts {
         };
         let data = mapped::Mapped::open(path).map_err(|e| fail(e.into()))?;
         let image = elf::ElfImage::parse(data.bytes()).map_err(|e| fail(e.into()))?;
+        // Go's linker always writes `.go.buildinfo`; without it, a file that has section
+        // headers is not Go, and scanning its data segment (what `buildinfo::read` falls back
+        // to) could touch megabytes of a large C++ program.
+        let has_sections = !image.sections.is_empty();
+        if has_sections
+            && !image
+                .sections
+                .iter()
+                .any(|(s, _, _)| s.name == ".go.buildinfo")
+        {
+            return Err(fail(ErrorKind::NotGo));
+        }
         let raw = buildinfo::read(&image).ok_or_else(|| fail(ErrorKind::NotGo))?;
         let info = ModInfo::parse(&raw.modinfo).map_err(|e| fail(e.into()))?;
         let default_godebug = info

@@ -155,8 +155,7 @@ mod tests {
         std::fs::create_dir(d.join("b")).unwrap();
         std::fs::write(d.join("a/prog"), "").unwrap(); // not executable: skipped
         std::fs::write(d.join("b/prog"), "").unwrap();
-        std::fs::set_permissions(d.join("b/prog"), std::fs::Permissions::from_mode(0o755))
-            .unwrap();
+        std::fs::set_permissions(d.join("b/prog"), std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::create_dir(d.join("b/dir")).unwrap();
         let path: OsString = format!("{}:{}", d.join("a").display(), d.join("b").display()).into();
         assert_eq!(
