@@ -66,12 +66,12 @@ pub fn parse_gomaxprocs(text: &str) -> Option<u32> {
 /// that are not 32-bit integers and does not trim keys, so neither does this. The runtime
 /// applies the binary's DefaultGODEBUG first, then the GODEBUG variable over it.
 pub fn godebug_int(godebug: &str, key: &str) -> Option<i32> {
+    // The last valid value: the first from the right.
     godebug
-        .split(',')
+        .rsplit(',')
         .filter_map(|field| field.split_once('='))
         .filter(|(k, _)| *k == key)
-        .filter_map(|(_, v)| go_atoi32(v))
-        .last()
+        .find_map(|(_, v)| go_atoi32(v))
 }
 
 /// internal/runtime/strconv.Atoi32: an optional `-`, then digits only.
