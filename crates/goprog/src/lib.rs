@@ -15,6 +15,7 @@ pub mod elf;
 mod mapped;
 pub mod modinfo;
 pub mod notes;
+mod quick;
 pub mod quote;
 
 use std::fmt;
@@ -271,36 +272,44 @@ pub struct BuildFacts {
 }
 
 impl BuildFacts {
-    /// Reads the ELF headers and the build-info blob only (memory-mapped: a few pages).
+    /// Reads only the ELF header, the section headers and names, and `.go.buildinfo`
+    /// (a few `pread`s); the full reader handles what that cannot.
     pub fn read(path: impl AsRef<Path>) -> Result<BuildFacts, Error> {
         let path = path.as_ref();
         let fail = |kind: ErrorKind| Error {
             file: path.to_path_buf(),
             kind,
         };
-        let data = mapped::Mapped::open(path).map_err(|e| fail(e.into()))?;
-        let image = elf::ElfImage::parse(data.bytes()).map_err(|e| fail(e.into()))?;
-        // Go's linker always writes `.go.buildinfo`; without it, a file that has section
-        // headers is not Go, and scanning its data segment (what `buildinfo::read` falls back
-        // to) could touch megabytes of a large C++ program.
-        let has_sections = !image.sections.is_empty();
-        if has_sections
-            && !image
-                .sections
-                .iter()
-                .any(|(s, _, _)| s.name == ".go.buildinfo")
-        {
-            return Err(fail(ErrorKind::NotGo));
-        }
-        let raw = buildinfo::read(&image).ok_or_else(|| fail(ErrorKind::NotGo))?;
-        let info = ModInfo::parse(&raw.modinfo).map_err(|e| fail(e.into()))?;
+        let file = std::fs::File::open(path).map_err(|e| fail(e.into()))?;
+        let (go_version, modinfo) = match quick::read(&file).map_err(|e| fail(e.into()))? {
+            quick::Quick::Found {
+                go_version,
+                modinfo,
+            } => (go_version, modinfo),
+            quick::Quick::NotGo => return Err(fail(ErrorKind::NotGo)),
+            quick::Quick::NotElf(head) => {
+                return Err(fail(
+                    elf::ElfImage::parse(&head)
+                        .err()
+                        .map_or(ErrorKind::NotGo, ErrorKind::Elf),
+                ));
+            }
+            quick::Quick::Unsure => {
+                let bin = GoBinary::read(path)?;
+                return Ok(BuildFacts {
+                    default_godebug: bin.default_godebug().map(str::to_string),
+                    go_version: bin.go_version,
+                });
+            }
+        };
+        let info = ModInfo::parse(&modinfo).map_err(|e| fail(e.into()))?;
         let default_godebug = info
             .settings
             .into_iter()
             .find(|(k, _)| k == "DefaultGODEBUG")
             .map(|(_, v)| v);
         Ok(BuildFacts {
-            go_version: raw.go_version,
+            go_version,
             default_godebug,
         })
     }
