@@ -88,6 +88,18 @@ impl Host {
             .map(|p| p.to_string_lossy().into_owned())
     }
 
+    /// The subdirectories of a directory, as seen paths; none if it cannot be listed.
+    pub fn subdirs(&self, seen: &Path) -> Vec<PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.path(seen)) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| seen.join(e.file_name()))
+            .collect()
+    }
+
     pub fn exists(&self, seen: &Path) -> bool {
         self.path(seen).exists()
     }

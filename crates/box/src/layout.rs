@@ -4,6 +4,11 @@
 //! `/sys/fs/cgroup`. A cgroup path is mapped through the mount's root field, which covers a
 //! private cgroup namespace (path `/`), a host bind mount (root `/`, nested path) and Docker's
 //! v1 layout (root = the container's own cgroup).
+//!
+//! Two cases need the file system, done by [`crate::locate`]: a cgroup namespace entered
+//! without remounting cgroupfs (the mount root reads `/..`: the process's directory is some
+//! unnamed levels below the mount point), and telling whether the top visible level is the
+//! hierarchy's root (if not, limits set above it are hidden).
 
 use std::path::{Component, Path, PathBuf};
 
@@ -47,6 +52,21 @@ pub enum Hierarchy {
 /// The controllers boxwise reads.
 pub const CONTROLLERS: [&str; 5] = ["cpu", "cpuacct", "cpuset", "memory", "pids"];
 
+/// How a process's cgroup directory was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Located {
+    /// The cgroup path mapped through the mount's root field (the usual case).
+    MountRoot,
+    /// The mount shows the hierarchy from above this cgroup namespace's root (mountinfo
+    /// root `/..`), so the path names no directory: found as the directory whose
+    /// `cgroup.procs` lists the process.
+    ProcsSearch,
+    /// Not found: the mount point stands in, and limits read there may not be the
+    /// process's.
+    MountPoint,
+}
+
 /// A process's directory in one hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CgroupDir {
@@ -60,6 +80,14 @@ pub struct CgroupDir {
     /// The path could not be mapped through the mount's root, so `dir` is only the mount
     /// point (see `Layout::notes`): limits read here may not be the process's.
     pub unmapped: bool,
+    pub located: Located,
+    /// The top visible level (the mount point) is not the hierarchy's root, so limits set
+    /// above it (a pod's quota, Docker's `--cgroup-parent`) cannot be seen from here.
+    pub ancestors_hidden: bool,
+    /// Mount roots like `/../..`: how many unnamed levels lie between the mount point and
+    /// the namespace's root. Cleared once [`crate::locate`] has found the directory.
+    #[serde(skip)]
+    pub levels_above_namespace: Option<usize>,
 }
 
 impl CgroupDir {
@@ -116,6 +144,19 @@ impl Layout {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, d)| d)
+    }
+
+    /// Every directory, each controller's and the unified one, for the locating pass.
+    pub fn dirs_mut(&mut self) -> impl Iterator<Item = &mut CgroupDir> {
+        self.controllers
+            .iter_mut()
+            .map(|(_, d)| d)
+            .chain(self.unified.iter_mut())
+    }
+
+    /// Whether limits above some controller's visible root cannot be seen.
+    pub fn ancestors_hidden(&self) -> bool {
+        self.controllers.iter().any(|(_, d)| d.ancestors_hidden)
     }
 }
 
@@ -213,32 +254,60 @@ fn relative_to_root<'p>(root: &str, path: &'p str) -> Option<&'p str> {
     }
 }
 
+/// A mount root made only of `..` (`/..`, `/../..`): seen from inside a cgroup namespace,
+/// the mount starts that many levels above the namespace's root.
+fn levels_above(root: &str) -> Option<usize> {
+    let parts: Vec<&str> = root.split('/').filter(|p| !p.is_empty()).collect();
+    (!parts.is_empty() && parts.iter().all(|&p| p == "..")).then_some(parts.len())
+}
+
+/// Whether a path is plain names only (no `..` that could leave the mount).
+fn plain(rel: &str) -> bool {
+    Path::new(rel)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)))
+}
+
 fn map_dir(hierarchy: Hierarchy, mount: &Mount, path: &str, notes: &mut Vec<String>) -> CgroupDir {
     let mount_point = PathBuf::from(&mount.mount_point);
-    let rel = relative_to_root(&mount.root, path).filter(|rel| {
-        Path::new(rel)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)))
-    });
-    let unmapped = rel.is_none();
-    let dir = match rel {
-        Some(rel) if !rel.is_empty() => mount_point.join(rel),
-        Some(_) => mount_point.clone(),
+    let mut out = CgroupDir {
+        hierarchy,
+        cgroup_path: path.to_string(),
+        dir: mount_point.clone(),
+        mount_point,
+        unmapped: false,
+        located: Located::MountRoot,
+        // A mount of a subtree (Docker's v1 layout) hides what is above it; [`crate::locate`]
+        // refines this from the files at the top level where it can read them.
+        ancestors_hidden: !mount.root.trim_end_matches('/').is_empty(),
+        levels_above_namespace: None,
+    };
+    if let Some(levels) = levels_above(&mount.root) {
+        // The directory is `levels` unnamed levels below the mount point, then the path:
+        // only the file system can say which (see `crate::locate`). Unmapped until found,
+        // so a caller that skips the search never mistakes the mount point for it.
+        out.ancestors_hidden = false;
+        out.unmapped = true;
+        out.located = Located::MountPoint;
+        out.levels_above_namespace = Some(levels);
+        return out;
+    }
+    match relative_to_root(&mount.root, path).filter(|rel| plain(rel)) {
+        Some(rel) => {
+            if !rel.is_empty() {
+                out.dir = out.mount_point.join(rel);
+            }
+        }
         None => {
             notes.push(format!(
                 "cgroup path {path:?} is not beneath the root {:?} of the mount at {}; using the mount point",
                 mount.root, mount.mount_point
             ));
-            mount_point.clone()
+            out.unmapped = true;
+            out.located = Located::MountPoint;
         }
-    };
-    CgroupDir {
-        hierarchy,
-        cgroup_path: path.to_string(),
-        mount_point,
-        dir,
-        unmapped,
     }
+    out
 }
 
 #[cfg(test)]

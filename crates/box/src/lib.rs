@@ -10,6 +10,7 @@ pub mod error;
 pub mod goenv;
 pub mod host;
 pub mod layout;
+pub mod locate;
 pub mod model;
 pub mod parse;
 pub mod plan;

@@ -30,6 +30,10 @@ pub struct BoxInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct CgroupInfo {
     pub version: CgroupVersion,
+    /// Limits set above the top visible cgroup cannot be seen from here (a private cgroup
+    /// namespace, Docker's v1 mounts of the container's own cgroup): a quota or memory
+    /// limit on a parent would not show. Inspect the process from the host to see them.
+    pub ancestors_hidden: bool,
     /// The process's directory per controller.
     pub controllers: std::collections::BTreeMap<String, CgroupDir>,
     pub unified: Option<CgroupDir>,
@@ -49,6 +53,10 @@ pub struct CpuQuotaInfo {
     pub period_us: u64,
     /// The quota file of the cgroup level that sets the lowest quota.
     pub source: PathBuf,
+    /// How far the cgroup may run past its quota from unused runtime saved up
+    /// (v2 `cpu.max.burst`, v1 `cpu.cfs_burst_us`, Linux 5.14+); `null` where the kernel
+    /// has no such file.
+    pub burst_us: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -141,6 +149,13 @@ pub struct MemoryInfo {
     pub limit: Option<MemoryLimit>,
     /// The lowest v2 `memory.high` over the cgroup and its ancestors.
     pub high: Option<MemoryLimit>,
+    /// `high` in bytes, beside `limit_bytes`.
+    pub high_bytes: Option<u64>,
+    /// v2 `memory.low` of the process's own cgroup: memory reclaimed only when nothing
+    /// unprotected is left.
+    pub low_bytes: Option<u64>,
+    /// v2 `memory.min` of the process's own cgroup: memory never reclaimed.
+    pub min_bytes: Option<u64>,
     /// v2 `memory.swap.max` (lowest over the levels).
     pub swap_max_bytes: Option<u64>,
     /// v1 `memory.memsw.limit_in_bytes`: memory plus swap.
@@ -164,9 +179,24 @@ pub struct PidsInfo {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PressureInfo {
-    pub cpu: Option<Pressure>,
-    pub memory: Option<Pressure>,
-    pub io: Option<Pressure>,
+    pub cpu: Option<PressureFile>,
+    pub memory: Option<PressureFile>,
+    pub io: Option<PressureFile>,
+}
+
+/// One PSI file's numbers and where they were read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PressureFile {
+    #[serde(flatten)]
+    pub pressure: Pressure,
+    pub source: PathBuf,
+}
+
+impl std::ops::Deref for PressureFile {
+    type Target = Pressure;
+    fn deref(&self) -> &Pressure {
+        &self.pressure
+    }
 }
 
 /// One namespace of the process, compared with PID 1's.

@@ -12,6 +12,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::goenv;
+use crate::layout::Located;
 use crate::model::{BoxInfo, CpuQuotaInfo, MemoryLimit};
 use crate::units;
 
@@ -306,9 +307,11 @@ fn misses_own_cgroup(b: &BoxInfo, rt: &GoRuntime) -> Option<Option<PathBuf>> {
         return Some(None);
     };
     if rt.maps_mount_root() {
-        // The mapping boxwise does; Go also gives up on a path outside its cgroup namespace.
+        // Go 1.26 maps the path through the mount's root as boxwise does first; it has no
+        // `cgroup.procs` search for a mount root of `/..` (cgroup namespace, no remount).
         let outside = d.cgroup_path == "/.." || d.cgroup_path.starts_with("/../");
-        return (d.unmapped || outside).then(|| Some(d.mount_point.clone()));
+        let found = d.located == Located::MountRoot && !d.unmapped && !outside;
+        return (!found).then(|| Some(d.mount_point.clone()));
     }
     let looks_at = d.mount_point.join(d.cgroup_path.trim_start_matches('/'));
     (looks_at != d.dir).then_some(Some(looks_at))

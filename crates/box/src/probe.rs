@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::goenv::GoEnv;
 use crate::host::Host;
 use crate::layout::{self, CgroupDir, Hierarchy, Layout};
+use crate::locate;
 use crate::model::*;
 use crate::parse::cgroupfs::{self, Keyed, Quota};
 use crate::parse::{CpuList, mountinfo, proc_cgroup, psi, status};
@@ -54,35 +55,26 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
             host.path(&proc_dir).display()
         )));
     }
-    let mounts = host.parse_required(&proc_dir.join("mountinfo"), mountinfo::parse)?;
     let lines = host.parse_required(&proc_dir.join("cgroup"), proc_cgroup::parse)?;
-    let mut layout = layout::resolve(&mounts, &lines);
-    let full = target.detail == Detail::Full;
-    let mut warnings = layout.notes.clone();
-    // Where the process's own files are: its root directory when it lives in another mount
-    // namespace.
-    let mut view = PathBuf::from("/");
-    // Another process's mount points are in its mount namespace (a container's
-    // /sys/fs/cgroup is its own cgroup); read them through its root directory.
-    if let (Some(pid), true) = (target.pid, host.is_live()) {
-        let ours = host.read_link(Path::new("/proc/self/ns/mnt"));
-        let theirs = host.read_link(&proc_dir.join("ns/mnt"));
-        match (ours, theirs) {
-            (Some(a), Some(b)) if a == b => {}
-            (_, Some(_)) => {
-                view = proc_dir.join("root");
-                layout = layout.rebased(&view);
-            }
-            _ => warnings.push(format!(
-                "cannot read {}/ns/mnt: if pid {pid} is in another mount namespace, its cgroup files are read as boxwise sees them",
-                proc_dir.display()
-            )),
-        }
-    }
-
     let status = host
         .parse(&proc_dir.join("status"), status::parse)?
         .unwrap_or_default();
+    let full = target.detail == Detail::Full;
+    let (mut layout, mounts, view) = place(host, target, &proc_dir, &lines)?;
+    // `cgroup.procs` lists pids as the reader sees them: boxwise's own, or the one given.
+    let pid = match (target.pid, host.is_live()) {
+        (Some(pid), _) => Some(pid),
+        (None, true) => Some(std::process::id()),
+        (None, false) => status.pid,
+    };
+    locate::locate(
+        host,
+        &mut layout,
+        pid,
+        locate::private_cgroup_namespace(host),
+    );
+    let mut warnings = layout.notes.clone();
+
     let affinity = status
         .cpus_allowed
         .map(|cpus| cpu_set(cpus, proc_dir.join("status")));
@@ -127,6 +119,7 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
         pid: target.pid,
         cgroup: CgroupInfo {
             version: layout.version,
+            ancestors_hidden: layout.ancestors_hidden(),
             controllers: layout
                 .controllers
                 .iter()
@@ -143,6 +136,63 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
         go_env,
         warnings,
     })
+}
+
+/// Map the process onto its cgroup directories, and say where its own files are (its root
+/// directory when it lives in another mount namespace). Returns the layout, the mounts
+/// used, and that view.
+///
+/// Another process's `/proc/PID/cgroup` reads relative to boxwise's own cgroup namespace,
+/// so boxwise's own mounts map it first: from the host they show the whole hierarchy, and
+/// limits on a pod's or `--cgroup-parent`'s cgroup count. Only when they cannot (boxwise in
+/// one container, the process in another) are the process's own mounts read, through its
+/// root directory, where only what it sees can be seen.
+fn place(
+    host: &Host,
+    target: &Target,
+    proc_dir: &Path,
+    lines: &[crate::parse::CgroupLine],
+) -> Result<(Layout, Vec<crate::parse::Mount>, PathBuf)> {
+    let own_mounts = || host.parse_required(&proc_dir.join("mountinfo"), mountinfo::parse);
+    let Some(pid) = target.pid.filter(|_| host.is_live()) else {
+        let mounts = own_mounts()?;
+        return Ok((layout::resolve(&mounts, lines), mounts, PathBuf::from("/")));
+    };
+    let ours = host.read_link(Path::new("/proc/self/ns/mnt"));
+    let theirs = host.read_link(&proc_dir.join("ns/mnt"));
+    match (ours, theirs) {
+        (Some(a), Some(b)) if a == b => {
+            let mounts = own_mounts()?;
+            Ok((layout::resolve(&mounts, lines), mounts, PathBuf::from("/")))
+        }
+        (_, Some(_)) => {
+            let view = proc_dir.join("root");
+            let their_mounts = own_mounts()?;
+            let boxwise_mounts =
+                host.parse_required(Path::new("/proc/self/mountinfo"), mountinfo::parse)?;
+            let from_host = layout::resolve(&boxwise_mounts, lines);
+            let mapped = !from_host.controllers.is_empty()
+                && from_host
+                    .controllers
+                    .iter()
+                    .all(|(_, d)| !d.unmapped || d.levels_above_namespace.is_some());
+            if mapped {
+                Ok((from_host, their_mounts, view))
+            } else {
+                let l = layout::resolve(&their_mounts, lines).rebased(&view);
+                Ok((l, their_mounts, view))
+            }
+        }
+        _ => {
+            let mounts = own_mounts()?;
+            let mut l = layout::resolve(&mounts, lines);
+            l.notes.push(format!(
+                "cannot read {}/ns/mnt: if pid {pid} is in another mount namespace, its cgroup files are read as boxwise sees them",
+                proc_dir.display()
+            ));
+            Ok((l, mounts, PathBuf::from("/")))
+        }
+    }
 }
 
 fn cpu_set(cpus: CpuList, source: PathBuf) -> CpuSetInfo {
@@ -189,7 +239,7 @@ fn read_cpu(
 ) -> Result<CpuInfo> {
     let cpu_dir = layout.controller("cpu");
     // The lowest quota over the cgroup and every ancestor; remember its level for the stats.
-    let mut quota: Option<(Quota, PathBuf, PathBuf)> = None;
+    let mut quota: Option<(Quota, PathBuf, PathBuf, Option<u64>)> = None;
     // The process's own cgroup's quota, the only one the Go 1.25 runtime reads.
     let mut own_quota = None;
     if let Some(d) = cpu_dir {
@@ -197,14 +247,15 @@ fn read_cpu(
             let Some((q, source)) = quota_at(host, d.hierarchy, &level)? else {
                 continue;
             };
+            let burst = burst_at(host, d.hierarchy, &level)?;
             if level == d.dir {
-                own_quota = Some(quota_info(&q, &source));
+                own_quota = Some(quota_info(&q, &source, burst));
             }
             if quota
                 .as_ref()
-                .is_none_or(|(best, _, _)| q.cores() < best.cores())
+                .is_none_or(|(best, _, _, _)| q.cores() < best.cores())
             {
-                quota = Some((q, source, level));
+                quota = Some((q, source, level, burst));
             }
         }
     }
@@ -216,7 +267,9 @@ fn read_cpu(
 
     let mut info = CpuInfo {
         effective_cores: 0.0,
-        quota: quota.as_ref().map(|(q, source, _)| quota_info(q, source)),
+        quota: quota
+            .as_ref()
+            .map(|(q, source, _, burst)| quota_info(q, source, *burst)),
         own_quota,
         cpuset,
         affinity,
@@ -237,7 +290,7 @@ fn read_cpu(
     if full && let Some(d) = cpu_dir {
         let stats_dir = quota
             .as_ref()
-            .map_or(d.dir.clone(), |(_, _, level)| level.clone());
+            .map_or(d.dir.clone(), |(_, _, level, _)| level.clone());
         let stat_path = stats_dir.join("cpu.stat");
         let stat = host.parse(&stat_path, cgroupfs::keyed)?;
         match d.hierarchy {
@@ -271,13 +324,23 @@ fn read_cpu(
     Ok(info)
 }
 
-fn quota_info(q: &Quota, source: &Path) -> CpuQuotaInfo {
+fn quota_info(q: &Quota, source: &Path, burst_us: Option<u64>) -> CpuQuotaInfo {
     CpuQuotaInfo {
         cores: q.cores(),
         quota_us: q.quota_us,
         period_us: q.period_us,
         source: source.to_path_buf(),
+        burst_us,
     }
+}
+
+/// The burst allowance beside a quota (absent before Linux 5.14).
+fn burst_at(host: &Host, hierarchy: Hierarchy, dir: &Path) -> Result<Option<u64>> {
+    let name = match hierarchy {
+        Hierarchy::V2 => "cpu.max.burst",
+        Hierarchy::V1 => "cpu.cfs_burst_us",
+    };
+    file(host, dir, name, cgroupfs::integer)
 }
 
 fn throttling(stat: &Keyed, time_key: &str, per_second: f64, source: &Path) -> Option<Throttling> {
@@ -329,6 +392,9 @@ fn read_memory(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInfo> {
         limit_bytes: None,
         limit: None,
         high: None,
+        high_bytes: None,
+        low_bytes: None,
+        min_bytes: None,
         swap_max_bytes: None,
         memsw_limit_bytes: None,
         usage_bytes: None,
@@ -361,6 +427,16 @@ fn read_memory(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInfo> {
             );
             info.high = lowest_over_levels(host, d, "memory.high", cgroupfs::max_or_integer)?
                 .map(|l| limit(l, MemoryLimitKind::MemoryHigh));
+            info.high_bytes = info.high.as_ref().map(|h| h.bytes);
+            if full {
+                // `max` protects everything: u64::MAX says so in bytes.
+                let protection = |name| -> Result<Option<u64>> {
+                    Ok(file(host, &d.dir, name, cgroupfs::max_or_integer)?
+                        .map(|v| v.unwrap_or(u64::MAX)))
+                };
+                info.low_bytes = protection("memory.low")?;
+                info.min_bytes = protection("memory.min")?;
+            }
             info.swap_max_bytes =
                 lowest_over_levels(host, d, "memory.swap.max", cgroupfs::max_or_integer)?
                     .map(|(b, _)| b);
@@ -452,10 +528,18 @@ fn read_pressure(host: &Host, layout: &Layout) -> Result<PressureInfo> {
             io: None,
         });
     };
+    let read = |name: &str| -> Result<Option<PressureFile>> {
+        Ok(
+            file(host, &u.dir, name, psi::parse)?.map(|pressure| PressureFile {
+                pressure,
+                source: u.dir.join(name),
+            }),
+        )
+    };
     Ok(PressureInfo {
-        cpu: file(host, &u.dir, "cpu.pressure", psi::parse)?,
-        memory: file(host, &u.dir, "memory.pressure", psi::parse)?,
-        io: file(host, &u.dir, "io.pressure", psi::parse)?,
+        cpu: read("cpu.pressure")?,
+        memory: read("memory.pressure")?,
+        io: read("io.pressure")?,
     })
 }
 

@@ -103,6 +103,15 @@ fn quota(cores: f64, quota_us: u64, period_us: u64, source: &str) -> Option<CpuQ
         quota_us,
         period_us,
         source: source.into(),
+        burst_us: None,
+    })
+}
+
+/// The quota without its burst allowance (which only some fixtures' kernels report).
+fn without_burst(q: &Option<CpuQuotaInfo>) -> Option<CpuQuotaInfo> {
+    q.clone().map(|q| CpuQuotaInfo {
+        burst_us: None,
+        ..q
     })
 }
 
@@ -155,7 +164,7 @@ fn docker_v1() {
     // The only level is the container's own cgroup, so its quota is the lowest too.
     assert_eq!(c.own_quota, c.quota);
     assert_eq!(
-        c.quota,
+        without_burst(&c.quota),
         quota(
             1.5,
             150000,
@@ -270,7 +279,7 @@ fn host_bind_nested() {
     // The scope's 200000/100000 = 2 CPUs; system.slice and the root say -1.
     let c = &b.cpu;
     assert_eq!(
-        c.quota,
+        without_burst(&c.quota),
         quota(2.0, 200000, 100000, &format!("{cpu_dir}/cpu.cfs_quota_us"))
     );
     assert_eq!(
@@ -343,7 +352,12 @@ fn v2_private_ns() {
 
     let c = &b.cpu;
     // 50000 / 100000 = 0.5 CPU
-    assert_eq!(c.quota, quota(0.5, 50000, 100000, "/sys/fs/cgroup/cpu.max"));
+    assert_eq!(
+        without_burst(&c.quota),
+        quota(0.5, 50000, 100000, "/sys/fs/cgroup/cpu.max")
+    );
+    // cpu.max.burst beside the quota.
+    assert_eq!(c.quota.as_ref().unwrap().burst_us, Some(0));
     assert_eq!(
         c.cpuset,
         set("0-3", 4, "/sys/fs/cgroup/cpuset.cpus.effective")
@@ -379,14 +393,14 @@ fn v2_private_ns() {
     assert_eq!((m.oom_events, m.oom_kill_events), (Some(0), Some(0)));
     assert_eq!((b.pids.max, b.pids.current), (None, Some(9)));
 
-    let cpu_psi = b.pressure.cpu.unwrap();
+    let cpu_psi = b.pressure.cpu.as_ref().unwrap();
     assert_eq!(
         (cpu_psi.some.avg10, cpu_psi.some.avg60, cpu_psi.some.avg300),
         (12.37, 9.84, 4.02)
     );
     assert_eq!(cpu_psi.some.total_us, 1904338122);
     assert_eq!(cpu_psi.full.unwrap().avg10, 11.90);
-    assert_eq!(b.pressure.io.unwrap().some.total_us, 81230);
+    assert_eq!(b.pressure.io.as_ref().unwrap().some.total_us, 81230);
 
     // A private cgroup namespace: not the initial one.
     let cg = b.namespaces.iter().find(|n| n.kind == "cgroup").unwrap();
@@ -438,7 +452,7 @@ fn k8s_v2_pod_limit() {
     let c = &b.cpu;
     // Only the pod slice has a quota: 200000/100000 = 2 CPUs, below the node's 8.
     assert_eq!(
-        c.quota,
+        without_burst(&c.quota),
         quota(2.0, 200000, 100000, &format!("{POD_SLICE}/cpu.max"))
     );
     assert_eq!(
@@ -486,7 +500,7 @@ fn k8s_v2_pod_limit() {
     );
     assert_eq!(b.pids.current, Some(23));
     // PSI from the container's own unified directory.
-    assert_eq!(b.pressure.cpu.unwrap().some.avg10, 3.71);
+    assert_eq!(b.pressure.cpu.as_ref().unwrap().some.avg10, 3.71);
 
     // GOMAXPROCS=2 set from the pod spec (downward API), read from the fixture's environ.
     assert_eq!(b.go_env.gomaxprocs.as_deref(), Some("2"));
@@ -537,7 +551,7 @@ fn v2_memory_high() {
     // 398458880 - 29360128
     assert_eq!(m.working_set_bytes, Some(369098752));
     assert_eq!((m.oom_events, m.oom_kill_events), (Some(0), Some(0)));
-    assert_eq!(b.pressure.memory.unwrap().some.avg10, 8.15);
+    assert_eq!(b.pressure.memory.as_ref().unwrap().some.avg10, 8.15);
     // systemd's default TasksMax (15% of 32768).
     assert_eq!(b.pids.max, Some(4915));
 
@@ -614,7 +628,7 @@ fn hybrid_systemd() {
     let c = &b.cpu;
     // 250000 / 100000 = 2.5 CPUs, below the 4 CPUs.
     assert_eq!(
-        c.quota,
+        without_burst(&c.quota),
         quota(2.5, 250000, 100000, &format!("{cpu_dir}/cpu.cfs_quota_us"))
     );
     assert_eq!(
@@ -651,10 +665,10 @@ fn hybrid_systemd() {
 
     // PSI from /sys/fs/cgroup/unified/system.slice/foo.service, not the unified root.
     let p = &b.pressure;
-    assert_eq!(p.cpu.unwrap().some.avg10, 22.41);
-    assert_eq!(p.cpu.unwrap().some.total_us, 812004551);
-    assert_eq!(p.memory.unwrap().some.total_us, 0);
-    assert_eq!(p.io.unwrap().some.total_us, 120551);
+    assert_eq!(p.cpu.as_ref().unwrap().some.avg10, 22.41);
+    assert_eq!(p.cpu.as_ref().unwrap().some.total_us, 812004551);
+    assert_eq!(p.memory.as_ref().unwrap().some.total_us, 0);
+    assert_eq!(p.io.as_ref().unwrap().some.total_us, 120551);
 
     assert_eq!(b.container.runtime, Runtime::Systemd);
     assert_eq!(
@@ -777,7 +791,7 @@ fn no_limits() {
             "/sys/fs/cgroup/user.slice/user-1000.slice/pids.max"
         ))
     );
-    assert_eq!(b.pressure.cpu.unwrap().some.avg60, 0.02);
+    assert_eq!(b.pressure.cpu.as_ref().unwrap().some.avg60, 0.02);
     assert_eq!(b.container.runtime, Runtime::Systemd);
 
     assert_eq!(procs(&b), [2, 2, 2]);
@@ -795,7 +809,7 @@ fn quota_above_affinity() {
     let b = load("quota-above-affinity");
     let c = &b.cpu;
     assert_eq!(
-        c.quota,
+        without_burst(&c.quota),
         quota(8.0, 800000, 100000, "/sys/fs/cgroup/cpu.max")
     );
     assert_eq!(
@@ -819,7 +833,7 @@ fn odd_periods() {
     // v1, cfs_period_us 50000, cfs_quota_us 75000: 1.5 CPUs of 4.
     let b = load("odd-period-50ms");
     assert_eq!(
-        b.cpu.quota,
+        without_burst(&b.cpu.quota),
         quota(
             1.5,
             75000,
@@ -838,7 +852,7 @@ fn odd_periods() {
     // v2, cpu.max "2500000 1000000": 2.5 CPUs of 8.
     let b = load("odd-period-1s");
     assert_eq!(
-        b.cpu.quota,
+        without_burst(&b.cpu.quota),
         quota(2.5, 2500000, 1000000, "/sys/fs/cgroup/cpu.max")
     );
     assert_eq!(b.cpu.effective_cores, 2.5);
@@ -871,7 +885,7 @@ fn colon_path_v1() {
 
     // 50000 / 100000 = 0.5 CPU (a 500m limit), shares 102 (a 100m request).
     assert_eq!(
-        b.cpu.quota,
+        without_burst(&b.cpu.quota),
         quota(
             0.5,
             50000,
@@ -981,7 +995,7 @@ fn v2_with_a_named_v1_hierarchy_under_selinux() {
     assert_eq!(dir(&b, "cpu"), Path::new(svc));
     // CPUQuota=100%: 100000/100000 = 1 CPU of 4.
     assert_eq!(
-        b.cpu.quota,
+        without_burst(&b.cpu.quota),
         quota(1.0, 100000, 100000, &format!("{svc}/cpu.max"))
     );
     assert_eq!(b.cpu.effective_cores, 1.0);
@@ -1073,5 +1087,37 @@ fn limits_and_full_detail_agree() {
         assert_eq!(limits.memory.limit, full.memory.limit, "{name}");
         assert_eq!(limits.memory.high, full.memory.high, "{name}");
         assert_eq!(rec(&limits), rec(&full), "{name}");
+    }
+}
+
+/// Whether limits above the visible cgroups can be hidden, per vantage point: Docker's v1
+/// mounts show only the container's cgroup; a private cgroup namespace starts at the
+/// container; a host (or the host's tree bind-mounted) shows everything.
+#[test]
+fn hidden_ancestors_per_vantage_point() {
+    let hidden = [
+        "docker-v1",
+        "v1-hidden-parent",
+        "cpuset-only",
+        "colon-path-v1",
+        "v2-private-ns",
+        "odd-period-1s",
+        "unlimited-v2",
+    ];
+    let visible = [
+        "hybrid-systemd",
+        "host-bind-nested",
+        "v1-parent-limit",
+        "k8s-v2-pod-limit",
+        "no-limits",
+        "v2-memory-high",
+        "colon-path-v2",
+        "v2-selinux-named-systemd",
+    ];
+    for name in hidden {
+        assert!(load(name).cgroup.ancestors_hidden, "{name}");
+    }
+    for name in visible {
+        assert!(!load(name).cgroup.ancestors_hidden, "{name}");
     }
 }

@@ -276,6 +276,49 @@ fn pids_limit_stops_a_fork_bomb() {
     assert_ne!(r.code(), Some(0));
     assert!(r.stderr().contains("fork"), "{}", r.stderr());
     assert_eq!(r.stat("limits")["pids"], 20);
+    let hits = r.stat("pids_limit_hits").as_u64().unwrap();
+    assert!(hits > 0, "pids.events max {hits}");
+    assert!(
+        r.stderr().contains("boxwise: pids limit 20 reached"),
+        "{}",
+        r.stderr()
+    );
+}
+
+/// A Go program that needs more threads than `--pids` allows dies with "failed to create
+/// new OS thread"; the stats and one stderr line say the pids limit did it.
+#[test]
+fn a_pids_limit_that_stops_go_threads_is_reported() {
+    if !can_run() {
+        return;
+    }
+    let Some(threads) = support::build_go_program("threads") else {
+        return;
+    };
+    let t = threads.to_str().unwrap();
+    let r = boxwise_run(&["--pids", "8", "--", t, "64"]);
+    let err = r.stderr();
+    assert_eq!(r.code(), Some(2), "{err}");
+    assert!(err.contains("failed to create new OS thread"), "{err}");
+    let hits = r.stat("pids_limit_hits").as_u64().unwrap();
+    assert!(hits > 0, "pids_limit_hits {hits}");
+    let line = format!("boxwise: pids limit 8 reached {hits} time");
+    assert!(err.contains(&line), "{err}");
+    assert!(err.contains("`failed to create new OS thread`"), "{err}");
+    // pids.peak is on newer kernels only (this host's 6.x has it, on v1 too).
+    if let Some(peak) = r.stat("peak_pids").as_u64() {
+        assert_eq!(peak, 8);
+    }
+
+    // With room for every thread: no hits, and no line.
+    let r = boxwise_run(&["--pids", "1000", "--", t, "64"]);
+    assert_eq!(r.code(), Some(0), "{}", r.stderr());
+    assert_eq!(r.stdout(), "started 64\n");
+    assert_eq!(r.stat("pids_limit_hits"), 0);
+    if let Some(peak) = r.stat("peak_pids").as_u64() {
+        assert!((65..1000).contains(&peak), "peak_pids {peak}");
+    }
+    assert!(!r.stderr().contains("pids limit"), "{}", r.stderr());
 }
 
 #[test]
@@ -384,6 +427,7 @@ fn without_root_the_error_says_what_is_needed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("boxwise: error: "), "{err}");
     assert!(err.contains("needs root"), "{err}");
 }
 
@@ -428,4 +472,104 @@ impl Drop for RemoveDirs {
             let _ = std::fs::remove_dir(d);
         }
     }
+}
+
+/// The v2 delegation checks read the real kernel's files right: the root cgroup is exempt
+/// (no `cgroup.type`), a cgroup with a process is occupied, and a thread root reads as
+/// `domain threaded`. Uses the cgroup2 mount (hybrid hosts have one without controllers),
+/// below boxwise's own unified cgroup; the only process moved is a child started for it.
+#[test]
+fn v2_checks_read_the_real_kernel() {
+    use boxwise_box::{host::Host, layout, parse};
+    use boxwise_lab::cgroup::delegate::{Blocked, blocked, refusal};
+    use boxwise_lab::cgroup::fs::Live;
+    use std::os::unix::process::CommandExt;
+
+    if !can_run() {
+        return;
+    }
+    let host = Host::live();
+    let mounts = host
+        .parse_required("/proc/self/mountinfo".as_ref(), parse::mountinfo::parse)
+        .unwrap();
+    let lines = host
+        .parse_required("/proc/self/cgroup".as_ref(), parse::proc_cgroup::parse)
+        .unwrap();
+    let Some(unified) = layout::resolve(&mounts, &lines).unified else {
+        support::require(false, "no cgroup2 mount");
+        return;
+    };
+    let own = unified.dir.clone();
+    if own == unified.mount_point {
+        assert!(!own.join("cgroup.type").exists());
+        assert_eq!(blocked(&Live, &own).unwrap(), None, "the root is exempt");
+    }
+    let dir = own.join(format!("boxwise-test-v2-{}", std::process::id()));
+    let child = dir.join("t");
+    let _cleanup = RemoveDirs(vec![child.clone(), dir.clone()]);
+    std::fs::create_dir(&dir).unwrap();
+    assert_eq!(
+        blocked(&Live, &dir).unwrap(),
+        None,
+        "an empty domain cgroup"
+    );
+
+    let procs = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("cgroup.procs"))
+        .unwrap();
+    let mut sleep = Command::new("sleep");
+    sleep.arg("30");
+    // SAFETY: only write(2) between fork and exec.
+    unsafe {
+        sleep.pre_exec(move || {
+            use std::io::Write;
+            (&procs).write_all(b"0")
+        });
+    }
+    let mut sleep = sleep.spawn().unwrap();
+    let occupied = blocked(&Live, &dir);
+    let _ = sleep.kill();
+    let _ = sleep.wait();
+    let occupied = occupied
+        .unwrap()
+        .expect("a cgroup with a process is occupied");
+    assert_eq!(
+        occupied,
+        Blocked::Occupied {
+            processes: 1,
+            leftover: vec![]
+        }
+    );
+    let e = refusal(&dir, &unified.mount_point, &occupied).to_string();
+    assert!(
+        e.contains(&format!(
+            "below {}: that cgroup holds 1 process,",
+            dir.display()
+        )),
+        "{e}"
+    );
+    assert!(e.contains("--parent") && !e.contains('\n'), "{e}");
+
+    // A threaded child makes its parent a thread root.
+    std::fs::create_dir(&child).unwrap();
+    std::fs::write(child.join("cgroup.type"), "threaded").unwrap();
+    let settled = (0..100).find_map(|_| {
+        let b = blocked(&Live, &dir).unwrap();
+        // The killed sleep may take a moment to leave.
+        if matches!(b, Some(Blocked::Occupied { .. })) {
+            std::thread::sleep(Duration::from_millis(10));
+            None
+        } else {
+            Some(b)
+        }
+    });
+    assert_eq!(
+        settled.flatten(),
+        Some(Blocked::Type("domain threaded".into()))
+    );
+    assert_eq!(
+        blocked(&Live, &child).unwrap(),
+        Some(Blocked::Type("threaded".into()))
+    );
 }

@@ -4,6 +4,7 @@
 mod finding;
 pub mod profile;
 mod rules;
+mod vantage;
 
 pub use finding::{Finding, Severity};
 pub use profile::{ProfileCategory, ProfileFacts};

@@ -1,8 +1,8 @@
 //! The rules. Each looks at the facts and adds findings; ids are stable API (docs/rules.md).
 
 use boxwise_box::goenv::{GoMemLimit, parse_gomemlimit};
+use boxwise_box::model::PressureFile;
 use boxwise_box::model::{BoxInfo, CpuQuotaInfo, MemoryLimit};
-use boxwise_box::parse::Pressure;
 use boxwise_box::policy::{self, GoRuntime, PickBasis, Recommendation};
 use boxwise_box::units;
 use boxwise_goprog::{GoBinary, Linkage};
@@ -43,6 +43,7 @@ pub fn diagnose(f: &Facts) -> Vec<Finding> {
     gomaxprocs(f, &mut out);
     gomemlimit(f, &mut out);
     box_health(f, &mut out);
+    crate::vantage::hidden_ancestors(f, &mut out);
     binary(f, &mut out);
     crate::profile::profile(f, &mut out);
     out.sort_by_key(|finding| finding.severity);
@@ -393,7 +394,7 @@ fn box_health(f: &Facts, out: &mut Vec<Finding>) {
             ));
         }
     }
-    let pressures: [(&str, &Option<Pressure>); 3] = [
+    let pressures: [(&str, &Option<PressureFile>); 3] = [
         ("cpu", &info.pressure.cpu),
         ("memory", &info.pressure.memory),
         ("io", &info.pressure.io),

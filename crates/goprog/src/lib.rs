@@ -15,6 +15,7 @@ pub mod elf;
 mod mapped;
 pub mod modinfo;
 pub mod notes;
+pub mod process;
 mod quick;
 pub mod quote;
 

@@ -7,6 +7,10 @@ pub enum Error {
     /// The spec asks for something impossible (`--memory-swap` below `--memory`, ...).
     #[error("{0}")]
     Spec(String),
+    /// A cgroup v2 cgroup cannot hand controllers on to the run's cgroup (it holds
+    /// processes, or is threaded): the message says which and what to do.
+    #[error("{0}")]
+    Delegation(String),
     /// boxwise could not find where its own cgroups are.
     #[error("{0}")]
     Layout(#[from] boxwise_box::Error),

@@ -8,10 +8,12 @@ use std::time::Instant;
 
 use boxwise_box::host::Host;
 use boxwise_box::layout::{self, Layout};
+use boxwise_box::locate;
 use boxwise_box::parse::{mountinfo, proc_cgroup};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 
 use crate::cgroup::Transient;
+use crate::cgroup::controller::Controller;
 use crate::error::{Error, Result};
 use crate::ns::{self, Setup};
 use crate::signals::Forwarding;
@@ -118,7 +120,17 @@ fn wait_for_exit(forwarding: &Forwarding, child: &Child) -> std::io::Result<()> 
 fn own_layout(host: &Host) -> Result<Layout> {
     let mounts = host.parse_required("/proc/self/mountinfo".as_ref(), mountinfo::parse)?;
     let lines = host.parse_required("/proc/self/cgroup".as_ref(), proc_cgroup::parse)?;
-    Ok(layout::resolve(&mounts, &lines))
+    let mut layout = layout::resolve(&mounts, &lines);
+    // In a cgroup namespace without its own cgroupfs mount the directory must be searched
+    // for; unfound, it is marked unmapped and `check_mapped` refuses.
+    let pid = host.is_live().then(std::process::id);
+    locate::locate(
+        host,
+        &mut layout,
+        pid,
+        locate::private_cgroup_namespace(host),
+    );
+    Ok(layout)
 }
 
 /// Refuse to run when boxwise's own cgroup could not be mapped to a directory for one of
@@ -127,13 +139,13 @@ fn own_layout(host: &Host) -> Result<Layout> {
 /// notes it, and the run's cgroup would land at the root of the hierarchy, outside the
 /// cgroup boxwise runs in. An absolute `--parent` says where to put it instead; a relative
 /// one would be taken from the same wrong place.
-fn check_mapped(layout: &Layout, controllers: &[&str], parent: Option<&Path>) -> Result<()> {
+fn check_mapped(layout: &Layout, controllers: &[Controller], parent: Option<&Path>) -> Result<()> {
     if parent.is_some_and(Path::is_absolute) {
         return Ok(());
     }
-    let unmapped = controllers.iter().find_map(|&name| {
-        let dir = layout.controller(name)?;
-        dir.unmapped.then_some((name, dir))
+    let unmapped = controllers.iter().find_map(|&c| {
+        let dir = layout.controller(c.name())?;
+        dir.unmapped.then_some((c, dir))
     });
     match unmapped {
         None => Ok(()),
@@ -150,16 +162,16 @@ fn check_mapped(layout: &Layout, controllers: &[&str], parent: Option<&Path>) ->
 
 /// The controllers the run needs: cpu, cpuacct and memory always (their counters are the
 /// stats), pids when limited or available, cpuset only when asked for.
-fn controllers(limits: &Limits, layout: &Layout) -> Vec<&'static str> {
-    let mut out = vec!["cpu", "memory"];
-    if layout.controller("cpuacct").is_some() {
-        out.push("cpuacct");
+fn controllers(limits: &Limits, layout: &Layout) -> Vec<Controller> {
+    let mut out = vec![Controller::Cpu, Controller::Memory];
+    if layout.controller(Controller::Cpuacct.name()).is_some() {
+        out.push(Controller::Cpuacct);
     }
-    if limits.pids.is_some() || layout.controller("pids").is_some() {
-        out.push("pids");
+    if limits.pids.is_some() || layout.controller(Controller::Pids.name()).is_some() {
+        out.push(Controller::Pids);
     }
     if limits.cpuset.is_some() {
-        out.push("cpuset");
+        out.push(Controller::Cpuset);
     }
     out
 }
@@ -203,7 +215,7 @@ mod tests {
     fn an_unmapped_controller_needs_an_absolute_parent() {
         let l = layout(V1_UNMAPPED_MEMORY, V1_CGROUP);
         assert_eq!(l.notes.len(), 1, "{:?}", l.notes);
-        let e = check_mapped(&l, &["cpu", "memory"], None)
+        let e = check_mapped(&l, &[Controller::Cpu, Controller::Memory], None)
             .unwrap_err()
             .to_string();
         assert!(
@@ -215,10 +227,10 @@ mod tests {
             "{e}"
         );
         // A relative --parent would be taken from the mount point too.
-        assert!(check_mapped(&l, &["memory"], Some(Path::new("bench"))).is_err());
-        assert!(check_mapped(&l, &["memory"], Some(Path::new("/bench"))).is_ok());
+        assert!(check_mapped(&l, &[Controller::Memory], Some(Path::new("bench"))).is_err());
+        assert!(check_mapped(&l, &[Controller::Memory], Some(Path::new("/bench"))).is_ok());
         // Controllers the run does not use do not matter.
-        assert!(check_mapped(&l, &["cpu"], None).is_ok());
+        assert!(check_mapped(&l, &[Controller::Cpu], None).is_ok());
     }
 
     #[test]
@@ -229,7 +241,7 @@ mod tests {
             "4:memory:/docker/abc/x\n1:cpu:/user.slice\n",
         );
         assert!(l.notes.is_empty());
-        assert!(check_mapped(&l, &["cpu", "memory"], None).is_ok());
+        assert!(check_mapped(&l, &[Controller::Cpu, Controller::Memory], None).is_ok());
         // At the mount point by right: a private cgroup namespace (path `/`), v2.
         let l = layout(
             "1 0 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
@@ -239,14 +251,21 @@ mod tests {
             l.controller("memory").unwrap().dir,
             Path::new("/sys/fs/cgroup")
         );
-        assert!(check_mapped(&l, &["cpu", "memory", "pids"], None).is_ok());
+        assert!(
+            check_mapped(
+                &l,
+                &[Controller::Cpu, Controller::Memory, Controller::Pids],
+                None
+            )
+            .is_ok()
+        );
         // v2, the path outside the mount's root: the unified directory serves every
         // controller, so all of them are unmapped.
         let l = layout(
             "1 0 0:1 /kubepods/pod1 /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
             "0::/kubepods/pod2/ctr\n",
         );
-        let e = check_mapped(&l, &["cpu", "memory"], None)
+        let e = check_mapped(&l, &[Controller::Cpu, Controller::Memory], None)
             .unwrap_err()
             .to_string();
         assert!(e.contains("own cpu cgroup"), "{e}");

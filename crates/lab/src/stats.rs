@@ -25,6 +25,10 @@ pub struct RunStats {
     pub peak_memory_bytes: Option<u64>,
     /// The kernel's OOM killer killed a process in the cgroup.
     pub oom_killed: bool,
+    /// Forks and thread creations refused by the pids limit (`pids.events` `max`).
+    pub pids_limit_hits: Option<u64>,
+    /// The most tasks in the cgroup at once (`pids.peak`, newer kernels only).
+    pub peak_pids: Option<u64>,
     pub limits: AppliedLimits,
     /// The signal that killed the command, if one did (also folded into `exit_code`).
     #[serde(skip)]
@@ -56,6 +60,8 @@ pub struct Counters {
     pub throttled_seconds: Option<f64>,
     pub peak_memory_bytes: Option<u64>,
     pub oom_kills: Option<u64>,
+    pub pids_limit_hits: Option<u64>,
+    pub peak_pids: Option<u64>,
 }
 
 /// The shell's convention: the exit status, or 128 + signal.
@@ -85,6 +91,8 @@ impl RunStats {
             throttled_seconds: counters.throttled_seconds,
             peak_memory_bytes: counters.peak_memory_bytes,
             oom_killed: counters.oom_kills.is_some_and(|n| n > 0),
+            pids_limit_hits: counters.pids_limit_hits,
+            peak_pids: counters.peak_pids,
             limits,
             signal,
         }
@@ -135,6 +143,8 @@ mod tests {
             "throttled_seconds",
             "peak_memory_bytes",
             "oom_killed",
+            "pids_limit_hits",
+            "peak_pids",
             "limits",
         ];
         expected.sort_unstable();
@@ -144,6 +154,7 @@ mod tests {
         assert_eq!(json["exit_code"], 137);
         assert_eq!(json["oom_killed"], true);
         assert_eq!(json["peak_memory_bytes"], serde_json::Value::Null);
+        assert_eq!(json["pids_limit_hits"], serde_json::Value::Null);
         assert_eq!(json["limits"]["memory_bytes"], 64 << 20);
     }
 }

@@ -3,6 +3,21 @@
 
 use regex::Regex;
 
+/// Why a `--metric` option is not usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatternError {
+    #[error("metric {0:?}: expected NAME=REGEX")]
+    Syntax(String),
+    #[error("metric {name}: bad regex {pattern:?}: {error}")]
+    Regex {
+        name: String,
+        pattern: String,
+        error: String,
+    },
+    #[error("metric {name}: the regex {pattern:?} needs a capture group around the number")]
+    NoCapture { name: String, pattern: String },
+}
+
 /// One `--metric` option.
 #[derive(Debug, Clone)]
 pub struct MetricPattern {
@@ -12,17 +27,21 @@ pub struct MetricPattern {
 
 impl MetricPattern {
     /// Parse `NAME=REGEX`; the regex needs a capture group for the number.
-    pub fn parse(text: &str) -> Result<MetricPattern, String> {
+    pub fn parse(text: &str) -> Result<MetricPattern, PatternError> {
         let (name, pattern) = text
             .split_once('=')
             .filter(|(n, p)| !n.is_empty() && !p.is_empty())
-            .ok_or_else(|| format!("metric {text:?}: expected NAME=REGEX"))?;
-        let regex = Regex::new(pattern)
-            .map_err(|e| format!("metric {name}: bad regex {pattern:?}: {e}"))?;
+            .ok_or_else(|| PatternError::Syntax(text.to_string()))?;
+        let regex = Regex::new(pattern).map_err(|e| PatternError::Regex {
+            name: name.to_string(),
+            pattern: pattern.to_string(),
+            error: e.to_string(),
+        })?;
         if regex.captures_len() < 2 {
-            return Err(format!(
-                "metric {name}: the regex {pattern:?} needs a capture group around the number"
-            ));
+            return Err(PatternError::NoCapture {
+                name: name.to_string(),
+                pattern: pattern.to_string(),
+            });
         }
         Ok(MetricPattern {
             name: name.to_string(),
@@ -61,16 +80,19 @@ mod tests {
         assert!(
             MetricPattern::parse("novalue")
                 .unwrap_err()
+                .to_string()
                 .contains("NAME=REGEX")
         );
         assert!(
             MetricPattern::parse("x=[")
                 .unwrap_err()
+                .to_string()
                 .contains("bad regex")
         );
         assert!(
             MetricPattern::parse("x=abc")
                 .unwrap_err()
+                .to_string()
                 .contains("capture group")
         );
     }

@@ -7,6 +7,8 @@ use crate::parse::CpuList;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Status {
     pub name: Option<String>,
+    /// The process id in the pid namespace of whoever mounted this /proc.
+    pub pid: Option<u32>,
     pub cpus_allowed: Option<CpuList>,
     pub threads: Option<u64>,
     /// Resident set size in bytes (the file says kB).
@@ -22,6 +24,7 @@ pub fn parse(text: &str) -> Result<Status, ParseError> {
         let value = value.trim();
         match key {
             "Name" => status.name = Some(value.to_string()),
+            "Pid" => status.pid = u32::try_from(number(key, value)?).ok(),
             "Cpus_allowed_list" => {
                 let list = CpuList::parse(value)
                     .map_err(|e| ParseError(format!("Cpus_allowed_list: {}", e.0)))?;

@@ -1,14 +1,14 @@
-//! `boxwise run`: wire the arguments to `boxwise_lab::run`, report an OOM kill, write the
-//! stats, and exit with the command's status.
+//! `boxwise run`: wire the arguments to `boxwise_lab::run`, say which limits bit (OOM kill,
+//! pids limit), write the stats, and exit with the command's status.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use boxwise_box::units;
-use boxwise_lab::{Limits, RunSpec, RunStats};
+use boxwise_lab::{Limits, RunSpec};
 
 use crate::cli::RunArgs;
+use crate::report;
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut command = args.command.into_iter();
@@ -32,8 +32,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         parent: args.parent,
         ..RunSpec::default()
     };
-    let stats = boxwise_lab::run(&spec)?;
-    if let Some(line) = oom_line(&stats, &spec) {
+    let stats = match boxwise_lab::run(&spec) {
+        Ok(stats) => stats,
+        // The VM suite and users grep for `boxwise: error:` (as `exec` writes it).
+        Err(e) => {
+            eprintln!("boxwise: error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    for line in report::run::notes(&stats, &spec.program.to_string_lossy()) {
         eprintln!("{line}");
     }
     if let Some(path) = &args.stats_json {
@@ -46,21 +53,4 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(stats.exit_code.clamp(0, 255) as u8))
-}
-
-/// One line that cannot be missed when the kernel's OOM killer struck.
-fn oom_line(stats: &RunStats, spec: &RunSpec) -> Option<String> {
-    if !stats.oom_killed {
-        return None;
-    }
-    let limit = stats.limits.memory_bytes.map_or_else(
-        || "its memory limit".to_string(),
-        |m| format!("--memory {}", units::bytes(m)),
-    );
-    Some(format!(
-        "boxwise: OOM: the run hit {limit} and the kernel's OOM killer killed a process in it \
-         ({} exited {})",
-        spec.program.to_string_lossy(),
-        stats.exit_code
-    ))
 }

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use boxwise_box::layout::CgroupDir;
+use boxwise_box::layout::{CgroupDir, Hierarchy};
+use boxwise_box::model::PressureFile;
 use boxwise_box::model::{BoxInfo, CpuSetInfo};
-use boxwise_box::parse::psi::Pressure;
 use boxwise_box::policy::Recommendation;
 use boxwise_box::units;
 
@@ -30,7 +30,12 @@ fn cpus_row(s: &mut Section, label: &str, set: &Option<CpuSetInfo>) {
     }
 }
 
-fn pressure(p: &Option<Pressure>) -> String {
+fn pressure_row(s: &mut Section, label: &str, p: &Option<PressureFile>) {
+    let source = p.as_ref().map(|p| path(&p.source)).unwrap_or_default();
+    s.row(label, pressure(p), source);
+}
+
+fn pressure(p: &Option<PressureFile>) -> String {
     p.as_ref().map_or_else(
         || "-".into(),
         |p| {
@@ -40,6 +45,23 @@ fn pressure(p: &Option<Pressure>) -> String {
             )
         },
     )
+}
+
+/// Said under the cgroup paths when the tree above them cannot be seen.
+const HIDDEN_NOTE: &str = concat!(
+    "  Parents hidden: the cgroups above these cannot be seen from here (a\n",
+    "  container's own view), so a CPU quota or memory limit set on a parent (a\n",
+    "  Kubernetes pod, Docker's --cgroup-parent) would not show. Run\n",
+    "  `boxwise inspect --pid PID` on the host to include them.\n",
+);
+
+/// "none" only where the whole tree was seen.
+fn none_here(hidden: bool) -> &'static str {
+    if hidden {
+        "none seen (parents hidden)"
+    } else {
+        "none"
+    }
 }
 
 pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
@@ -74,21 +96,29 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
         s.row(&names.join(","), path(&d.dir), note);
     }
     s.render(&mut out);
+    if b.cgroup.ancestors_hidden {
+        out.push_str(HIDDEN_NOTE);
+    }
 
     let c = &b.cpu;
     let mut s = Section::new(format!("CPU: {}", units::cpus(c.effective_cores)));
+    let hidden = b.cgroup.ancestors_hidden;
     match &c.quota {
         Some(q) => s.row(
             "quota",
             format!(
-                "{} ({}/{} us)",
+                "{} ({}/{} us){}",
                 units::cpus(q.cores),
                 q.quota_us,
-                q.period_us
+                q.period_us,
+                match q.burst_us {
+                    Some(burst) if burst > 0 => format!(", burst {burst} us"),
+                    _ => String::new(),
+                }
             ),
             path(&q.source),
         ),
-        None => s.row("quota", "none", ""),
+        None => s.row("quota", none_here(hidden), ""),
     }
     cpus_row(&mut s, "cpuset", &c.cpuset);
     cpus_row(&mut s, "affinity", &c.affinity);
@@ -135,11 +165,25 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
             format!("{} ({})", units::bytes(l.bytes), l.kind.name()),
             path(&l.source),
         ),
-        None => s.row("limit", "none", ""),
+        None => s.row("limit", none_here(hidden), ""),
     }
+    // v1 has no memory.high: no row rather than a "none" that reads like a setting.
+    let v2 = b
+        .cgroup
+        .controllers
+        .get("memory")
+        .is_some_and(|d| d.hierarchy == Hierarchy::V2);
     match &m.high {
         Some(h) => s.row("high", units::bytes(h.bytes), path(&h.source)),
-        None => s.row("high", "none", ""),
+        None if v2 => s.row("high", none_here(hidden), ""),
+        None => {}
+    }
+    for (label, value) in [("low", m.low_bytes), ("min", m.min_bytes)] {
+        match value {
+            Some(u64::MAX) => s.row(label, "max (all protected)", ""),
+            Some(bytes) if bytes > 0 => s.row(label, units::bytes(bytes), ""),
+            _ => {}
+        }
     }
     if m.swap_max_bytes.is_some() {
         s.row("swap max", opt_bytes(m.swap_max_bytes), "");
@@ -171,9 +215,9 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
         pids,
         b.pids.max_source.as_deref().map(path).unwrap_or_default(),
     );
-    s.row("cpu pressure", pressure(&b.pressure.cpu), "");
-    s.row("memory pressure", pressure(&b.pressure.memory), "");
-    s.row("io pressure", pressure(&b.pressure.io), "");
+    pressure_row(&mut s, "cpu pressure", &b.pressure.cpu);
+    pressure_row(&mut s, "memory pressure", &b.pressure.memory);
+    pressure_row(&mut s, "io pressure", &b.pressure.io);
     let own: Vec<&str> = b
         .namespaces
         .iter()

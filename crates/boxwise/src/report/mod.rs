@@ -4,6 +4,7 @@ pub mod binary;
 pub mod doctor;
 pub mod inspect;
 pub mod ps;
+pub mod run;
 pub mod sweep;
 pub mod trace;
 

@@ -1,62 +1,7 @@
-//! `ps` rows and their table.
-
-use std::path::PathBuf;
+//! `ps`'s table (the rows are `boxwise_goprog::process::Row`).
 
 use boxwise_box::units;
-use serde::Serialize;
-
-/// One Go process (or one we could not read). Absent values are `null` in JSON.
-#[derive(Debug, Clone, Serialize)]
-pub struct Row {
-    pub pid: u32,
-    pub name: Option<String>,
-    pub exe: Option<PathBuf>,
-    pub go_version: Option<String>,
-    /// The GOMAXPROCS in effect: the environment's, or what its Go version's runtime chose.
-    pub gomaxprocs: Option<u32>,
-    pub gomaxprocs_from_env: bool,
-    /// GOMEMLIMIT as set in its environment (raw), and in bytes when valid.
-    pub gomemlimit: Option<String>,
-    pub gomemlimit_bytes: Option<u64>,
-    pub gogc: Option<String>,
-    pub threads: Option<u64>,
-    pub rss_bytes: Option<u64>,
-    pub memory_limit_bytes: Option<u64>,
-    pub cpu_quota_cores: Option<f64>,
-    pub effective_cores: Option<f64>,
-    pub container_runtime: Option<String>,
-    pub container_id: Option<String>,
-    pub recommended_gomaxprocs: Option<u32>,
-    pub recommended_gomemlimit_bytes: Option<u64>,
-    /// What could not be read.
-    pub error: Option<String>,
-}
-
-impl Row {
-    pub fn unreadable(pid: u32, name: Option<String>, error: String) -> Row {
-        Row {
-            pid,
-            name,
-            exe: None,
-            go_version: None,
-            gomaxprocs: None,
-            gomaxprocs_from_env: false,
-            gomemlimit: None,
-            gomemlimit_bytes: None,
-            gogc: None,
-            threads: None,
-            rss_bytes: None,
-            memory_limit_bytes: None,
-            cpu_quota_cores: None,
-            effective_cores: None,
-            container_runtime: None,
-            container_id: None,
-            recommended_gomaxprocs: None,
-            recommended_gomemlimit_bytes: None,
-            error: Some(error),
-        }
-    }
-}
+use boxwise_goprog::process::Row;
 
 fn or_dash<T>(v: Option<T>, f: impl FnOnce(T) -> String) -> String {
     v.map_or_else(|| "-".into(), f)

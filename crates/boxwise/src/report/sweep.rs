@@ -1,99 +1,11 @@
 //! The sweep's summary: one row per configuration, a verdict, a plot.
 
-use std::collections::BTreeMap;
-
 use boxwise_render::{Chart, Series, Style};
-use boxwise_sweep::Config;
-use boxwise_sweep::stats::{Summary, summarize};
-use serde::Serialize;
+use boxwise_sweep::stats::Summary;
+use boxwise_sweep::summary::ConfigSummary;
+use boxwise_sweep::{Metric, MetricId, Objective};
 
 use super::grid;
-
-/// The metric that decides, and which way is better.
-#[derive(Debug, Clone)]
-pub struct Objective {
-    pub name: String,
-    pub higher_is_better: bool,
-}
-
-impl Objective {
-    /// `--objective NAME[:max|:min]`, or the default: p99 under load, else the first
-    /// `--metric`, else wall time. Rates are better higher.
-    pub fn choose(
-        given: Option<&str>,
-        http: bool,
-        first_metric: Option<&str>,
-    ) -> anyhow::Result<Objective> {
-        let text = given.map(str::to_string).unwrap_or_else(|| {
-            if http {
-                "p99".into()
-            } else {
-                first_metric.unwrap_or("wall_seconds").to_string()
-            }
-        });
-        let (name, direction) = match text.rsplit_once(':') {
-            Some((n, d)) => (n.to_string(), Some(d)),
-            None => (text.clone(), None),
-        };
-        let higher_is_better = match direction {
-            Some("max") => true,
-            Some("min") => false,
-            Some(other) => anyhow::bail!(
-                "objective {text:?}: expected NAME, NAME:min or NAME:max, not {other:?}"
-            ),
-            None => name == "achieved_rate",
-        };
-        Ok(Objective {
-            name,
-            higher_is_better,
-        })
-    }
-}
-
-/// One configuration's runs, summarised per metric.
-#[derive(Debug, Clone, Serialize)]
-pub struct ConfigRow {
-    pub label: String,
-    pub config: Config,
-    /// Every run, failed or not.
-    pub runs: usize,
-    /// Runs that failed (crashed, OOM-killed, interrupted, load errors): counted here only.
-    pub failed_runs: usize,
-    /// Over the runs that did not fail.
-    pub metrics: BTreeMap<String, Summary>,
-}
-
-impl ConfigRow {
-    /// `runs`: each run's metrics and whether it failed.
-    pub fn new<'a>(
-        config: &Config,
-        runs: impl Iterator<Item = (&'a BTreeMap<String, f64>, bool)>,
-    ) -> ConfigRow {
-        let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        let (mut n, mut failed_runs) = (0, 0);
-        for (metrics, failed) in runs {
-            n += 1;
-            if failed {
-                failed_runs += 1;
-                continue;
-            }
-            for (k, v) in metrics {
-                values.entry(k.clone()).or_default().push(*v);
-            }
-        }
-        let metrics = values
-            .into_iter()
-            .filter_map(|(k, v)| Some((k, summarize(&v)?)))
-            .collect();
-        ConfigRow {
-            label: config.label(),
-            config: config.clone(),
-            runs: n,
-            failed_runs,
-            metrics,
-        }
-    }
-}
 
 /// A number for a table: three significant figures, no trailing zeros.
 pub fn number(x: f64) -> String {
@@ -116,56 +28,57 @@ pub fn number(x: f64) -> String {
 
 /// Columns after the objective, when any run has them: the load, how the run went, the GC.
 /// The rest (p90, p999, max, GC count and pause) are in the JSON.
-const COLUMNS: [(&str, &str); 10] = [
-    ("p50", "p50 ms"),
-    ("p99", "p99 ms"),
-    ("achieved_rate", "req/s"),
-    ("errors", "errors"),
-    ("wall_seconds", "wall s"),
-    ("cpu_seconds", "cpu s"),
-    ("throttled_pct", "throttled %"),
-    ("peak_memory_mib", "peak MiB"),
-    ("gc_per_second", "GC/s"),
-    ("gc_cpu_pct", "GC CPU %"),
+const COLUMNS: [(Metric, &str); 10] = [
+    (Metric::P50, "p50 ms"),
+    (Metric::P99, "p99 ms"),
+    (Metric::AchievedRate, "req/s"),
+    (Metric::Errors, "errors"),
+    (Metric::WallSeconds, "wall s"),
+    (Metric::CpuSeconds, "cpu s"),
+    (Metric::ThrottledPct, "throttled %"),
+    (Metric::PeakMemoryMib, "peak MiB"),
+    (Metric::GcPerSecond, "GC/s"),
+    (Metric::GcCpuPct, "GC CPU %"),
 ];
 
-/// Measured by boxwise itself and shown only in the JSON.
-const JSON_ONLY: [&str; 5] = ["p90", "p999", "max", "gc_count", "gc_pause_total_ms"];
-
-fn columns(rows: &[ConfigRow], objective: &Objective, custom: &[String]) -> Vec<(String, String)> {
-    let present = |k: &str| rows.iter().any(|r| r.metrics.contains_key(k));
+fn columns(
+    rows: &[ConfigSummary],
+    objective: &Objective,
+    custom: &[String],
+) -> Vec<(MetricId, String)> {
+    let present = |k: &MetricId| rows.iter().any(|r| r.metrics.contains(k));
     let mut cols = vec![(
-        objective.name.clone(),
-        format!("{} median (CI)", heading(&objective.name)),
+        objective.metric.clone(),
+        format!("{} median (CI)", heading(&objective.metric)),
     )];
     for (k, h) in COLUMNS {
-        if k != objective.name && present(k) {
-            cols.push((k.to_string(), h.to_string()));
+        let k = MetricId::from(k);
+        if k != objective.metric && present(&k) {
+            cols.push((k, h.to_string()));
         }
     }
     // The workload's own metrics (--metric), in the order given.
     cols.extend(
         custom
             .iter()
-            .filter(|k| **k != objective.name)
-            .map(|k| (k.clone(), k.clone())),
+            .map(|k| MetricId::parse(k))
+            .filter(|k| *k != objective.metric)
+            .map(|k| {
+                let h = k.name().to_string();
+                (k, h)
+            }),
     );
     cols
 }
 
-fn heading(name: &str) -> String {
-    match name {
-        "p90" | "p999" | "max" => format!("{name} ms"),
-        _ => COLUMNS
+fn heading(id: &MetricId) -> String {
+    match id.std() {
+        Some(Metric::P90 | Metric::P999 | Metric::Max) => format!("{id} ms"),
+        m => COLUMNS
             .iter()
-            .find(|(k, _)| *k == name)
-            .map_or(name.to_string(), |(_, h)| h.to_string()),
+            .find(|(k, _)| Some(*k) == m)
+            .map_or(id.name().to_string(), |(_, h)| h.to_string()),
     }
-}
-
-/// Whether boxwise measures this metric itself (so a --metric of that name would clash).
-pub fn is_builtin(name: &str) -> bool {
-    COLUMNS.iter().any(|(k, _)| *k == name) || JSON_ONLY.contains(&name)
 }
 
 fn cell(s: Option<&Summary>, with_ci: bool) -> String {
@@ -182,7 +95,7 @@ fn cell(s: Option<&Summary>, with_ci: bool) -> String {
     }
 }
 
-fn cells(rows: &[ConfigRow], objective: &Objective, custom: &[String]) -> Vec<Vec<String>> {
+fn cells(rows: &[ConfigSummary], objective: &Objective, custom: &[String]) -> Vec<Vec<String>> {
     let cols = columns(rows, objective, custom);
     // Failed runs get their own column, when there are any: the numbers are from the others.
     let any_failed = rows.iter().any(|r| r.failed_runs > 0);
@@ -208,7 +121,7 @@ fn cells(rows: &[ConfigRow], objective: &Objective, custom: &[String]) -> Vec<Ve
 }
 
 pub fn table(
-    rows: &[ConfigRow],
+    rows: &[ConfigSummary],
     objective: &Objective,
     custom: &[String],
     verdict: &str,
@@ -217,7 +130,7 @@ pub fn table(
 }
 
 pub fn markdown(
-    rows: &[ConfigRow],
+    rows: &[ConfigSummary],
     objective: &Objective,
     custom: &[String],
     verdict: &str,
@@ -235,8 +148,8 @@ pub fn markdown(
 }
 
 /// Every run's objective value per configuration, with the medians joined by a line.
-pub fn plot(rows: &[ConfigRow], values: &[Vec<f64>], objective: &Objective) -> String {
-    let direction = if objective.higher_is_better {
+pub fn plot(rows: &[ConfigSummary], values: &[Vec<f64>], objective: &Objective) -> String {
+    let direction = if objective.higher_is_better() {
         "higher is better"
     } else {
         "lower is better"
@@ -244,10 +157,10 @@ pub fn plot(rows: &[ConfigRow], values: &[Vec<f64>], objective: &Objective) -> S
     let mut chart = Chart::new(
         format!(
             "{} per configuration ({direction})",
-            heading(&objective.name)
+            heading(&objective.metric)
         ),
         "configuration (see legend)",
-        heading(&objective.name),
+        heading(&objective.metric),
     )
     .x_integer()
     .size(900, 420 + 18 * rows.len().div_ceil(2) as u32);
@@ -262,7 +175,7 @@ pub fn plot(rows: &[ConfigRow], values: &[Vec<f64>], objective: &Objective) -> S
     let medians: Vec<(f64, f64)> = rows
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| Some(((i + 1) as f64, r.metrics.get(&objective.name)?.median)))
+        .filter_map(|(i, r)| Some(((i + 1) as f64, r.metrics.get(&objective.metric)?.median)))
         .collect();
     chart = chart.series(Series::new("median", medians, Style::Line));
     chart.to_svg()
@@ -271,37 +184,66 @@ pub fn plot(rows: &[ConfigRow], values: &[Vec<f64>], objective: &Objective) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use boxwise_sweep::Metrics;
 
-    #[test]
-    fn objectives() {
-        let o = Objective::choose(None, true, None).unwrap();
-        assert_eq!((o.name.as_str(), o.higher_is_better), ("p99", false));
-        let o = Objective::choose(Some("achieved_rate"), true, None).unwrap();
-        assert!(o.higher_is_better);
-        let o = Objective::choose(None, false, Some("elapsed_ms")).unwrap();
-        assert_eq!(o.name, "elapsed_ms");
-        assert_eq!(
-            Objective::choose(None, false, None).unwrap().name,
-            "wall_seconds"
-        );
-        assert!(Objective::choose(Some("p99:up"), true, None).is_err());
+    fn row(wall: &[(f64, bool)], custom: Option<f64>) -> ConfigSummary {
+        let config = boxwise_sweep::matrix(&[], &[64 << 20], &[]).pop().unwrap();
+        let runs: Vec<(Metrics, bool)> = wall
+            .iter()
+            .map(|&(v, failed)| {
+                let mut m = Metrics::default();
+                m.insert(Metric::WallSeconds, v);
+                if let Some(c) = custom {
+                    m.insert(MetricId::parse("elapsed_ms"), c);
+                }
+                (m, failed)
+            })
+            .collect();
+        ConfigSummary::new(&config, runs.iter().map(|(m, f)| (m, *f)))
     }
 
     #[test]
-    fn failed_runs_are_counted_not_summarised() {
-        let config = boxwise_sweep::matrix(&[], &[64 << 20], &[]).pop().unwrap();
-        let ok: BTreeMap<String, f64> = [("wall_seconds".to_string(), 2.0)].into();
-        let crashed: BTreeMap<String, f64> = [("wall_seconds".to_string(), 0.1)].into();
-        let row = ConfigRow::new(&config, [(&ok, false), (&crashed, true)].into_iter());
-        assert_eq!((row.runs, row.failed_runs), (2, 1));
-        assert_eq!(row.metrics["wall_seconds"].n, 1);
-        assert_eq!(row.metrics["wall_seconds"].median, 2.0);
+    fn a_failed_column_only_when_runs_failed() {
         let objective = Objective::choose(None, false, None).unwrap();
-        let text = table(&[row], &objective, &[], "v");
-        assert!(text.lines().next().unwrap().contains(" failed "), "{text}");
-        let clean = ConfigRow::new(&config, [(&ok, false)].into_iter());
-        let text = table(&[clean], &objective, &[], "v");
+        let text = table(
+            &[row(&[(2.0, false), (0.1, true)], None)],
+            &objective,
+            &[],
+            "v",
+        );
+        assert_eq!(
+            text,
+            "configuration  runs  failed  wall s median (CI)\n\
+             memory=64MiB   2     1       2\n\
+             \n\
+             v\n"
+        );
+        let text = table(&[row(&[(2.0, false)], None)], &objective, &[], "v");
         assert!(!text.contains("failed"), "{text}");
+    }
+
+    #[test]
+    fn headings_and_cells() {
+        // The objective first with its CI, the standard columns, then the workload's own.
+        let objective = Objective::choose(Some("p999"), true, None).unwrap();
+        let custom = ["elapsed_ms".to_string()];
+        let rows = [row(&[(1.0, false), (3.0, false)], Some(7.0))];
+        assert_eq!(
+            markdown(&rows, &objective, &custom, "v"),
+            "| configuration | runs | p999 ms median (CI) | wall s | elapsed_ms |\n\
+             |---|---|---|---|---|\n\
+             | memory=64MiB | 2 | - | 2 ±1 | 7 ±0 |\n\
+             \n\
+             v\n"
+        );
+        let objective = Objective::choose(None, false, Some("elapsed_ms")).unwrap();
+        let md = markdown(&rows, &objective, &custom, "v");
+        assert!(
+            md.starts_with("| configuration | runs | elapsed_ms median (CI) | wall s |\n"),
+            "{md}"
+        );
+        assert_eq!(heading(&MetricId::from(Metric::GcCount)), "gc_count");
+        assert_eq!(heading(&MetricId::from(Metric::AchievedRate)), "req/s");
     }
 
     #[test]

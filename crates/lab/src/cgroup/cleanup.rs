@@ -1,26 +1,98 @@
-//! Emptying and removing run cgroups: from `Drop`, and from a panic hook, because release
-//! builds abort on panic (`panic = "abort"`), which skips `Drop`.
+//! Undoing what a run changed: from `Drop`, and from a panic hook, because release builds
+//! abort on panic (`panic = "abort"`), which skips `Drop`.
+//!
+//! Each run records its changes per hierarchy as they happen ([`Step`]); undoing walks
+//! them backwards, so a failure halfway leaves the cgroups as they were before the run.
 
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once, TryLockError};
 use std::thread;
 use std::time::Duration;
 
+use nix::libc;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+
+use super::controller::Controller;
+use super::fs::{CgroupFs, Live};
 
 /// How long to keep retrying while the kernel finishes tearing down exited tasks.
 const SETTLE_ROUNDS: u32 = 200;
 const SETTLE_PAUSE: Duration = Duration::from_millis(10);
 
-/// The leaves of every run in progress, for the panic hook.
-static LIVE: Mutex<Vec<Vec<PathBuf>>> = Mutex::new(Vec::new());
+/// One change a run made to the cgroup tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// `+controller` written to `dir/cgroup.subtree_control` (v2); undone with `-controller`.
+    Enabled {
+        dir: PathBuf,
+        controller: Controller,
+    },
+    /// The shared `boxwise/` directory: removed unless another run still uses it.
+    Base(PathBuf),
+    /// The run's own cgroup: emptied and removed.
+    Leaf(PathBuf),
+}
 
-/// Make sure a panic anywhere in the process removes the live runs' cgroups.
-pub fn register(leaves: &[PathBuf]) {
+/// Undo `steps` (one hierarchy's, in the order they happened), last first. Stops where
+/// another run depends on what is left: a `boxwise/` still holding its cgroup, or a
+/// directory with another run's cgroup below it.
+pub fn undo(fs: &dyn CgroupFs, steps: &[Step]) {
+    for step in steps.iter().rev() {
+        match step {
+            Step::Leaf(leaf) => {
+                if let Err(e) = fs.empty_and_remove(leaf) {
+                    eprintln!(
+                        "boxwise: warning: cannot remove cgroup {}: {e}",
+                        leaf.display()
+                    );
+                }
+            }
+            Step::Base(base) => match fs.remove_dir(base) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                // Another run's cgroup is in there, and it needs the controllers above.
+                Err(_) => return,
+            },
+            Step::Enabled { dir, controller } => {
+                if other_runs_below(fs, dir) {
+                    return;
+                }
+                let control = dir.join("cgroup.subtree_control");
+                match fs.write(&control, &format!("-{controller}")) {
+                    Ok(()) => {}
+                    // A cgroup below enables it for its own children: it stays, harmlessly.
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) => {}
+                    Err(e) => eprintln!(
+                        "boxwise: warning: cannot write \"-{controller}\" to {}: {e}",
+                        control.display()
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// A run's cgroup (`run-*`) or a `boxwise/` directly below `dir`.
+fn other_runs_below(fs: &dyn CgroupFs, dir: &Path) -> bool {
+    fs.children(dir)
+        .unwrap_or_default()
+        .iter()
+        .any(|n| n == "boxwise" || n.starts_with("run-"))
+}
+
+/// The runs in progress (id, steps per hierarchy), for the panic hook.
+type Runs = Vec<(u64, Vec<Vec<Step>>)>;
+static LIVE: Mutex<Runs> = Mutex::new(Vec::new());
+
+/// Start recording a run with `hierarchies` step lists; a panic anywhere in the process
+/// undoes what it recorded.
+pub fn begin(hierarchies: usize) -> u64 {
     static HOOK: Once = Once::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
@@ -30,34 +102,40 @@ pub fn register(leaves: &[PathBuf]) {
                 Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
                 Err(TryLockError::WouldBlock) => None,
             };
-            for leaves in live.iter().flat_map(|l| l.iter()) {
-                empty_and_remove(leaves);
+            for (_, run) in live.iter().flat_map(|l| l.iter()) {
+                for steps in run.iter().rev() {
+                    undo(&Live, steps);
+                }
             }
             previous(info);
         }));
     });
-    lock().push(leaves.to_vec());
+    let id = NEXT.fetch_add(1, Ordering::Relaxed);
+    lock().push((id, vec![Vec::new(); hierarchies]));
+    id
 }
 
-pub fn unregister(leaves: &[PathBuf]) {
-    lock().retain(|l| l != leaves);
-}
-
-fn lock() -> std::sync::MutexGuard<'static, Vec<Vec<PathBuf>>> {
-    LIVE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Kill what is left in the leaves, then remove them; warns about any that stay.
-pub fn empty_and_remove(leaves: &[PathBuf]) {
-    kill_all(leaves);
-    for leaf in leaves {
-        if let Err(e) = remove_dir(leaf) {
-            eprintln!(
-                "boxwise: warning: cannot remove cgroup {}: {e}",
-                leaf.display()
-            );
-        }
+/// Note a change of run `id` in hierarchy `index`.
+pub fn record(id: u64, index: usize, step: Step) {
+    if let Some((_, run)) = lock().iter_mut().find(|(i, _)| *i == id) {
+        run[index].push(step);
     }
+}
+
+/// Stop tracking run `id` and undo its changes.
+pub fn finish(fs: &dyn CgroupFs, id: u64) {
+    let run = {
+        let mut live = lock();
+        let at = live.iter().position(|(i, _)| *i == id);
+        at.map(|at| live.remove(at).1)
+    };
+    for steps in run.iter().flat_map(|r| r.iter().rev()) {
+        undo(fs, steps);
+    }
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Runs> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// SIGKILL every process in the leaves (orphans, a fork bomb's children) until they are
@@ -91,10 +169,10 @@ fn pids(leaves: &[PathBuf]) -> Vec<i32> {
 }
 
 /// Remove an emptied cgroup; exiting tasks can keep it busy for a moment.
-fn remove_dir(dir: &Path) -> std::io::Result<()> {
+pub fn remove_dir(dir: &Path) -> std::io::Result<()> {
     for _ in 0..SETTLE_ROUNDS {
         match fs::remove_dir(dir) {
-            Err(e) if e.raw_os_error() == Some(nix::libc::EBUSY) => thread::sleep(SETTLE_PAUSE),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => thread::sleep(SETTLE_PAUSE),
             Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
             other => return other,
         }

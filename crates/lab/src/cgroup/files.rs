@@ -3,12 +3,13 @@
 use boxwise_box::layout::Hierarchy;
 use boxwise_box::parse::cgroupfs::Keyed;
 
+use super::controller::Controller;
 use crate::stats::{AppliedLimits, Counters};
 
 /// One value to write into a controller's file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
-    pub controller: &'static str,
+    pub controller: Controller,
     pub file: &'static str,
     pub value: String,
     /// `false` for defaults the kernel may not support (swap accounting switched off):
@@ -16,7 +17,7 @@ pub struct Write {
     pub required: bool,
 }
 
-fn write(controller: &'static str, file: &'static str, value: impl ToString) -> Write {
+fn write(controller: Controller, file: &'static str, value: impl ToString) -> Write {
     Write {
         controller,
         file,
@@ -38,15 +39,19 @@ pub fn limit_writes(
     let v1 = hierarchy == Hierarchy::V1;
     if let (Some(quota), Some(period)) = (limits.cpu_quota_us, limits.cpu_period_us) {
         if v1 {
-            out.push(write("cpu", "cpu.cfs_period_us", period));
-            out.push(write("cpu", "cpu.cfs_quota_us", quota));
+            out.push(write(Controller::Cpu, "cpu.cfs_period_us", period));
+            out.push(write(Controller::Cpu, "cpu.cfs_quota_us", quota));
         } else {
-            out.push(write("cpu", "cpu.max", format!("{quota} {period}")));
+            out.push(write(
+                Controller::Cpu,
+                "cpu.max",
+                format!("{quota} {period}"),
+            ));
         }
     }
     if let Some(memory) = limits.memory_bytes {
         out.push(write(
-            "memory",
+            Controller::Memory,
             if v1 {
                 "memory.limit_in_bytes"
             } else {
@@ -56,22 +61,26 @@ pub fn limit_writes(
         ));
         if let Some(total) = limits.memory_swap_bytes {
             let mut swap = if v1 {
-                write("memory", "memory.memsw.limit_in_bytes", total)
+                write(Controller::Memory, "memory.memsw.limit_in_bytes", total)
             } else {
-                write("memory", "memory.swap.max", total.saturating_sub(memory))
+                write(
+                    Controller::Memory,
+                    "memory.swap.max",
+                    total.saturating_sub(memory),
+                )
             };
             swap.required = swap_explicit;
             out.push(swap);
         }
     }
     if let Some(pids) = limits.pids {
-        out.push(write("pids", "pids.max", pids));
+        out.push(write(Controller::Pids, "pids.max", pids));
     }
     if let Some(cpus) = &limits.cpuset {
-        out.push(write("cpuset", "cpuset.cpus", cpus));
+        out.push(write(Controller::Cpuset, "cpuset.cpus", cpus));
         if v1 {
             // v1 refuses tasks until both are set; the memory nodes stay the parent's.
-            out.push(write("cpuset", "cpuset.mems", mems.trim()));
+            out.push(write(Controller::Cpuset, "cpuset.mems", mems.trim()));
         }
     }
     out
@@ -88,6 +97,10 @@ pub struct Raw {
     pub memory_peak: Option<u64>,
     /// v1 `memory.oom_control`, v2 `memory.events`: both count `oom_kill`.
     pub memory_events: Option<Keyed>,
+    /// `pids.events` (v1 and v2): `max` counts forks and clones refused by `pids.max`.
+    pub pids_events: Option<Keyed>,
+    /// `pids.peak`, where the kernel has it.
+    pub pids_peak: Option<u64>,
 }
 
 /// Turn the raw counters into the stats' units.
@@ -110,6 +123,8 @@ pub fn counters(hierarchy: Hierarchy, raw: &Raw) -> Counters {
         throttled_seconds,
         peak_memory_bytes: raw.memory_peak,
         oom_kills: raw.memory_events.as_ref().and_then(|e| e.get("oom_kill")),
+        pids_limit_hits: raw.pids_events.as_ref().and_then(|e| e.get("max")),
+        peak_pids: raw.pids_peak,
     }
 }
 
@@ -179,6 +194,7 @@ mod tests {
             ),
             memory_peak: Some(67_000_000),
             memory_events: Some(keyed("oom_kill_disable 0\nunder_oom 0\noom_kill 1\n").unwrap()),
+            ..Raw::default()
         };
         let c = counters(Hierarchy::V1, &raw);
         assert_eq!(c.cpu_seconds, Some(2.5));
@@ -186,6 +202,20 @@ mod tests {
         assert_eq!((c.nr_periods, c.throttled_periods), (Some(30), Some(28)));
         assert_eq!(c.oom_kills, Some(1));
         assert_eq!(c.peak_memory_bytes, Some(67_000_000));
+        assert_eq!((c.pids_limit_hits, c.peak_pids), (None, None));
+    }
+
+    #[test]
+    fn pids_counters_are_the_same_on_both() {
+        for h in [Hierarchy::V1, Hierarchy::V2] {
+            let raw = Raw {
+                pids_events: Some(keyed("max 3\n").unwrap()),
+                pids_peak: Some(8),
+                ..Raw::default()
+            };
+            let c = counters(h, &raw);
+            assert_eq!((c.pids_limit_hits, c.peak_pids), (Some(3), Some(8)));
+        }
     }
 
     #[test]

@@ -1,48 +1,24 @@
 //! The transient cgroup of one run: created beneath boxwise's own cgroup, limited, read,
-//! emptied and removed (also on error and panic, by `Drop`).
+//! emptied and removed (also on error and panic, by `Drop` and the cleanup registry).
 //!
 //! Per hierarchy it is `<own cgroup>/boxwise/run-<pid>-<n>` (or `<--parent>/run-<pid>-<n>`).
 //! Nothing is ever moved: the command joins the new cgroup itself, between fork and exec,
 //! and the new cgroup lies inside the accounting boxwise started under.
 //!
-//! cgroup v2 (unified hosts): a child cgroup only gets a controller that its parent lists
-//! in `cgroup.subtree_control`, and a non-root cgroup with processes in it may not list any
-//! (the no-internal-processes rule). boxwise enables the controllers in its own cgroup and
-//! in `boxwise/` (which never holds processes). When its own cgroup holds processes (boxwise
-//! itself, say) the kernel refuses with EBUSY and boxwise says so: pass `--parent` naming a
-//! cgroup without processes. The enabled controllers are left enabled (they change no limit).
+//! cgroup v2: a child cgroup only gets a controller that its parent lists in
+//! `cgroup.subtree_control`; [`delegate`] follows the kernel's rules. Everything is checked
+//! before anything is written, and what a run enabled or created is undone when it ends
+//! (see [`cleanup`]), so the caller's cgroup is left as it was.
 
 mod cleanup;
+pub mod controller;
+pub mod delegate;
 pub mod files;
-
+pub mod fs;
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    #[test]
-    fn parent_paths() {
-        let mp = Path::new("/sys/fs/cgroup/memory");
-        let own = Path::new("/sys/fs/cgroup/memory/pod");
-        assert_eq!(
-            parent_dir(Path::new("/bench"), mp, own).unwrap(),
-            Path::new("/sys/fs/cgroup/memory/bench")
-        );
-        assert_eq!(
-            parent_dir(Path::new("bench/a"), mp, own).unwrap(),
-            Path::new("/sys/fs/cgroup/memory/pod/bench/a")
-        );
-        assert!(parent_dir(Path::new("../x"), mp, own).is_err());
-    }
-
-    #[test]
-    fn names_are_unique() {
-        let (a, b) = (unique_name(), unique_name());
-        assert_ne!(a, b);
-        assert!(a.starts_with(&format!("run-{}-", std::process::id())));
-    }
-}
-
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -53,92 +29,90 @@ use boxwise_box::parse::cgroupfs;
 
 use crate::error::{Error, Result};
 use crate::stats::{AppliedLimits, Counters};
+pub use cleanup::Step;
+use controller::Controller;
 use files::Raw;
+use fs::{CgroupFs, Live};
 
 /// The cgroup of one hierarchy (several controllers share one when co-mounted or on v2).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Node {
     hierarchy: Hierarchy,
-    controllers: Vec<&'static str>,
+    controllers: Vec<Controller>,
+    mount_point: PathBuf,
     /// boxwise's own cgroup, unless `--parent` was given.
     own: Option<PathBuf>,
+    /// The highest cgroup that may have to hand controllers down (v2): boxwise's own, or
+    /// the mount point for an absolute `--parent`.
+    top: PathBuf,
     /// The directory the run's cgroup lives in (`<own>/boxwise` or `--parent`).
     base: PathBuf,
     leaf: PathBuf,
 }
 
-/// A cgroup per hierarchy for one run; dropping it kills what is left and removes it.
+impl Node {
+    fn has(&self, c: Controller) -> bool {
+        self.controllers.contains(&c)
+    }
+
+    /// The cgroups from `top` down to the base's parent, top first: on v2 each must list
+    /// the run's controllers in its subtree_control for the base to get them.
+    fn chain(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = self
+            .base
+            .ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(&self.top))
+            .map(Path::to_path_buf)
+            .collect();
+        out.reverse();
+        out
+    }
+}
+
+/// A cgroup per hierarchy for one run; dropping it kills what is left and undoes every
+/// change the run made.
 #[derive(Debug)]
 pub struct Transient {
+    /// The run's entry in the cleanup registry.
+    id: u64,
     nodes: Vec<Node>,
-    /// Leaves created so far: only these are removed.
-    created: Vec<PathBuf>,
-    /// `boxwise/` directories boxwise may create: removed when no other run uses them.
-    shared_bases: Vec<PathBuf>,
 }
 
 impl Transient {
     /// Create the run's cgroup in every hierarchy serving one of `controllers`.
     pub fn create(
         layout: &Layout,
-        controllers: &[&'static str],
+        controllers: &[Controller],
         parent: Option<&Path>,
     ) -> Result<Transient> {
-        let name = unique_name();
-        let mut transient = Transient {
-            nodes: Vec::new(),
-            created: Vec::new(),
-            shared_bases: Vec::new(),
+        let nodes = plan(layout, controllers, parent, &unique_name())?;
+        for node in &nodes {
+            check(&Live, node)?;
+        }
+        let transient = Transient {
+            id: cleanup::begin(nodes.len()),
+            nodes,
         };
-        for &controller in controllers {
-            let dir = layout.controller(controller).ok_or_else(|| {
-                Error::Spec(format!(
-                    "no cgroup hierarchy offers the {controller} controller here (see `boxwise inspect`)"
-                ))
-            })?;
-            let (base, own) = match parent {
-                Some(p) => (parent_dir(p, &dir.mount_point, &dir.dir)?, None),
-                None => (dir.dir.join("boxwise"), Some(dir.dir.clone())),
-            };
-            // Co-mounted controllers (and all of v2) share one directory.
-            match transient.nodes.iter_mut().find(|n| n.base == base) {
-                Some(node) => node.controllers.push(controller),
-                None => transient.nodes.push(Node {
-                    hierarchy: dir.hierarchy,
-                    controllers: vec![controller],
-                    own,
-                    leaf: base.join(&name),
-                    base,
-                }),
-            }
+        for (index, node) in transient.nodes.iter().enumerate() {
+            let id = transient.id;
+            prepare(&Live, node, &mut |step| cleanup::record(id, index, step))?;
         }
-        for node in &transient.nodes {
-            prepare_base(node)?;
-            if node.own.is_some() {
-                transient.shared_bases.push(node.base.clone());
-            }
-            make_leaf(node)?;
-            transient.created.push(node.leaf.clone());
-        }
-        cleanup::register(&transient.created);
         Ok(transient)
     }
 
     /// Write the limits; returns them as applied (an unsupported default swap is dropped).
     pub fn apply(&self, mut limits: AppliedLimits, swap_explicit: bool) -> Result<AppliedLimits> {
         for node in &self.nodes {
-            let mems = if node.controllers.contains(&"cpuset") {
-                read_text(&node.base.join("cpuset.mems"))?
+            let mems = if node.has(Controller::Cpuset) {
+                read_text(&Live, &node.base.join("cpuset.mems"))?
             } else {
                 String::new()
             };
             let writes = files::limit_writes(node.hierarchy, &limits, swap_explicit, &mems);
-            for w in writes
-                .iter()
-                .filter(|w| node.controllers.contains(&w.controller))
-            {
+            for w in writes.iter().filter(|w| node.has(w.controller)) {
                 let path = node.leaf.join(w.file);
-                match write_value(&path, &w.value) {
+                match write_value(&Live, &path, &w.value) {
                     Err(Error::Cgroup { error, .. })
                         if !w.required && error.kind() == ErrorKind::NotFound =>
                     {
@@ -151,7 +125,7 @@ impl Transient {
         limits.cgroup_version = self
             .nodes
             .iter()
-            .find(|n| n.controllers.contains(&"memory"))
+            .find(|n| n.has(Controller::Memory))
             .map_or("none", |n| match n.hierarchy {
                 Hierarchy::V1 => "v1",
                 Hierarchy::V2 => "v2",
@@ -183,22 +157,26 @@ impl Transient {
         let host = Host::live();
         let mut out = Counters::default();
         for node in &self.nodes {
-            let has = |c| node.controllers.contains(&c);
             let file = |name: &str| node.leaf.join(name);
             let mut raw = Raw::default();
-            if has("cpuacct") && node.hierarchy == Hierarchy::V1 {
+            if node.has(Controller::Cpuacct) && node.hierarchy == Hierarchy::V1 {
                 raw.cpuacct_usage = read(&host, &file("cpuacct.usage"), cgroupfs::integer);
             }
-            if has("cpu") {
+            if node.has(Controller::Cpu) {
                 raw.cpu_stat = read(&host, &file("cpu.stat"), cgroupfs::keyed);
             }
-            if has("memory") {
+            if node.has(Controller::Memory) {
                 let (peak, events) = match node.hierarchy {
                     Hierarchy::V1 => ("memory.max_usage_in_bytes", "memory.oom_control"),
                     Hierarchy::V2 => ("memory.peak", "memory.events"),
                 };
                 raw.memory_peak = read(&host, &file(peak), cgroupfs::integer);
                 raw.memory_events = read(&host, &file(events), cgroupfs::keyed);
+            }
+            if node.has(Controller::Pids) {
+                // Same names on v1 and v2; pids.peak only on newer kernels.
+                raw.pids_events = read(&host, &file("pids.events"), cgroupfs::keyed);
+                raw.pids_peak = read(&host, &file("pids.peak"), cgroupfs::integer);
             }
             merge(&mut out, files::counters(node.hierarchy, &raw));
         }
@@ -207,17 +185,155 @@ impl Transient {
 
     /// SIGKILL every process left in the cgroup (orphans, a fork bomb's children).
     pub fn kill_all(&self) {
-        cleanup::kill_all(&self.created);
+        let leaves: Vec<PathBuf> = self.nodes.iter().map(|n| n.leaf.clone()).collect();
+        cleanup::kill_all(&leaves);
     }
 }
 
 impl Drop for Transient {
     fn drop(&mut self) {
-        cleanup::unregister(&self.created);
-        cleanup::empty_and_remove(&self.created);
-        for base in &self.shared_bases {
-            // Fails (harmlessly) while another run still has its cgroup in there.
-            let _ = fs::remove_dir(base);
+        cleanup::finish(&Live, self.id);
+    }
+}
+
+/// The directories of the run, per hierarchy: pure.
+fn plan(
+    layout: &Layout,
+    controllers: &[Controller],
+    parent: Option<&Path>,
+    name: &str,
+) -> Result<Vec<Node>> {
+    let mut nodes: Vec<Node> = Vec::new();
+    for &controller in controllers {
+        let dir = layout.controller(controller.name()).ok_or_else(|| {
+            Error::Spec(format!(
+                "no cgroup hierarchy offers the {controller} controller here (see `boxwise inspect`)"
+            ))
+        })?;
+        let (base, own, top) = match parent {
+            Some(p) => {
+                let top = if p.is_absolute() {
+                    &dir.mount_point
+                } else {
+                    &dir.dir
+                };
+                (
+                    parent_dir(p, &dir.mount_point, &dir.dir)?,
+                    None,
+                    top.clone(),
+                )
+            }
+            None => (
+                dir.dir.join("boxwise"),
+                Some(dir.dir.clone()),
+                dir.dir.clone(),
+            ),
+        };
+        // Co-mounted controllers (and all of v2) share one directory.
+        match nodes.iter_mut().find(|n| n.base == base) {
+            Some(node) => node.controllers.push(controller),
+            None => nodes.push(Node {
+                hierarchy: dir.hierarchy,
+                controllers: vec![controller],
+                mount_point: dir.mount_point.clone(),
+                own,
+                top,
+                leaf: base.join(name),
+                base,
+            }),
+        }
+    }
+    Ok(nodes)
+}
+
+/// Everything that can be known before writing: the `--parent` exists, and on v2 the
+/// cgroups that must hand controllers down can (no processes, plain `domain`).
+fn check(fs: &dyn CgroupFs, node: &Node) -> Result<()> {
+    if node.own.is_none() && !fs.exists(&node.base) {
+        return Err(Error::Spec(format!(
+            "--parent: {} does not exist; create the cgroup first",
+            node.base.display()
+        )));
+    }
+    if node.hierarchy != Hierarchy::V2 {
+        return Ok(());
+    }
+    let mut givers = node.chain();
+    if fs.exists(&node.base) {
+        givers.push(node.base.clone());
+    }
+    for (i, dir) in givers.iter().enumerate() {
+        // Below the top, a controller becomes available once the cgroup above enables it.
+        if delegate::missing(fs, dir, &node.controllers, i == 0)?.is_empty() {
+            continue;
+        }
+        if let Some(why) = delegate::blocked(fs, dir)? {
+            return Err(delegate::refusal(dir, &node.mount_point, &why));
+        }
+    }
+    Ok(())
+}
+
+/// Make the run's directories in one hierarchy, reporting each change to `record`.
+fn prepare(fs: &dyn CgroupFs, node: &Node, record: &mut dyn FnMut(Step)) -> Result<()> {
+    if node.hierarchy == Hierarchy::V2 {
+        for dir in node.chain() {
+            let add = delegate::missing(fs, &dir, &node.controllers, true)?;
+            delegate::enable(fs, &dir, &node.mount_point, &add, record)?;
+        }
+    }
+    prepare_base(fs, node, record)?;
+    // A finishing run may remove the shared base in between: make it again.
+    for _ in 0..10 {
+        match fs.create_dir(&node.leaf) {
+            Ok(()) => {
+                record(Step::Leaf(node.leaf.clone()));
+                return Ok(());
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound && node.own.is_some() => {
+                prepare_base(fs, node, record)?;
+            }
+            Err(e) => return Err(Error::cgroup(&node.leaf, "create", e)),
+        }
+    }
+    Err(Error::cgroup(
+        &node.leaf,
+        "create",
+        std::io::Error::from(ErrorKind::NotFound),
+    ))
+}
+
+/// Make sure the base exists and can hold the run's cgroup.
+fn prepare_base(fs: &dyn CgroupFs, node: &Node, record: &mut dyn FnMut(Step)) -> Result<()> {
+    if node.own.is_some() {
+        match fs.create_dir(&node.base) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::cgroup(&node.base, "create", e)),
+        }
+        record(Step::Base(node.base.clone()));
+    }
+    match node.hierarchy {
+        Hierarchy::V1 if node.has(Controller::Cpuset) => {
+            // A v1 cpuset starts empty and refuses children's CPUs until it has its own.
+            for file in ["cpuset.cpus", "cpuset.mems"] {
+                let here = node.base.join(file);
+                if read_text(fs, &here)?.trim().is_empty() {
+                    let from = node.base.parent().unwrap_or(&node.base).join(file);
+                    write_value(fs, &here, read_text(fs, &from)?.trim())?;
+                }
+            }
+            Ok(())
+        }
+        Hierarchy::V1 => Ok(()),
+        Hierarchy::V2 => {
+            let add = delegate::missing(fs, &node.base, &node.controllers, true)?;
+            if node.own.is_some() {
+                // Removing `boxwise/` takes its subtree_control with it.
+                delegate::enable(fs, &node.base, &node.mount_point, &add, &mut |_| {})
+            } else {
+                delegate::enable(fs, &node.base, &node.mount_point, &add, record)
+            }
         }
     }
 }
@@ -256,98 +372,13 @@ fn unique_name() -> String {
     )
 }
 
-/// Make sure the base exists and can hold the run's cgroup.
-fn prepare_base(node: &Node) -> Result<()> {
-    if node.own.is_some() {
-        match fs::create_dir(&node.base) {
-            Ok(()) => {}
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::cgroup(&node.base, "create", e)),
-        }
-    } else if !node.base.is_dir() {
-        return Err(Error::Spec(format!(
-            "--parent: {} does not exist; create the cgroup first",
-            node.base.display()
-        )));
-    }
-    match node.hierarchy {
-        Hierarchy::V1 if node.controllers.contains(&"cpuset") => {
-            // A v1 cpuset starts empty and refuses children's CPUs until it has its own.
-            for file in ["cpuset.cpus", "cpuset.mems"] {
-                let here = node.base.join(file);
-                if read_text(&here)?.trim().is_empty() {
-                    let from = node.base.parent().unwrap_or(&node.base).join(file);
-                    write_value(&here, read_text(&from)?.trim())?;
-                }
-            }
-            Ok(())
-        }
-        Hierarchy::V1 => Ok(()),
-        Hierarchy::V2 => {
-            if let Some(own) = &node.own {
-                enable_v2(own, &node.controllers)?;
-            }
-            enable_v2(&node.base, &node.controllers)
-        }
-    }
+fn read_text(fs: &dyn CgroupFs, path: &Path) -> Result<String> {
+    fs.read(path).map_err(|e| Error::cgroup(path, "read", e))
 }
 
-/// Create the leaf; retry if a finishing run removed the shared base in between.
-fn make_leaf(node: &Node) -> Result<()> {
-    for _ in 0..10 {
-        match fs::create_dir(&node.leaf) {
-            Ok(()) => return Ok(()),
-            Err(e) if e.kind() == ErrorKind::NotFound => {
-                let _ = fs::create_dir(&node.base);
-            }
-            Err(e) => return Err(Error::cgroup(&node.leaf, "create", e)),
-        }
-    }
-    Err(Error::cgroup(
-        &node.leaf,
-        "create",
-        std::io::Error::from(ErrorKind::NotFound),
-    ))
-}
-
-/// List the controllers in a v2 cgroup's `cgroup.subtree_control`.
-fn enable_v2(dir: &Path, controllers: &[&str]) -> Result<()> {
-    let control = dir.join("cgroup.subtree_control");
-    let enabled = read_text(&control)?;
-    let available = read_text(&dir.join("cgroup.controllers"))?;
-    for c in controllers
-        .iter()
-        .map(|&c| if c == "cpuacct" { "cpu" } else { c })
-    {
-        if enabled.split_whitespace().any(|e| e == c) {
-            continue;
-        }
-        if !available.split_whitespace().any(|a| a == c) {
-            return Err(Error::Spec(format!(
-                "{}: the {c} controller is not available (cgroup.controllers: {:?})",
-                dir.display(),
-                available.trim()
-            )));
-        }
-        fs::write(&control, format!("+{c}")).map_err(|e| match e.raw_os_error() {
-            Some(nix::libc::EBUSY) => Error::Spec(format!(
-                "{}: cannot enable {c}: this cgroup holds processes, and cgroup v2 gives \
-                 controllers only to children of cgroups without processes; pass --parent \
-                 naming an empty cgroup",
-                control.display()
-            )),
-            _ => Error::cgroup(&control, &format!("write \"+{c}\" to"), e),
-        })?;
-    }
-    Ok(())
-}
-
-fn read_text(path: &Path) -> Result<String> {
-    fs::read_to_string(path).map_err(|e| Error::cgroup(path, "read", e))
-}
-
-fn write_value(path: &Path, value: &str) -> Result<()> {
-    fs::write(path, value).map_err(|e| Error::cgroup(path, &format!("write {value:?} to"), e))
+fn write_value(fs: &dyn CgroupFs, path: &Path, value: &str) -> Result<()> {
+    fs.write(path, value)
+        .map_err(|e| Error::cgroup(path, &format!("write {value:?} to"), e))
 }
 
 fn read<T>(
@@ -366,4 +397,6 @@ fn merge(into: &mut Counters, from: Counters) {
     into.throttled_seconds = into.throttled_seconds.or(from.throttled_seconds);
     into.peak_memory_bytes = into.peak_memory_bytes.or(from.peak_memory_bytes);
     into.oom_kills = into.oom_kills.or(from.oom_kills);
+    into.pids_limit_hits = into.pids_limit_hits.or(from.pids_limit_hits);
+    into.peak_pids = into.peak_pids.or(from.peak_pids);
 }

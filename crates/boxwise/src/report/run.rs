@@ -1,0 +1,84 @@
+//! `boxwise run`'s lines on stderr: what the kernel did to the command, said plainly.
+
+use boxwise_box::units;
+use boxwise_lab::RunStats;
+
+/// One line per limit that bit: the OOM killer, refused forks and threads.
+pub fn notes(stats: &RunStats, program: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if stats.oom_killed {
+        let limit = stats.limits.memory_bytes.map_or_else(
+            || "its memory limit".to_string(),
+            |m| format!("--memory {}", units::bytes(m)),
+        );
+        out.push(format!(
+            "boxwise: OOM: the run hit {limit} and the kernel's OOM killer killed a process \
+             in it ({program} exited {})",
+            stats.exit_code
+        ));
+    }
+    if let Some(hits) = stats.pids_limit_hits.filter(|&n| n > 0) {
+        let limit = stats
+            .limits
+            .pids
+            .map_or_else(|| "pids limit".to_string(), |n| format!("pids limit {n}"));
+        out.push(format!(
+            "boxwise: {limit} reached {hits} time{}: the kernel refused new threads or \
+             processes; a Go program dies with `failed to create new OS thread`",
+            if hits == 1 { "" } else { "s" }
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boxwise_lab::AppliedLimits;
+
+    fn stats(oom: bool, hits: Option<u64>) -> RunStats {
+        RunStats {
+            exit_code: 2,
+            wall_seconds: 0.1,
+            cpu_seconds: None,
+            throttled_periods: None,
+            nr_periods: None,
+            throttled_seconds: None,
+            peak_memory_bytes: None,
+            oom_killed: oom,
+            pids_limit_hits: hits,
+            peak_pids: Some(8),
+            limits: AppliedLimits {
+                memory_bytes: Some(64 << 20),
+                pids: Some(20),
+                ..AppliedLimits::default()
+            },
+            signal: None,
+        }
+    }
+
+    #[test]
+    fn pids_hits_are_explained() {
+        assert_eq!(
+            notes(&stats(false, Some(3)), "worker"),
+            [
+                "boxwise: pids limit 20 reached 3 times: the kernel refused new threads or \
+              processes; a Go program dies with `failed to create new OS thread`"
+            ]
+        );
+        assert!(notes(&stats(false, Some(1)), "w")[0].contains("reached 1 time:"));
+        assert!(notes(&stats(false, Some(0)), "w").is_empty());
+        assert!(notes(&stats(false, None), "w").is_empty());
+    }
+
+    #[test]
+    fn oom_comes_first() {
+        let lines = notes(&stats(true, Some(2)), "worker");
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0],
+            "boxwise: OOM: the run hit --memory 64 MiB and the kernel's OOM killer killed a \
+             process in it (worker exited 2)"
+        );
+    }
+}

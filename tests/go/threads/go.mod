@@ -1,0 +1,3 @@
+module boxwise.test/threads
+
+go 1.19
