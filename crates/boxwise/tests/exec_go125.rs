@@ -477,3 +477,47 @@ fn docker_v1_mount_root() {
         "{log}"
     );
 }
+
+/// `doctor` judges a Go 1.25 binary by the same rule (`box::policy::runtime_gomaxprocs`).
+#[test]
+fn doctor_uses_the_same_rule() {
+    let Some(p125) = probe(GO125, "probe-go125") else {
+        return;
+    };
+    let Some(parent) = TestCgroup::create_or_skip() else {
+        return;
+    };
+    parent.set_cpu_quota(1.5);
+    let leaf = parent.child();
+    let reason = |cg: &TestCgroup| -> (i64, String) {
+        let mut cmd = cg.command(boxwise());
+        cmd.args(["doctor", "--json", "--binary"]).arg(&p125);
+        clean_env(&mut cmd, &[]);
+        let out = support::run(&mut cmd);
+        let doc: serde_json::Value =
+            serde_json::from_str(&support::stdout_ok(&cmd, &out)).expect("doctor JSON");
+        (
+            doc["effective_gomaxprocs"].as_i64().unwrap(),
+            doc["effective_gomaxprocs_reason"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    };
+    let (n, why) = reason(&parent);
+    assert_eq!(n, go_rule(1.5));
+    assert!(
+        why.starts_with("go1.25.")
+            && why.ends_with(" rounds its own cgroup's quota up, at least 2: 2"),
+        "{why}"
+    );
+    let (n, why) = reason(&leaf);
+    assert_eq!(n, support::affinity_count() as i64);
+    assert!(
+        why.ends_with(&format!(
+            " reads only its own cgroup, which sets no quota, and uses the {n} CPUs it may run on"
+        )),
+        "{why}"
+    );
+    drop(leaf);
+}
