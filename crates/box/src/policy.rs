@@ -12,7 +12,6 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::goenv;
-use crate::layout::Located;
 use crate::model::{BoxInfo, CpuQuotaInfo, MemoryLimit};
 use crate::units;
 
@@ -302,19 +301,26 @@ pub fn runtime_gomaxprocs(b: &BoxInfo, rt: &GoRuntime) -> RuntimePick {
 }
 
 /// `Some(where it looks)` when the runtime will not find the process's cpu cgroup directory.
+/// Decided from the mount root as the process sees it (`CgroupDir::mount_root`), so it holds
+/// when boxwise reads the process from the host's view too.
 fn misses_own_cgroup(b: &BoxInfo, rt: &GoRuntime) -> Option<Option<PathBuf>> {
     let Some(d) = b.cgroup.controllers.get("cpu") else {
         return Some(None);
     };
-    if rt.maps_mount_root() {
-        // Go 1.26 maps the path through the mount's root as boxwise does first; it has no
-        // `cgroup.procs` search for a mount root of `/..` (cgroup namespace, no remount).
-        let outside = d.cgroup_path == "/.." || d.cgroup_path.starts_with("/../");
-        let found = d.located == Located::MountRoot && !d.unmapped && !outside;
-        return (!found).then(|| Some(d.mount_point.clone()));
+    let root = d.mount_root.trim_end_matches('/');
+    // A root of `/..` (cgroup namespace, no remount): neither version searches for the
+    // directory as boxwise does.
+    let above_namespace = root == "/.." || root.starts_with("/../");
+    if d.unmapped || above_namespace {
+        return Some(Some(d.mount_point.clone()));
     }
-    let looks_at = d.mount_point.join(d.cgroup_path.trim_start_matches('/'));
-    (looks_at != d.dir).then_some(Some(looks_at))
+    if rt.maps_mount_root() {
+        // Go 1.26 maps the path through the mount's root as boxwise does.
+        return None;
+    }
+    // Go 1.25 appends the path to the mount point: right only where the mount shows the
+    // hierarchy from its root.
+    (!root.is_empty()).then(|| Some(d.mount_point.join(d.cgroup_path.trim_start_matches('/'))))
 }
 
 fn gomemlimit(b: &BoxInfo, ratio: MemoryRatio) -> (Option<u64>, String, String) {
