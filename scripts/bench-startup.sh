@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start-up cost of `boxwise exec` and the run time of `boxwise inspect`, side by side with
 # the bare program and with the peer (a Go program importing automaxprocs), in one
-# hyperfine run. Prints a Markdown table of medians for docs/benchmarks.md.
+# hyperfine run. Prints a Markdown table of medians for docs/benchmarks.md. The two --dry-run
+# rows differ only by reading the program's build info (what exec now does for every CMD).
 #
 # Needs: hyperfine, go, golang-uber-automaxprocs-dev (all from Debian).
 set -euo pipefail
@@ -21,7 +22,9 @@ hyperfine -N --warmup 200 --runs "$runs" --export-json "$work/exec.json" \
   -n 'boxwise exec -- true' "$bin exec --quiet -- /bin/true" \
   -n 'go probe' "$work/probe" \
   -n 'boxwise exec -- go probe' "$bin exec --quiet -- $work/probe" \
-  -n 'go probe with automaxprocs' "$work/automaxprocs" >&2
+  -n 'go probe with automaxprocs' "$work/automaxprocs" \
+  -n 'boxwise exec --dry-run' "$bin exec --quiet --dry-run" \
+  -n 'boxwise exec --dry-run -- go probe' "$bin exec --quiet --dry-run -- $work/probe" >&2
 hyperfine -N --warmup 50 --runs "$((runs / 4))" --export-json "$work/inspect.json" \
   -n 'boxwise inspect' "$bin inspect" \
   -n 'boxwise inspect --json' "$bin inspect --json" >&2

@@ -61,6 +61,28 @@ pub fn parse_gomaxprocs(text: &str) -> Option<u32> {
         .map(|n| n as u32)
 }
 
+/// The value one GODEBUG string gives an integer setting, as the runtime reads it
+/// (runtime1.go `parsegodebug`): left to right, the last valid value winning. Go skips values
+/// that are not 32-bit integers and does not trim keys, so neither does this. The runtime
+/// applies the binary's DefaultGODEBUG first, then the GODEBUG variable over it.
+pub fn godebug_int(godebug: &str, key: &str) -> Option<i32> {
+    // The last valid value: the first from the right.
+    godebug
+        .rsplit(',')
+        .filter_map(|field| field.split_once('='))
+        .filter(|(k, _)| *k == key)
+        .find_map(|(_, v)| go_atoi32(v))
+}
+
+/// internal/runtime/strconv.Atoi32: an optional `-`, then digits only.
+fn go_atoi32(text: &str) -> Option<i32> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
 /// A GOMEMLIMIT the runtime accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GoMemLimit {
@@ -148,6 +170,35 @@ mod tests {
         for ignored in ["0", "-2", "", "two", "2147483648", "+3", " 3"] {
             assert_eq!(parse_gomaxprocs(ignored), None, "{ignored}");
         }
+    }
+
+    #[test]
+    fn godebug_like_the_runtime() {
+        let key = "containermaxprocs";
+        assert_eq!(godebug_int("", key), None);
+        assert_eq!(
+            godebug_int("asynctimerchan=1,containermaxprocs=0,updatemaxprocs=0", key),
+            Some(0)
+        );
+        assert_eq!(
+            godebug_int("containermaxprocs=0,gctrace=1,containermaxprocs=2", key),
+            Some(2)
+        );
+        assert_eq!(godebug_int("containermaxprocs=-1", key), Some(-1));
+        // Skipped by Go: not an integer, or a key with spaces around it.
+        for ignored in [
+            "containermaxprocs=off",
+            "containermaxprocs=",
+            " containermaxprocs=0",
+            "containermaxprocs",
+            "containermaxprocs=+1",
+        ] {
+            assert_eq!(godebug_int(ignored, key), None, "{ignored}");
+        }
+        assert_eq!(
+            godebug_int("containermaxprocs=0,containermaxprocs=x", key),
+            Some(0)
+        );
     }
 
     #[test]

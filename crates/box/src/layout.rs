@@ -75,6 +75,10 @@ pub struct CgroupDir {
     pub cgroup_path: String,
     /// Where that hierarchy is mounted, as the process sees it.
     pub mount_point: PathBuf,
+    /// The mount's root field as the process itself sees it (`/`, a container's
+    /// `/docker/<id>`, `/..` in a cgroup namespace without its own mount): the Go runtime
+    /// finds its cgroup from this, so it is kept even when boxwise reads another view.
+    pub mount_root: String,
     /// The process's cgroup directory, as the process sees it.
     pub dir: PathBuf,
     /// The path could not be mapped through the mount's root, so `dir` is only the mount
@@ -275,6 +279,7 @@ fn map_dir(hierarchy: Hierarchy, mount: &Mount, path: &str, notes: &mut Vec<Stri
         cgroup_path: path.to_string(),
         dir: mount_point.clone(),
         mount_point,
+        mount_root: mount.root.clone(),
         unmapped: false,
         located: Located::MountRoot,
         // A mount of a subtree (Docker's v1 layout) hides what is above it; [`crate::locate`]

@@ -6,11 +6,13 @@
 //! GOMEMLIMIT is automemlimit's rule (90% of the limit, truncated), plus `memory.high`.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::model::{BoxInfo, MemoryLimit};
+use crate::goenv;
+use crate::model::{BoxInfo, CpuQuotaInfo, MemoryLimit};
 use crate::units;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -140,7 +142,7 @@ pub fn recommend(b: &BoxInfo, opts: &Options) -> Recommendation {
 
 fn gomaxprocs(b: &BoxInfo, opts: &Options) -> (u32, String, String) {
     let count = b.cpu.cpu_count().unwrap_or(1);
-    let count_words = format!("{count} CPU{} allowed", if count == 1 { "" } else { "s" });
+    let count_words = count_words(count);
     let Some(q) = &b.cpu.quota else {
         return (
             count,
@@ -152,12 +154,7 @@ fn gomaxprocs(b: &BoxInfo, opts: &Options) -> (u32, String, String) {
         .min_procs
         .unwrap_or(opts.cpu_policy.default_min())
         .max(1);
-    let rounded = match opts.cpu_policy {
-        CpuPolicy::Go125 | CpuPolicy::Ceil => q.quota_us.div_ceil(q.period_us),
-        CpuPolicy::Floor => q.quota_us / q.period_us,
-    };
-    let rounded = u32::try_from(rounded).unwrap_or(u32::MAX);
-    let procs = rounded.max(min).min(count);
+    let procs = quota_procs(q, opts.cpu_policy, min, count);
     let rule = match opts.cpu_policy {
         CpuPolicy::Go125 => "Go 1.25 rule: round up",
         CpuPolicy::Ceil => "ceil rule: round up",
@@ -171,6 +168,159 @@ fn gomaxprocs(b: &BoxInfo, opts: &Options) -> (u32, String, String) {
         q.source.display()
     );
     (procs, format!("cpu quota {cores}"), reason)
+}
+
+fn count_words(count: u32) -> String {
+    format!("{count} CPU{} allowed", if count == 1 { "" } else { "s" })
+}
+
+/// GOMAXPROCS under a quota: rounded by the policy, at least `min`, at most `cpus`. With
+/// `Go125` and a minimum of 2 this is the runtime's own rule (runtime/cgroup_linux.go
+/// `adjustCgroupGOMAXPROCS`: ceil, at least 2, then the CPU count wins).
+fn quota_procs(q: &CpuQuotaInfo, policy: CpuPolicy, min: u32, cpus: u32) -> u32 {
+    let rounded = match policy {
+        CpuPolicy::Go125 | CpuPolicy::Ceil => q.quota_us.div_ceil(q.period_us),
+        CpuPolicy::Floor => q.quota_us / q.period_us,
+    };
+    u32::try_from(rounded)
+        .unwrap_or(u32::MAX)
+        .max(min)
+        .min(cpus)
+}
+
+/// What decides the GOMAXPROCS a Go program picks by itself, as plain facts read from the
+/// program by the caller (goprog reads binaries; box does not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GoRuntime {
+    /// The toolchain as recorded, e.g. `go1.25.12`, for messages.
+    pub version: String,
+    /// `(major, minor)`, e.g. `(1, 25)`.
+    pub release: (u32, u32),
+    /// Go 1.25+ with `containermaxprocs` on once DefaultGODEBUG and GODEBUG are applied.
+    pub container_aware: bool,
+    /// Where `containermaxprocs` was turned off: `GODEBUG` or `DefaultGODEBUG`.
+    pub disabled_by: Option<&'static str>,
+    /// Go 1.25+ with `updatemaxprocs` on: it re-reads the limit about once a second.
+    pub updates: bool,
+}
+
+impl GoRuntime {
+    /// From the binary's version and DefaultGODEBUG, and the GODEBUG it will run with (which
+    /// the runtime applies over DefaultGODEBUG).
+    pub fn new(
+        version: &str,
+        release: (u32, u32),
+        default_godebug: Option<&str>,
+        env_godebug: Option<&str>,
+    ) -> GoRuntime {
+        let since_125 = release >= (1, 25);
+        let setting = |key: &str| -> (i32, Option<&'static str>) {
+            let env = env_godebug.and_then(|g| goenv::godebug_int(g, key));
+            let default = default_godebug.and_then(|g| goenv::godebug_int(g, key));
+            match (env, default) {
+                (Some(v), _) => (v, Some("GODEBUG")),
+                (None, Some(v)) => (v, Some("DefaultGODEBUG")),
+                (None, None) => (1, None),
+            }
+        };
+        let (containermaxprocs, from) = setting("containermaxprocs");
+        // runtime: `debug.containermaxprocs > 0`, `debug.updatemaxprocs != 0`.
+        let container_aware = since_125 && containermaxprocs > 0;
+        GoRuntime {
+            version: version
+                .split_whitespace()
+                .next()
+                .unwrap_or(version)
+                .to_string(),
+            release,
+            container_aware,
+            disabled_by: (since_125 && !container_aware).then_some(from).flatten(),
+            updates: since_125 && setting("updatemaxprocs").0 != 0,
+        }
+    }
+
+    /// Go 1.26 maps the cgroup path through the mount's root; Go 1.25 appends it to the mount
+    /// point, which misses a v1 mount whose root is not `/` (golang/go#76390; measured in
+    /// docs/exec.md: go1.25.12 still does, go1.26.11 does not).
+    fn maps_mount_root(&self) -> bool {
+        self.release >= (1, 26)
+    }
+}
+
+/// The GOMAXPROCS a Go runtime picks by itself in a box, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimePick {
+    pub gomaxprocs: u32,
+    pub basis: PickBasis,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PickBasis {
+    /// Before Go 1.25: the CPU count, whatever the cgroup says.
+    BeforeGo125,
+    /// Go 1.25+ with `containermaxprocs` off: the CPU count.
+    Disabled,
+    /// The runtime looks for its cgroup at `looks_at`, which is not its cgroup (or finds no
+    /// cpu cgroup at all): the CPU count, and no later updates from the limit.
+    CgroupNotFound { looks_at: Option<PathBuf> },
+    /// It reads its own cgroup, which sets no quota: the CPU count.
+    NoOwnQuota,
+    /// Its own cgroup's quota, by the Go 1.25 rule.
+    OwnQuota(CpuQuotaInfo),
+}
+
+impl PickBasis {
+    /// The runtime reads its own cgroup's limit, so it follows changes to it.
+    pub fn reads_own_cgroup(&self) -> bool {
+        matches!(self, PickBasis::NoOwnQuota | PickBasis::OwnQuota(_))
+    }
+}
+
+/// What the Go runtime `rt` picks for GOMAXPROCS by itself in box `b` (runtime/cgroup_linux.go
+/// `defaultGOMAXPROCS`): the CPUs it may run on, lowered by its own cgroup's quota only when it
+/// is container-aware and finds that cgroup. It never reads a parent's quota.
+pub fn runtime_gomaxprocs(b: &BoxInfo, rt: &GoRuntime) -> RuntimePick {
+    let cpus = b.cpu.cpu_count().unwrap_or(1);
+    let basis = if rt.release < (1, 25) {
+        PickBasis::BeforeGo125
+    } else if !rt.container_aware {
+        PickBasis::Disabled
+    } else if let Some(looks_at) = misses_own_cgroup(b, rt) {
+        PickBasis::CgroupNotFound { looks_at }
+    } else {
+        match &b.cpu.own_quota {
+            Some(q) => PickBasis::OwnQuota(q.clone()),
+            None => PickBasis::NoOwnQuota,
+        }
+    };
+    let gomaxprocs = match &basis {
+        PickBasis::OwnQuota(q) => quota_procs(q, CpuPolicy::Go125, 2, cpus),
+        _ => cpus,
+    };
+    RuntimePick { gomaxprocs, basis }
+}
+
+/// `Some(where it looks)` when the runtime will not find the process's cpu cgroup directory.
+/// Decided from the mount root as the process sees it (`CgroupDir::mount_root`), so it holds
+/// when boxwise reads the process from the host's view too.
+fn misses_own_cgroup(b: &BoxInfo, rt: &GoRuntime) -> Option<Option<PathBuf>> {
+    let Some(d) = b.cgroup.controllers.get("cpu") else {
+        return Some(None);
+    };
+    let root = d.mount_root.trim_end_matches('/');
+    // A root of `/..` (cgroup namespace, no remount): neither version searches for the
+    // directory as boxwise does.
+    let above_namespace = root == "/.." || root.starts_with("/../");
+    if d.unmapped || above_namespace {
+        return Some(Some(d.mount_point.clone()));
+    }
+    if rt.maps_mount_root() {
+        // Go 1.26 maps the path through the mount's root as boxwise does.
+        return None;
+    }
+    // Go 1.25 appends the path to the mount point: right only where the mount shows the
+    // hierarchy from its root.
+    (!root.is_empty()).then(|| Some(d.mount_point.join(d.cgroup_path.trim_start_matches('/'))))
 }
 
 fn gomemlimit(b: &BoxInfo, ratio: MemoryRatio) -> (Option<u64>, String, String) {

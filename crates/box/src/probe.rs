@@ -177,6 +177,15 @@ fn place(
                     .iter()
                     .all(|(_, d)| !d.unmapped || d.levels_above_namespace.is_some());
             if mapped {
+                let mut from_host = from_host;
+                let own_view = layout::resolve(&their_mounts, lines);
+                let same_ns = host.read_link(Path::new("/proc/self/ns/cgroup"))
+                    == host.read_link(&proc_dir.join("ns/cgroup"));
+                for (name, d) in from_host.controllers.iter_mut() {
+                    if let Some(theirs) = own_view.controller(name) {
+                        d.mount_root = root_as_seen_by(theirs, same_ns);
+                    }
+                }
                 Ok((from_host, their_mounts, view))
             } else {
                 let l = layout::resolve(&their_mounts, lines).rebased(&view);
@@ -192,6 +201,19 @@ fn place(
             ));
             Ok((l, mounts, PathBuf::from("/")))
         }
+    }
+}
+
+/// The mount root as the process itself reads it. Its mountinfo, read by boxwise, shows the
+/// root relative to boxwise's cgroup namespace; in the process's own namespace a cgroupfs
+/// mounted at the namespace's root (what Docker and Kubernetes do) reads `/`.
+fn root_as_seen_by(theirs: &CgroupDir, same_namespace: bool) -> String {
+    if !same_namespace
+        && theirs.mount_root.trim_end_matches('/') == theirs.cgroup_path.trim_end_matches('/')
+    {
+        "/".to_string()
+    } else {
+        theirs.mount_root.clone()
     }
 }
 

@@ -22,7 +22,8 @@ pub enum Command {
     /// Show what the box allows: cgroup limits, CPUs, memory, pressure, and the Go settings
     /// that fit it.
     Inspect(InspectArgs),
-    /// Set GOMAXPROCS and GOMEMLIMIT from the box's limits, then exec the program (same PID).
+    /// Set GOMAXPROCS and GOMEMLIMIT from the box's limits (GOMAXPROCS is left to a Go 1.25+
+    /// runtime that picks the same number itself), then exec the program (same PID).
     Exec(ExecArgs),
     /// What a Go binary is: Go version, module, deps, build settings, static or dynamic,
     /// stripped, size by section, and how fit it is for a container.
@@ -221,7 +222,8 @@ pub fn parse() -> Cli {
 #[derive(Debug, Parser)]
 #[command(name = "boxwise", version)]
 enum ExecOnly {
-    /// Set GOMAXPROCS and GOMEMLIMIT from the box's limits, then exec the program (same PID).
+    /// Set GOMAXPROCS and GOMEMLIMIT from the box's limits (GOMAXPROCS is left to a Go 1.25+
+    /// runtime that picks the same number itself), then exec the program (same PID).
     Exec(ExecArgs),
 }
 

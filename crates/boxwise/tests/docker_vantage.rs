@@ -1258,3 +1258,77 @@ fn unshare_cgroupns_without_remount_finds_the_real_cgroup() {
     );
     c.finish(&format!("unshare -C inspect --json:\n{doc:#}"));
 }
+
+/// From the host, `doctor --pid` reads the host's hierarchy, but a Go runtime finds its
+/// cgroup from its own mounts: Go 1.25 inside a Docker v1 container (mount root
+/// `/docker/<id>`) misses it (golang/go#76390) while Go 1.26 maps it; in a private cgroup
+/// namespace both find it. The worker is built by each toolchain and made container-aware
+/// with `GODEBUG=containermaxprocs=1` (its go.mod says go 1.19), which doctor reads from the
+/// process's environment.
+#[test]
+fn host_view_judges_the_go_runtime_by_its_own_mounts() {
+    if !support::docker_or_skip() || !v1_layout() {
+        return;
+    }
+    remove_stale_containers();
+    let toolchains = [
+        ("1.25", "/opt/boxwise-go/go-1.25/bin/go"),
+        ("1.26", "/opt/boxwise-go/go-1.26/bin/go"),
+    ];
+    let mut files = Vec::new();
+    for (label, go) in toolchains {
+        let Some(bin) = support::build_go_program_with(Path::new(go), "worker", label) else {
+            return;
+        };
+        files.push((bin, format!("worker{}", label.replace('.', ""))));
+    }
+    let boxwise = support::static_boxwise();
+    let mut list: Vec<(&Path, &str)> = files
+        .iter()
+        .map(|(p, n)| (p.as_path(), n.as_str()))
+        .collect();
+    list.push((boxwise.as_path(), "boxwise"));
+    let img = DockerImage::build_scratch(&list, "");
+
+    let reason = |cgroupns: &str, worker: &str| -> String {
+        let c = Container::start(
+            &img,
+            &[
+                "--cpus",
+                "1",
+                "--cgroupns",
+                cgroupns,
+                "-e",
+                "GODEBUG=containermaxprocs=1",
+            ],
+            &[&format!("/{worker}"), "sleep"],
+        );
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_boxwise"));
+        cmd.args(["doctor", "--json", "--pid"])
+            .arg(c.pid().to_string());
+        let out = support::run(&mut cmd);
+        let doc: Value = serde_json::from_str(&support::stdout_ok(&cmd, &out)).expect("JSON");
+        doc["effective_gomaxprocs_reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut wrong = Vec::new();
+    let why = reason("host", "worker125");
+    if !(why.starts_with("go1.25.") && why.contains("golang/go#76390")) {
+        wrong.push(format!("Go 1.25, Docker v1 mounts: {why}"));
+    }
+    let why = reason("host", "worker126");
+    if !(why.starts_with("go1.26.") && why.contains("rounds its own cgroup's quota up")) {
+        wrong.push(format!("Go 1.26, Docker v1 mounts: {why}"));
+    }
+    let why = reason("private", "worker125");
+    if !(why.starts_with("go1.25.") && why.contains("rounds its own cgroup's quota up")) {
+        wrong.push(format!("Go 1.25, private cgroup namespace: {why}"));
+    }
+    assert!(
+        wrong.is_empty(),
+        "doctor --pid from the host:\n{}",
+        wrong.join("\n")
+    );
+}

@@ -3,7 +3,7 @@
 use boxwise_box::goenv::{GoMemLimit, parse_gomemlimit};
 use boxwise_box::model::PressureFile;
 use boxwise_box::model::{BoxInfo, CpuQuotaInfo, MemoryLimit};
-use boxwise_box::policy::Recommendation;
+use boxwise_box::policy::{self, GoRuntime, PickBasis, Recommendation};
 use boxwise_box::units;
 use boxwise_goprog::{GoBinary, Linkage};
 
@@ -91,20 +91,14 @@ fn go_version(b: &GoBinary) -> &str {
         .unwrap_or(&b.go_version)
 }
 
-/// Whether the program's runtime sizes GOMAXPROCS from the cgroup by itself: Go 1.25+ with
-/// `containermaxprocs` on. A GODEBUG setting in the environment overrides the binary's
-/// DefaultGODEBUG, and the last one wins, as in the runtime.
+/// The program's runtime facts with the GODEBUG it runs with (which overrides its
+/// DefaultGODEBUG); `None` for an unrecognised Go version.
+fn runtime(f: &Facts, b: &GoBinary) -> Option<GoRuntime> {
+    b.runtime(f.info.go_env.godebug.as_deref())
+}
+
 fn container_aware(f: &Facts, b: &GoBinary) -> bool {
-    if b.go_release().is_none_or(|r| r < (1, 25)) {
-        return false;
-    }
-    let from_env = f.info.go_env.godebug.as_deref().and_then(|g| {
-        g.split(',')
-            .filter_map(|kv| kv.trim().split_once('='))
-            .rfind(|(k, _)| *k == "containermaxprocs")
-            .map(|(_, v)| v)
-    });
-    from_env.or_else(|| b.default_godebug_value("containermaxprocs")) != Some("0")
+    runtime(f, b).is_some_and(|r| r.container_aware)
 }
 
 pub fn effective_gomaxprocs(f: &Facts) -> GoMaxProcs {
@@ -116,7 +110,7 @@ pub fn effective_gomaxprocs(f: &Facts) -> GoMaxProcs {
         };
     }
     let cpus = f.info.cpu.cpu_count().unwrap_or(1);
-    let Some(b) = f.binary else {
+    let Some((b, rt)) = f.binary.and_then(|b| Some((b, runtime(f, b)?))) else {
         return GoMaxProcs {
             value: cpus,
             how: format!(
@@ -125,32 +119,30 @@ pub fn effective_gomaxprocs(f: &Facts) -> GoMaxProcs {
         };
     };
     let version = go_version(b);
-    if !container_aware(f, b) {
-        let why = if b.go_minor().is_some_and(|m| m >= 25) {
-            "has containermaxprocs=0, so it ignores"
-        } else {
-            "ignores"
-        };
-        return GoMaxProcs {
-            value: cpus,
-            how: format!("{version} {why} the cgroup quota and uses the {cpus} CPUs it may run on"),
-        };
-    }
-    match &f.info.cpu.own_quota {
-        Some(q) => {
-            let value = (q.quota_us.div_ceil(q.period_us).max(2) as u32).min(cpus);
-            GoMaxProcs {
-                value,
-                how: format!("{version} rounds its own cgroup's quota up, at least 2: {value}"),
-            }
+    let pick = policy::runtime_gomaxprocs(f.info, &rt);
+    let value = pick.gomaxprocs;
+    let how = match &pick.basis {
+        PickBasis::BeforeGo125 => {
+            format!("{version} ignores the cgroup quota and uses the {value} CPUs it may run on")
         }
-        None => GoMaxProcs {
-            value: cpus,
-            how: format!(
-                "{version} reads only its own cgroup, which sets no quota, and uses the {cpus} CPUs it may run on"
-            ),
-        },
-    }
+        PickBasis::Disabled => format!(
+            "{version} has containermaxprocs=0, so it ignores the cgroup quota and uses the {value} CPUs it may run on"
+        ),
+        PickBasis::CgroupNotFound { looks_at: Some(p) } => format!(
+            "{version} looks for its cgroup at {}, which is not it (golang/go#76390), and uses the {value} CPUs it may run on",
+            p.display()
+        ),
+        PickBasis::CgroupNotFound { looks_at: None } => {
+            format!("{version} finds no cpu cgroup and uses the {value} CPUs it may run on")
+        }
+        PickBasis::OwnQuota(_) => {
+            format!("{version} rounds its own cgroup's quota up, at least 2: {value}")
+        }
+        PickBasis::NoOwnQuota => format!(
+            "{version} reads only its own cgroup, which sets no quota, and uses the {value} CPUs it may run on"
+        ),
+    };
+    GoMaxProcs { value, how }
 }
 
 fn gomaxprocs(f: &Facts, out: &mut Vec<Finding>) {
@@ -202,10 +194,12 @@ fn gomaxprocs(f: &Facts, out: &mut Vec<Finding>) {
     {
         let version = go_version(b);
         let (why, severity) = if b.go_minor().is_some_and(|m| m >= 25) {
+            let by = match runtime(f, b).and_then(|r| r.disabled_by) {
+                Some("GODEBUG") => "GODEBUG in its environment turns it off",
+                _ => "DefaultGODEBUG: its go.mod says 1.24 or lower",
+            };
             (
-                format!(
-                    "{version} is built with containermaxprocs=0 (its go.mod says 1.24 or lower, or GODEBUG turns it off)"
-                ),
+                format!("{version} runs with containermaxprocs=0 ({by})"),
                 Severity::Warning,
             )
         } else {

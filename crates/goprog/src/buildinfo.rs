@@ -96,6 +96,24 @@ pub fn read(image: &ElfImage<'_>) -> Option<RawBuildInfo> {
     })
 }
 
+/// The Go version and the unframed module info from a region holding a Go 1.18+ (inline)
+/// blob; `None` for the older pointer format, which needs the segments to follow.
+pub(crate) fn decode_inline(region: &[u8]) -> Option<(String, String)> {
+    let blob = &region[find_header(region)?..];
+    if blob[15] & 2 == 0 {
+        return None;
+    }
+    let (version, rest) = decode_string(&blob[HEADER..]);
+    let (modinfo, _) = decode_string(rest);
+    if version.is_empty() {
+        return None;
+    }
+    Some((
+        String::from_utf8_lossy(version).into_owned(),
+        String::from_utf8_lossy(strip_framing(modinfo)).into_owned(),
+    ))
+}
+
 /// The offset of the first 16-byte aligned header with a full 32 bytes after it, scanning
 /// the way Go does (a misaligned match too close to the end stops the search).
 fn find_header(region: &[u8]) -> Option<usize> {

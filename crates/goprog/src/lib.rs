@@ -16,11 +16,13 @@ mod mapped;
 pub mod modinfo;
 pub mod notes;
 pub mod process;
+mod quick;
 pub mod quote;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use boxwise_box::policy::GoRuntime;
 use serde::Serialize;
 
 pub use buildinfo::BlobFormat;
@@ -203,17 +205,21 @@ impl GoBinary {
         }
     }
 
-    /// Whether the runtime sizes GOMAXPROCS from the cgroup CPU limit by itself: Go 1.25+
-    /// and `DefaultGODEBUG` does not turn `containermaxprocs` off.
+    /// The facts that decide the GOMAXPROCS its runtime picks (`box::policy`), with the
+    /// GODEBUG it will run with (`None`: as built).
+    pub fn runtime(&self, env_godebug: Option<&str>) -> Option<GoRuntime> {
+        go_runtime(&self.go_version, self.default_godebug(), env_godebug)
+    }
+
+    /// Whether the runtime sizes GOMAXPROCS from the cgroup CPU limit by itself, as built
+    /// (Go 1.25+ and DefaultGODEBUG leaves `containermaxprocs` on).
     pub fn container_aware_gomaxprocs(&self) -> bool {
-        self.go_release().is_some_and(|r| r >= (1, 25))
-            && self.default_godebug_value("containermaxprocs") != Some("0")
+        self.runtime(None).is_some_and(|r| r.container_aware)
     }
 
     /// Whether the runtime re-reads the limit while running (Go 1.25+ `updatemaxprocs`).
     pub fn updates_gomaxprocs(&self) -> bool {
-        self.go_release().is_some_and(|r| r >= (1, 25))
-            && self.default_godebug_value("updatemaxprocs") != Some("0")
+        self.runtime(None).is_some_and(|r| r.updates)
     }
 
     /// Whether the runtime honours `GOMEMLIMIT` (Go 1.19+).
@@ -257,6 +263,80 @@ impl GoBinary {
     pub fn notes(&self) -> Vec<Note> {
         notes::for_binary(self)
     }
+}
+
+/// Just what `exec` needs of a program: its Go version and DefaultGODEBUG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildFacts {
+    pub go_version: String,
+    pub default_godebug: Option<String>,
+}
+
+impl BuildFacts {
+    /// Reads only the ELF header, the section headers and names, and `.go.buildinfo`
+    /// (a few `pread`s); the full reader handles what that cannot.
+    pub fn read(path: impl AsRef<Path>) -> Result<BuildFacts, Error> {
+        let path = path.as_ref();
+        let fail = |kind: ErrorKind| Error {
+            file: path.to_path_buf(),
+            kind,
+        };
+        let file = std::fs::File::open(path).map_err(|e| fail(e.into()))?;
+        let (go_version, modinfo) = match quick::read(&file).map_err(|e| fail(e.into()))? {
+            quick::Quick::Found {
+                go_version,
+                modinfo,
+            } => (go_version, modinfo),
+            quick::Quick::NotGo => return Err(fail(ErrorKind::NotGo)),
+            quick::Quick::NotElf(head) => {
+                return Err(fail(
+                    elf::ElfImage::parse(&head)
+                        .err()
+                        .map_or(ErrorKind::NotGo, ErrorKind::Elf),
+                ));
+            }
+            quick::Quick::Unsure => {
+                let bin = GoBinary::read(path)?;
+                return Ok(BuildFacts {
+                    default_godebug: bin.default_godebug().map(str::to_string),
+                    go_version: bin.go_version,
+                });
+            }
+        };
+        let info = ModInfo::parse(&modinfo).map_err(|e| fail(e.into()))?;
+        let default_godebug = info
+            .settings
+            .into_iter()
+            .find(|(k, _)| k == "DefaultGODEBUG")
+            .map(|(_, v)| v);
+        Ok(BuildFacts {
+            go_version,
+            default_godebug,
+        })
+    }
+
+    /// As [`GoBinary::runtime`].
+    pub fn runtime(&self, env_godebug: Option<&str>) -> Option<GoRuntime> {
+        go_runtime(
+            &self.go_version,
+            self.default_godebug.as_deref(),
+            env_godebug,
+        )
+    }
+}
+
+fn go_runtime(
+    version: &str,
+    default_godebug: Option<&str>,
+    env_godebug: Option<&str>,
+) -> Option<GoRuntime> {
+    let release = parse_go_release(version)?;
+    Some(GoRuntime::new(
+        version,
+        release,
+        default_godebug,
+        env_godebug,
+    ))
 }
 
 /// `(major, minor)` from a Go version string: `go1.23.5`, `go1.25rc1`,

@@ -175,3 +175,40 @@ proptest! {
         let _ = GoBinary::parse("r", &data);
     }
 }
+
+/// `BuildFacts` (what `exec` reads) agrees with the full reader on every layout, and gives
+/// up on a non-Go ELF without scanning its data.
+#[test]
+fn build_facts_agree_with_the_full_reader() {
+    let dir = std::env::temp_dir().join(format!("goprog-facts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let modinfo = "path\tx\nbuild\tDefaultGODEBUG=containermaxprocs=0,updatemaxprocs=0\n";
+    for (i, l) in layouts().into_iter().enumerate() {
+        let file = dir.join(i.to_string());
+        std::fs::write(&file, build(l, "go1.25.3", &framed(modinfo))).unwrap();
+        let facts =
+            boxwise_goprog::BuildFacts::read(&file).unwrap_or_else(|e| panic!("{l:?}: {e}"));
+        let bin = GoBinary::read(&file).unwrap();
+        assert_eq!(facts.go_version, bin.go_version, "{l:?}");
+        assert_eq!(
+            facts.default_godebug.as_deref(),
+            bin.default_godebug(),
+            "{l:?}"
+        );
+        assert_eq!(facts.runtime(None), bin.runtime(None), "{l:?}");
+        assert!(!facts.runtime(None).unwrap().container_aware);
+        assert!(
+            facts
+                .runtime(Some("containermaxprocs=1"))
+                .unwrap()
+                .container_aware
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    for not_go in ["/bin/sh", "/etc/passwd", "/nonexistent"] {
+        assert!(
+            boxwise_goprog::BuildFacts::read(not_go).is_err(),
+            "{not_go}"
+        );
+    }
+}

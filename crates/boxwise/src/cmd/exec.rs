@@ -1,15 +1,22 @@
 //! `boxwise exec`: compute GOMAXPROCS/GOMEMLIMIT, then replace this process with the
 //! command (execve: same PID, so it can be PID 1 in a container). Kept lean: it reads only
-//! the limit files, and a failed detection never stops the program from starting.
+//! the limit files and the program's build info, and a failed detection never stops the
+//! program from starting.
 
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::bail;
 use boxwise_box::host::Host;
 use boxwise_box::plan::{self, EnvPlan};
 use boxwise_box::policy;
+use boxwise_box::policy::GoRuntime;
 use boxwise_box::probe::{self, Detail, Target};
+use boxwise_goprog::BuildFacts;
 
 use super::settings;
 use crate::cli::ExecArgs;
@@ -28,10 +35,13 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let plan = match probe::probe(&host, &target) {
         Ok(b) => {
             warnings.extend(b.warnings.iter().cloned());
-            Some(plan::plan(
-                &own_env,
-                &policy::recommend(&b, &resolved.options),
-            ))
+            let rec = policy::recommend(&b, &resolved.options);
+            let runtime = args
+                .command
+                .first()
+                .and_then(|p| program_runtime(p, own_env.godebug.as_deref()));
+            let handover = plan::handover(&b, &rec, runtime.as_ref());
+            Some(plan::plan(&own_env, &rec, &handover))
         }
         Err(e) if args.strict => bail!("cannot read the box's limits: {e}"),
         Err(e) => {
@@ -84,21 +94,84 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
-/// Shell lines for `eval "$(boxwise exec --dry-run)"`: what would be set, and what is kept.
+/// The Go runtime of the program execvp would run, with the GODEBUG it inherits. `None`
+/// for anything unreadable or not Go (a script, a missing file): then GOMAXPROCS is set as
+/// for any program, and quietly, since the exec itself reports a missing program.
+fn program_runtime(program: &OsStr, godebug: Option<&str>) -> Option<GoRuntime> {
+    let file = resolve_program(program, std::env::var_os("PATH"))?;
+    BuildFacts::read(file).ok()?.runtime(godebug)
+}
+
+/// execvp's search: a name with a slash is a path; otherwise the first executable regular
+/// file in PATH (empty entries mean the current directory; glibc's default when unset).
+fn resolve_program(program: &OsStr, path: Option<OsString>) -> Option<PathBuf> {
+    if program.is_empty() {
+        return None;
+    }
+    if program.as_bytes().contains(&b'/') {
+        return Some(PathBuf::from(program));
+    }
+    let path = path.unwrap_or_else(|| "/bin:/usr/bin".into());
+    path.as_bytes()
+        .split(|&b| b == b':')
+        .map(|dir| match dir {
+            b"" => Path::new(".").join(program),
+            d => Path::new(OsStr::from_bytes(d)).join(program),
+        })
+        .find(|f| {
+            f.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// Shell lines for `eval "$(boxwise exec --dry-run)"`: what would be set (with why, when
+/// the program's own runtime would get GOMAXPROCS wrong), and what is kept or left unset.
 fn export_lines(plan: Option<&EnvPlan>) -> String {
     let Some(p) = plan else {
         return "# boxwise: limits unknown, nothing to set\n".into();
     };
     let mut out = String::new();
     for (k, v) in &p.set {
-        out.push_str(&format!("export {k}={v}\n"));
+        match (&p.gomaxprocs_why, *k) {
+            (Some(why), "GOMAXPROCS") => out.push_str(&format!("export {k}={v}  # {why}\n")),
+            _ => out.push_str(&format!("export {k}={v}\n")),
+        }
     }
-    for note in p
-        .notes
-        .iter()
-        .filter(|n| n.contains("kept from the environment") || n.contains("unset"))
-    {
+    for note in &p.comments {
         out.push_str(&format!("# {note}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_like_execvp() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("a")).unwrap();
+        std::fs::create_dir(d.join("b")).unwrap();
+        std::fs::write(d.join("a/prog"), "").unwrap(); // not executable: skipped
+        std::fs::write(d.join("b/prog"), "").unwrap();
+        std::fs::set_permissions(d.join("b/prog"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::create_dir(d.join("b/dir")).unwrap();
+        let path: OsString = format!("{}:{}", d.join("a").display(), d.join("b").display()).into();
+        assert_eq!(
+            resolve_program(OsStr::new("prog"), Some(path.clone())),
+            Some(d.join("b/prog"))
+        );
+        assert_eq!(resolve_program(OsStr::new("dir"), Some(path.clone())), None);
+        assert_eq!(resolve_program(OsStr::new("none"), Some(path)), None);
+        assert_eq!(
+            resolve_program(OsStr::new("./x/y"), None),
+            Some(PathBuf::from("./x/y"))
+        );
+        assert_eq!(
+            resolve_program(OsStr::new("sh"), None),
+            Some(PathBuf::from("/bin/sh"))
+        );
+        assert_eq!(resolve_program(OsStr::new(""), None), None);
+    }
 }

@@ -1,0 +1,1 @@
+../probe/main.go
