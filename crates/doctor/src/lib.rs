@@ -34,3 +34,6 @@ pub fn diagnose(f: &Facts) -> Vec<Finding> {
     out.sort_by_key(|finding| finding.severity);
     out
 }
+
+#[cfg(test)]
+mod tests;
