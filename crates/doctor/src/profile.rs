@@ -100,7 +100,7 @@ fn gc(f: &Facts, p: &ProfileFacts, out: &mut Vec<Finding>) {
     let too_many_procs = eff.value > f.rec.gomaxprocs;
     if too_many_procs {
         evidence.push(format!(
-            "GOMAXPROCS {} but the box allows {} CPUs: the GC's background mark workers are a quarter of GOMAXPROCS, all paid from the same quota",
+            "GOMAXPROCS {} but the box allows {}: the GC's background mark workers are a quarter of GOMAXPROCS, all paid from the same quota",
             eff.value,
             units::cpus(f.info.cpu.effective_cores)
         ));
@@ -153,7 +153,7 @@ fn scheduler(f: &Facts, p: &ProfileFacts, out: &mut Vec<Finding>) {
     let (title, fix) = if above {
         (
             format!(
-                "scheduler and futex are {}% of CPU and GOMAXPROCS {} exceeds the {} CPUs the box allows: idle Ps spin and park instead of working",
+                "scheduler and futex are {}% of CPU and GOMAXPROCS {} exceeds the {} the box allows: idle Ps spin and park instead of working",
                 units::decimal(sched, 0),
                 eff.value,
                 units::cpus(cores)
