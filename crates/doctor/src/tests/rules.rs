@@ -21,7 +21,7 @@ fn gomaxprocs_above_and_below() {
     // 2 is below 3 but not below the 2 whole CPUs of 2.5.
     assert_eq!(at("2"), []);
     assert_eq!(at("1"), [("gomaxprocs-below-cpu-limit", Warning)]);
-    // Go ignores a value it cannot parse: the 4 CPUs count.
+    // Go ignores a GOMAXPROCS that is not positive: the 4 CPUs count.
     assert_eq!(at("0"), [("gomaxprocs-above-cpu-limit", Warning)]);
     let below = Case::of("hybrid-systemd").env(&[("GOMAXPROCS", "1")]);
     assert_eq!(
