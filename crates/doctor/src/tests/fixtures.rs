@@ -31,7 +31,8 @@ fn every_fixture_to_its_findings() {
         ),
         // memory.high 384 MiB under memory.max 512 MiB; memory some avg60 6.02 < 10.
         ("v2-memory-high", &[("gomemlimit-unset", Warning)]),
-        // The pod slice's quota and 1 GiB, read from the host's view: nothing hidden.
+        // The pod slice's quota (2 CPUs on 8) and 1 GiB, seen from the host: nothing hidden;
+        // its environ sets GOMAXPROCS=2, so no GOMAXPROCS finding.
         (
             "k8s-v2-pod-limit",
             &[("gomemlimit-unset", Warning), ("cpu-throttled", Warning)],
@@ -201,4 +202,33 @@ fn unlimited_v2_says_what_it_sees() {
             "seen from here: cpu quota none, memory limit none",
         ]
     );
+}
+
+#[test]
+fn k8s_pod_limit_numbers() {
+    let got = Case::of("k8s-v2-pod-limit").diagnose();
+    let slice = "/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod6d7a4e0b_1c2f_4f3e_9a5b_8c7d6e5f4a3b.slice";
+    let throttled = one(&got, "cpu-throttled");
+    // 9204 / 75113 = 12.25%; throttled_usec 412880019 = 412.88 s.
+    assert_eq!(throttled.title, "throttled in 12.3% of CPU periods");
+    assert_eq!(
+        throttled.evidence[0],
+        format!("9204 of 75113 periods throttled, 412.88 s in all, from {slice}/cpu.stat")
+    );
+    // floor(0.9 x 1073741824) = floor(966367641.6).
+    assert!(
+        one(&got, "gomemlimit-unset")
+            .fix
+            .starts_with("set GOMEMLIMIT=966367641:")
+    );
+    // Without the environ's GOMAXPROCS=2, a Go before 1.25 runs 8 Ps on the pod's 2 CPUs:
+    // 8 >= 2 x 2, and max(2, ceil(2)) = 2.
+    let bare = Case::of("k8s-v2-pod-limit").env(&[]).diagnose();
+    let above = one(&bare, "gomaxprocs-above-cpu-limit");
+    assert_eq!(above.severity, Error);
+    assert_eq!(
+        above.title,
+        "GOMAXPROCS is 8 but the box allows 2 CPUs: the runtime will be throttled"
+    );
+    assert!(above.fix.starts_with("set GOMAXPROCS=2:"));
 }
