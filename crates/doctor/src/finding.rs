@@ -42,3 +42,27 @@ pub struct Finding {
     /// The exact change to make.
     pub fix: String,
 }
+
+pub(crate) fn finding(
+    id: &'static str,
+    severity: Severity,
+    title: String,
+    evidence: Vec<String>,
+    fix: String,
+) -> Finding {
+    Finding {
+        id,
+        severity,
+        title,
+        evidence,
+        fix,
+    }
+}
+
+/// How to set a variable, in each place people set it.
+pub(crate) fn env_fix(var: &str, value: &str) -> String {
+    format!(
+        "set {var}={value}: Dockerfile `ENV {var}={value}`; Kubernetes `env: [{{name: {var}, value: \"{value}\"}}]`; \
+         or start the program as `boxwise exec -- CMD` (Dockerfile `ENTRYPOINT [\"/boxwise\", \"exec\", \"--\", \"/app\"]`), which sets it from the limits"
+    )
+}

@@ -1,13 +1,13 @@
 //! Rules over a CPU profile's summary (`boxwise pprof summary`): where the CPU goes by
-//! category, read against the box. The caller fills `ProfileFacts` from the pprof crate, so
-//! this crate stays free of it. Thresholds match the summary's readings (docs/pprof.md).
+//! category, read against the box. The caller fills `ProfileFacts` (in `facts`) from the
+//! pprof crate, so this crate stays free of it. Thresholds match the summary's readings (docs/pprof.md).
 
 use boxwise_box::units;
 
-use crate::finding::{Finding, Severity};
-use crate::rules::{
-    Facts, effective_gomaxprocs, env_fix, finding, limit_words, lowest_memory_limit,
+use crate::facts::{
+    Facts, ProfileFacts, effective_gomaxprocs, limit_words, lowest_memory_limit, quota_words,
 };
+use crate::finding::{Finding, Severity, env_fix, finding};
 
 /// GC share (percent of CPU) from which `profile-gc-heavy` fires.
 pub const GC_PERCENT: f64 = 25.0;
@@ -22,69 +22,8 @@ pub const SYSCALLS_PERCENT: f64 = 30.0;
 /// cgo share for `profile-cgo-heavy`.
 pub const CGO_PERCENT: f64 = 10.0;
 
-/// What a profile says, as the rules need it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProfileFacts {
-    /// The file or URL it came from, for the evidence.
-    pub source: String,
-    /// The sample type shown, e.g. `cpu`/`nanoseconds` or `samples`/`count`.
-    pub sample_type: String,
-    pub sample_unit: String,
-    /// Σ|value| in `sample_unit`, and as a person reads it (`4.98s`).
-    pub total: i64,
-    pub total_text: String,
-    /// Categories with a nonzero share, largest first.
-    pub categories: Vec<ProfileCategory>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ProfileCategory {
-    /// Snake-case id as `pprof summary --json` writes it: `user`, `gc`, `scheduler`,
-    /// `syscalls`, `malloc`, `cgo`, `locks`, `runtime_other`.
-    pub id: String,
-    /// Share of the total, in percent.
-    pub percent: f64,
-    /// Leaf functions with the most value, largest first, with their share in percent.
-    pub top_functions: Vec<(String, f64)>,
-}
-
-impl ProfileFacts {
-    /// CPU time (`cpu`, or `samples`/`count`): the only kind the rules read.
-    pub fn is_cpu(&self) -> bool {
-        self.sample_type == "cpu" || self.sample_type == "samples" && self.sample_unit == "count"
-    }
-
-    pub fn percent(&self, id: &str) -> f64 {
-        self.category(id).map_or(0.0, |c| c.percent)
-    }
-
-    fn category(&self, id: &str) -> Option<&ProfileCategory> {
-        self.categories.iter().find(|c| c.id == id)
-    }
-
-    /// `GC is 31.2% of cpu in FILE (total 4.98s): runtime.scanobject 12.0%, ...`
-    fn share_words(&self, id: &str, what: &str) -> String {
-        let mut s = format!(
-            "{what} is {}% of {} in {} (total {})",
-            units::decimal(self.percent(id), 1),
-            self.sample_type,
-            self.source,
-            self.total_text
-        );
-        if let Some(c) = self.category(id).filter(|c| !c.top_functions.is_empty()) {
-            let fns: Vec<String> = c
-                .top_functions
-                .iter()
-                .take(3)
-                .map(|(n, p)| format!("{n} {}%", units::decimal(*p, 1)))
-                .collect();
-            s.push_str(&format!("; top: {}", fns.join(", ")));
-        }
-        s
-    }
-}
-
-pub fn profile(f: &Facts, out: &mut Vec<Finding>) {
+/// The profile rules, or `profile-not-cpu` for a profile of something else.
+pub(crate) fn profile(f: &Facts, out: &mut Vec<Finding>) {
     let Some(p) = f.profile else { return };
     if !p.is_cpu() {
         out.push(finding(
@@ -161,7 +100,7 @@ fn gc(f: &Facts, p: &ProfileFacts, out: &mut Vec<Finding>) {
     let too_many_procs = eff.value > f.rec.gomaxprocs;
     if too_many_procs {
         evidence.push(format!(
-            "GOMAXPROCS {} but the box allows {} CPUs: the GC's background mark workers are a quarter of GOMAXPROCS, all paid from the same quota",
+            "GOMAXPROCS {} but the box allows {}: the GC's background mark workers are a quarter of GOMAXPROCS, all paid from the same quota",
             eff.value,
             units::cpus(f.info.cpu.effective_cores)
         ));
@@ -201,13 +140,7 @@ fn scheduler(f: &Facts, p: &ProfileFacts, out: &mut Vec<Finding>) {
     let above = eff.value > f.rec.gomaxprocs;
     evidence.push(eff.how.clone());
     if let Some(q) = &f.info.cpu.quota {
-        evidence.push(format!(
-            "cpu quota {} ({}/{} us) from {}",
-            units::cpus(q.cores),
-            q.quota_us,
-            q.period_us,
-            q.source.display()
-        ));
+        evidence.push(quota_words(q));
     }
     if let Some(t) = f.info.cpu.throttling.as_ref().filter(|t| t.nr_periods > 0) {
         evidence.push(format!(
@@ -220,7 +153,7 @@ fn scheduler(f: &Facts, p: &ProfileFacts, out: &mut Vec<Finding>) {
     let (title, fix) = if above {
         (
             format!(
-                "scheduler and futex are {}% of CPU and GOMAXPROCS {} exceeds the {} CPUs the box allows: idle Ps spin and park instead of working",
+                "scheduler and futex are {}% of CPU and GOMAXPROCS {} exceeds the {} the box allows: idle Ps spin and park instead of working",
                 units::decimal(sched, 0),
                 eff.value,
                 units::cpus(cores)

@@ -1,7 +1,7 @@
 //! What boxwise cannot see from where it runs: limits set above a container's own cgroup.
 
-use crate::finding::{Finding, Severity};
-use crate::rules::{Facts, finding};
+use crate::facts::Facts;
+use crate::finding::{Finding, Severity, finding};
 
 /// `ancestors-hidden`: the cgroup tree above the visible one cannot be read, so a quota or
 /// memory limit on a parent (a Kubernetes pod, Docker's `--cgroup-parent`) may bind the

@@ -1,0 +1,141 @@
+//! What the box itself records: throttling, OOM kills, memory use, pressure stalls.
+
+use boxwise_box::model::PressureFile;
+use boxwise_box::units;
+
+use crate::facts::{Facts, limit_words};
+use crate::finding::{Finding, Severity, env_fix, finding};
+
+/// Share of periods throttled above which `cpu-throttled` fires.
+const THROTTLED_SHARE: f64 = 0.05;
+/// Memory use above this share of the limit is `memory-near-limit`.
+const NEAR_LIMIT: f64 = 0.90;
+/// PSI `some avg60` above this percentage is `pressure-high`.
+const PRESSURE_PERCENT: f64 = 10.0;
+
+/// `cpu-throttled`, from the counters of the cgroup level that sets the quota.
+pub(crate) fn throttled(f: &Facts, out: &mut Vec<Finding>) {
+    let info = f.info;
+    if let Some(t) = &info.cpu.throttling
+        && t.nr_periods > 0
+    {
+        let share = t.nr_throttled as f64 / t.nr_periods as f64;
+        if share > THROTTLED_SHARE {
+            out.push(finding(
+                "cpu-throttled",
+                Severity::Warning,
+                format!("throttled in {}% of CPU periods", units::decimal(share * 100.0, 1)),
+                vec![format!(
+                    "{} of {} periods throttled, {} s in all, from {}",
+                    t.nr_throttled,
+                    t.nr_periods,
+                    units::decimal(t.throttled_seconds, 2),
+                    t.source.display()
+                )],
+                format!(
+                    "keep GOMAXPROCS at or below the quota (recommended {}), or raise the CPU limit; measure with `boxwise run`",
+                    f.rec.gomaxprocs
+                ),
+            ));
+        }
+    }
+}
+
+/// `oom-killed`.
+pub(crate) fn oom_killed(f: &Facts, out: &mut Vec<Finding>) {
+    let info = f.info;
+    if let Some(n) = info.memory.oom_kill_events.filter(|&n| n > 0) {
+        let mut evidence = vec![format!("{n} OOM kill(s) recorded for this cgroup")];
+        if let Some(l) = &info.memory.limit {
+            evidence.push(limit_words(l));
+        }
+        out.push(finding(
+            "oom-killed",
+            Severity::Error,
+            format!("the kernel OOM-killed {n} process(es) in this cgroup"),
+            evidence,
+            match f.rec.gomemlimit_bytes {
+                Some(b) => format!(
+                    "{}; or raise the memory limit",
+                    env_fix("GOMEMLIMIT", &b.to_string())
+                ),
+                None => "set a memory limit and GOMEMLIMIT below it".into(),
+            },
+        ));
+    }
+}
+
+/// `memory-near-limit`: the working set (warning) or only the raw usage (info).
+pub(crate) fn memory_near_limit(f: &Facts, out: &mut Vec<Finding>) {
+    let info = f.info;
+    if let Some(l) = &info.memory.limit {
+        let share = |b: u64| b as f64 / l.bytes as f64;
+        let ws = info.memory.working_set_bytes;
+        let usage = info.memory.usage_bytes;
+        let words = format!(
+            "usage {}, working set {} of the limit {}",
+            usage.map_or("-".into(), units::bytes),
+            ws.map_or("-".into(), units::bytes),
+            limit_words(l)
+        );
+        let fix = "give the GC a target below the limit (GOMEMLIMIT), find what holds the heap (`boxwise pprof` on a heap profile), or raise the limit".to_string();
+        if ws.is_some_and(|b| share(b) > NEAR_LIMIT) {
+            out.push(finding(
+                "memory-near-limit",
+                Severity::Warning,
+                "memory in use is above 90% of the limit".into(),
+                vec![words],
+                fix,
+            ));
+        } else if usage.is_some_and(|b| share(b) > NEAR_LIMIT) {
+            out.push(finding(
+                "memory-near-limit",
+                Severity::Info,
+                "memory usage is above 90% of the limit, mostly reclaimable page cache".into(),
+                vec![words],
+                fix,
+            ));
+        }
+    }
+}
+
+/// `pressure-high`, once per resource.
+pub(crate) fn pressure(f: &Facts, out: &mut Vec<Finding>) {
+    let info = f.info;
+    let pressures: [(&str, &Option<PressureFile>); 3] = [
+        ("cpu", &info.pressure.cpu),
+        ("memory", &info.pressure.memory),
+        ("io", &info.pressure.io),
+    ];
+    for (resource, p) in pressures {
+        if let Some(p) = p.as_ref().filter(|p| p.some.avg60 > PRESSURE_PERCENT) {
+            out.push(finding(
+                "pressure-high",
+                Severity::Warning,
+                format!(
+                    "{resource} pressure: tasks stalled {}% of the last minute",
+                    units::decimal(p.some.avg60, 1)
+                ),
+                vec![format!(
+                    "some avg10={} avg60={} avg300={} from {}",
+                    p.some.avg10,
+                    p.some.avg60,
+                    p.some.avg300,
+                    info.cgroup.unified.as_ref().map_or_else(
+                        || format!("{resource}.pressure"),
+                        |u| u
+                            .dir
+                            .join(format!("{resource}.pressure"))
+                            .display()
+                            .to_string()
+                    )
+                )],
+                match resource {
+                    "cpu" => "lower GOMAXPROCS to the quota or raise the CPU limit".into(),
+                    "memory" => "set GOMEMLIMIT below the limit or raise the memory limit".into(),
+                    _ => "look for heavy disk or swap use in this cgroup".into(),
+                },
+            ));
+        }
+    }
+}
