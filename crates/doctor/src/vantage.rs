@@ -29,7 +29,8 @@ pub(crate) fn hidden_ancestors(f: &Facts, out: &mut Vec<Finding>) {
             evidence.push(line);
         }
     }
-    let nothing_seen = info.cpu.quota.is_none() && info.memory.limit_bytes.is_none();
+    let nothing_seen =
+        info.cpu.quota.is_none() && info.memory.limit_bytes.is_none() && info.memory.high.is_none();
     if nothing_seen {
         evidence.push(format!(
             "seen from here: cpu quota {}, memory limit {}",

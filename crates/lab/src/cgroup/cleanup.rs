@@ -4,24 +4,16 @@
 //! Each run records its changes per hierarchy as they happen ([`Step`]); undoing walks
 //! them backwards, so a failure halfway leaves the cgroups as they were before the run.
 
-use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once, TryLockError};
-use std::thread;
-use std::time::Duration;
 
 use nix::libc;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 
 use super::controller::Controller;
+pub use super::fs::kill_all;
 use super::fs::{CgroupFs, Live};
-
-/// How long to keep retrying while the kernel finishes tearing down exited tasks.
-const SETTLE_ROUNDS: u32 = 200;
-const SETTLE_PAUSE: Duration = Duration::from_millis(10);
 
 /// One change a run made to the cgroup tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,46 +128,4 @@ pub fn finish(fs: &dyn CgroupFs, id: u64) {
 
 fn lock() -> std::sync::MutexGuard<'static, Runs> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// SIGKILL every process in the leaves (orphans, a fork bomb's children) until they are
-/// empty or the kernel stops reporting new ones.
-pub fn kill_all(leaves: &[PathBuf]) {
-    for _ in 0..SETTLE_ROUNDS {
-        let pids = pids(leaves);
-        if pids.is_empty() {
-            return;
-        }
-        for pid in pids {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-        }
-        thread::sleep(SETTLE_PAUSE);
-    }
-}
-
-fn pids(leaves: &[PathBuf]) -> Vec<i32> {
-    let mut pids: Vec<i32> = leaves
-        .iter()
-        .filter_map(|leaf| fs::read_to_string(leaf.join("cgroup.procs")).ok())
-        .flat_map(|text| {
-            text.lines()
-                .filter_map(|l| l.trim().parse().ok())
-                .collect::<Vec<i32>>()
-        })
-        .collect();
-    pids.sort_unstable();
-    pids.dedup();
-    pids
-}
-
-/// Remove an emptied cgroup; exiting tasks can keep it busy for a moment.
-pub fn remove_dir(dir: &Path) -> std::io::Result<()> {
-    for _ in 0..SETTLE_ROUNDS {
-        match fs::remove_dir(dir) {
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) => thread::sleep(SETTLE_PAUSE),
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
-            other => return other,
-        }
-    }
-    fs::remove_dir(dir)
 }
