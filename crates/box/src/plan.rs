@@ -63,13 +63,17 @@ pub fn handover(b: &BoxInfo, rec: &Recommendation, rt: Option<&GoRuntime>) -> Ha
                 ),
             });
         }
-        PickBasis::CgroupNotFound { looks_at: Some(p) } => {
+        PickBasis::CgroupNotFound {
+            looks_at: Some(p),
+            outside_namespace,
+        } => {
             return set(format!(
-                "{v} looks for its cgroup at {}, which is not it (golang/go#76390)",
-                p.display()
+                "{v} looks for its cgroup at {}, which is not it ({})",
+                p.display(),
+                not_found_cause(*outside_namespace)
             ));
         }
-        PickBasis::CgroupNotFound { looks_at: None } => {
+        PickBasis::CgroupNotFound { looks_at: None, .. } => {
             return set(format!("{v} finds no cpu cgroup"));
         }
         PickBasis::NoOwnQuota | PickBasis::OwnQuota(_) => {}
@@ -93,7 +97,12 @@ pub fn handover(b: &BoxInfo, rec: &Recommendation, rt: Option<&GoRuntime>) -> Ha
             units::decimal(q.cores, 3)
         ),
         _ => format!(
-            "(no cpu quota, {} CPU{} allowed)",
+            "({}, {} CPU{} allowed)",
+            if b.cgroup.ancestors_hidden {
+                "no cpu quota seen: parent cgroups hidden"
+            } else {
+                "no cpu quota"
+            },
             pick.gomaxprocs,
             if pick.gomaxprocs == 1 { "" } else { "s" }
         ),
@@ -133,7 +142,8 @@ pub fn plan(env: &GoEnv, rec: &Recommendation, handover: &Handover) -> EnvPlan {
         (None, Handover::Leave { why }) => p.comment(format!("GOMAXPROCS left unset ({why})")),
         (None, Handover::Set { why: extra }) => {
             p.notes.push(format!("GOMAXPROCS={procs} ({why})"));
-            p.gomaxprocs_why = extra.clone();
+            // The dry run's comment names the limit too, as the log line does.
+            p.gomaxprocs_why = extra.as_ref().map(|_| why.clone());
             p.set.push(("GOMAXPROCS", procs));
         }
         (Some(user), _) if parse_gomaxprocs(user).is_some() => {
@@ -201,6 +211,15 @@ fn kept(var: &str, user: &str, differs: bool, suggested: &str) -> String {
         format!("{var}={user} (kept from the environment; the box suggests {suggested})")
     } else {
         format!("{var}={user} (kept from the environment)")
+    }
+}
+
+/// Why a Go runtime misses its own cgroup, for the log and doctor.
+pub fn not_found_cause(outside_namespace: bool) -> &'static str {
+    if outside_namespace {
+        "a cgroup namespace without its own cgroupfs mount"
+    } else {
+        "golang/go#76390"
     }
 }
 

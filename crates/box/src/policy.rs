@@ -144,10 +144,17 @@ fn gomaxprocs(b: &BoxInfo, opts: &Options) -> (u32, String, String) {
     let count = b.cpu.cpu_count().unwrap_or(1);
     let count_words = count_words(count);
     let Some(q) = &b.cpu.quota else {
+        // "none" only where the whole tree was seen: a parent's quota may bind unseen.
+        let none = if b.cgroup.ancestors_hidden {
+            "no cpu quota seen, parent cgroups hidden"
+        } else {
+            "no cpu quota"
+        };
+        let sep = if b.cgroup.ancestors_hidden { ";" } else { "," };
         return (
             count,
-            format!("no cpu quota, {count_words}"),
-            format!("no cpu quota; {count_words} (affinity, cpuset and online CPUs)"),
+            format!("{none}{sep} {count_words}"),
+            format!("{none}; {count_words} (affinity, cpuset and online CPUs)"),
         );
     };
     let min = opts
@@ -262,7 +269,12 @@ pub enum PickBasis {
     Disabled,
     /// The runtime looks for its cgroup at `looks_at`, which is not its cgroup (or finds no
     /// cpu cgroup at all): the CPU count, and no later updates from the limit.
-    CgroupNotFound { looks_at: Option<PathBuf> },
+    CgroupNotFound {
+        looks_at: Option<PathBuf>,
+        /// The mount starts above the process's cgroup namespace (root `/..`): no Go version
+        /// maps that, unlike golang/go#76390, which Go 1.26 fixed.
+        outside_namespace: bool,
+    },
     /// It reads its own cgroup, which sets no quota: the CPU count.
     NoOwnQuota,
     /// Its own cgroup's quota, by the Go 1.25 rule.
@@ -286,7 +298,10 @@ pub fn runtime_gomaxprocs(b: &BoxInfo, rt: &GoRuntime) -> RuntimePick {
     } else if !rt.container_aware {
         PickBasis::Disabled
     } else if let Some(looks_at) = misses_own_cgroup(b, rt) {
-        PickBasis::CgroupNotFound { looks_at }
+        PickBasis::CgroupNotFound {
+            outside_namespace: looks_at.as_ref().is_some_and(|_| mount_above_namespace(b)),
+            looks_at,
+        }
     } else {
         match &b.cpu.own_quota {
             Some(q) => PickBasis::OwnQuota(q.clone()),
@@ -300,6 +315,14 @@ pub fn runtime_gomaxprocs(b: &BoxInfo, rt: &GoRuntime) -> RuntimePick {
     RuntimePick { gomaxprocs, basis }
 }
 
+/// The cpu mount's root, as the process sees it, lies above its cgroup namespace's root.
+fn mount_above_namespace(b: &BoxInfo) -> bool {
+    b.cgroup.controllers.get("cpu").is_some_and(|d| {
+        let root = d.mount_root.trim_end_matches('/');
+        root == "/.." || root.starts_with("/../")
+    })
+}
+
 /// `Some(where it looks)` when the runtime will not find the process's cpu cgroup directory.
 /// Decided from the mount root as the process sees it (`CgroupDir::mount_root`), so it holds
 /// when boxwise reads the process from the host's view too.
@@ -310,8 +333,7 @@ fn misses_own_cgroup(b: &BoxInfo, rt: &GoRuntime) -> Option<Option<PathBuf>> {
     let root = d.mount_root.trim_end_matches('/');
     // A root of `/..` (cgroup namespace, no remount): neither version searches for the
     // directory as boxwise does.
-    let above_namespace = root == "/.." || root.starts_with("/../");
-    if d.unmapped || above_namespace {
+    if d.unmapped || mount_above_namespace(b) {
         return Some(Some(d.mount_point.clone()));
     }
     if rt.maps_mount_root() {
@@ -331,11 +353,19 @@ fn gomemlimit(b: &BoxInfo, ratio: MemoryRatio) -> (Option<u64>, String, String) 
         .flatten()
         .min_by_key(|l| l.bytes);
     let Some(l) = lowest else {
-        return (
-            None,
-            "no memory limit".into(),
-            "no memory limit in the cgroup or its ancestors".into(),
-        );
+        return if b.cgroup.ancestors_hidden {
+            (
+                None,
+                "no memory limit seen, parent cgroups hidden".into(),
+                "no memory limit in the cgroup or the ancestors visible from here".into(),
+            )
+        } else {
+            (
+                None,
+                "no memory limit".into(),
+                "no memory limit in the cgroup or its ancestors".into(),
+            )
+        };
     };
     let bytes = ratio.apply(l.bytes);
     let percent = units::decimal(ratio.get() * 100.0, 2);

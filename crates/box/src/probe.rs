@@ -11,7 +11,7 @@ use crate::layout::{self, CgroupDir, Hierarchy, Layout};
 use crate::locate;
 use crate::model::*;
 use crate::parse::cgroupfs::{self, Keyed, Quota};
-use crate::parse::{CpuList, mountinfo, proc_cgroup, psi, status};
+use crate::parse::{CpuList, mountinfo, proc_cgroup, psi, stat, status};
 
 /// How much to read: `exec` needs only the limits, `inspect` wants everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,15 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
         return Err(crate::Error::Layout(format!(
             "no process with pid {pid} ({} does not exist)",
             host.path(&proc_dir).display()
+        )));
+    }
+    if let Some(pid) = target.pid
+        && let Some(flags) = host.parse(&proc_dir.join("stat"), stat::flags)?
+        && stat::is_kernel_thread(flags)
+    {
+        return Err(crate::Error::Layout(format!(
+            "pid {pid} is a kernel thread: it runs no program, so it has no Go runtime and no \
+             limits of its own to inspect"
         )));
     }
     let lines = host.parse_required(&proc_dir.join("cgroup"), proc_cgroup::parse)?;

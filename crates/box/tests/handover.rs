@@ -89,7 +89,8 @@ fn docker_v1_mount_root() {
     assert_eq!(
         pick.basis,
         PickBasis::CgroupNotFound {
-            looks_at: Some(looks_at.clone())
+            looks_at: Some(looks_at.clone()),
+            outside_namespace: false,
         }
     );
     assert_eq!(
@@ -224,7 +225,9 @@ fn no_quota_is_left_to_a_container_aware_runtime() {
     let b = load("unlimited-v2");
     assert_eq!(
         handover(&b, CpuPolicy::Go125, None, &go(GO126, 26)),
-        leave("go1.26.11 picks 4 itself (no cpu quota, 4 CPUs allowed) and follows later changes")
+        leave(
+            "go1.26.11 picks 4 itself (no cpu quota seen: parent cgroups hidden, 4 CPUs allowed) and follows later changes"
+        )
     );
 }
 
@@ -270,7 +273,7 @@ fn plan_words() {
     );
     assert_eq!(
         p.gomaxprocs_why.as_deref(),
-        Some("on a parent cgroup, which go1.25.12 does not read")
+        Some("cpu quota 2; on a parent cgroup, which go1.25.12 does not read")
     );
 
     // Unknown program: as before, no reason beyond the box's.

@@ -207,7 +207,7 @@ fn quota_on_a_parent_only_is_set() {
         let first = dry.lines().next().unwrap_or_default();
         assert!(
             first.starts_with(&format!(
-                "export GOMAXPROCS={}  # on a parent cgroup, which {version}",
+                "export GOMAXPROCS={}  # cpu quota 1; on a parent cgroup, which {version}",
                 go_rule(1.0)
             )) && first.ends_with(" does not read"),
             "{dry}"
@@ -351,7 +351,7 @@ fn dry_run_in_fixture_roots() {
     let out = dry("docker-v1", p125);
     let first = out.lines().next().unwrap();
     assert!(
-        first.starts_with(&format!("export GOMAXPROCS=2  # {v125}"))
+        first.starts_with(&format!("export GOMAXPROCS=2  # cpu quota 1.5; {v125}"))
             && first.ends_with(&format!(
                 " looks for its cgroup at /sys/fs/cgroup/cpu,cpuacct/docker/{id}, which is not it (golang/go#76390)"
             )),
@@ -371,7 +371,7 @@ fn dry_run_in_fixture_roots() {
         let out = dry("k8s-v2-pod-limit", p);
         assert!(
             out.starts_with(&format!(
-                "export GOMAXPROCS=2  # on a parent cgroup, which {version}"
+                "export GOMAXPROCS=2  # cpu quota 2; on a parent cgroup, which {version}"
             )),
             "{out}"
         );

@@ -137,11 +137,15 @@ pub fn effective_gomaxprocs(f: &Facts) -> GoMaxProcs {
         PickBasis::Disabled => format!(
             "{version} has containermaxprocs=0, so it ignores the cgroup quota and uses the {value} CPUs it may run on"
         ),
-        PickBasis::CgroupNotFound { looks_at: Some(p) } => format!(
-            "{version} looks for its cgroup at {}, which is not it (golang/go#76390), and uses the {value} CPUs it may run on",
-            p.display()
+        PickBasis::CgroupNotFound {
+            looks_at: Some(p),
+            outside_namespace,
+        } => format!(
+            "{version} looks for its cgroup at {}, which is not it ({}), and uses the {value} CPUs it may run on",
+            p.display(),
+            boxwise_box::plan::not_found_cause(*outside_namespace)
         ),
-        PickBasis::CgroupNotFound { looks_at: None } => {
+        PickBasis::CgroupNotFound { looks_at: None, .. } => {
             format!("{version} finds no cpu cgroup and uses the {value} CPUs it may run on")
         }
         PickBasis::OwnQuota(_) => {

@@ -1,5 +1,7 @@
 //! What boxwise cannot see from where it runs: limits set above a container's own cgroup.
 
+use boxwise_box::layout::Hierarchy;
+
 use crate::facts::Facts;
 use crate::finding::{Finding, Severity, finding};
 
@@ -18,7 +20,8 @@ pub(crate) fn hidden_ancestors(f: &Facts, out: &mut Vec<Finding>) {
             .cgroup
             .controllers
             .get(name)
-            .filter(|d| d.ancestors_hidden)
+            // v1's hierarchical_memory_limit shows a parent's memory limit even so.
+            .filter(|d| d.ancestors_hidden && !(name == "memory" && d.hierarchy == Hierarchy::V1))
         {
             let line = format!(
                 "the top {} cgroup visible is {} (cgroup {}), not the hierarchy's root",
@@ -56,6 +59,7 @@ pub(crate) fn hidden_ancestors(f: &Facts, out: &mut Vec<Finding>) {
         evidence,
         format!(
             "run `boxwise doctor --pid {pid}` on the host (the node), where the whole cgroup tree is visible; \
+             for Docker, PID is `docker inspect -f '{{{{.State.Pid}}}}' NAME`; \
              inside, pass the limits to the program yourself (Kubernetes: the downward API's `limits.cpu`/`limits.memory`)"
         ),
     ));

@@ -6,6 +6,7 @@ pub mod cpulist;
 pub mod mountinfo;
 pub mod proc_cgroup;
 pub mod psi;
+pub mod stat;
 pub mod status;
 
 pub use cpulist::CpuList;

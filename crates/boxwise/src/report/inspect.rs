@@ -5,7 +5,7 @@ use std::path::Path;
 
 use boxwise_box::layout::{CgroupDir, Hierarchy};
 use boxwise_box::model::PressureFile;
-use boxwise_box::model::{BoxInfo, CpuSetInfo};
+use boxwise_box::model::{BoxInfo, CpuSetInfo, Namespace};
 use boxwise_box::policy::Recommendation;
 use boxwise_box::units;
 
@@ -47,13 +47,68 @@ fn pressure(p: &Option<PressureFile>) -> String {
     )
 }
 
-/// Said under the cgroup paths when the tree above them cannot be seen.
-const HIDDEN_NOTE: &str = concat!(
-    "  Parents hidden: the cgroups above these cannot be seen from here (a\n",
-    "  container's own view), so a CPU quota or memory limit set on a parent (a\n",
-    "  Kubernetes pod, Docker's --cgroup-parent) would not show. Run\n",
-    "  `boxwise inspect --pid PID` on the host to include them.\n",
-);
+/// Said under the cgroup paths when the tree above them cannot be seen: which limits a
+/// parent could set unseen (v1's `hierarchical_memory_limit` still shows a parent's memory
+/// limit), and how to look from the host.
+fn hidden_note(b: &BoxInfo) -> String {
+    let hidden = |name: &str| {
+        b.cgroup
+            .controllers
+            .get(name)
+            .filter(|d| d.ancestors_hidden)
+            .map(|d| d.hierarchy)
+    };
+    let what = match (hidden("cpu"), hidden("memory")) {
+        (Some(_), Some(Hierarchy::V2)) => "a CPU quota or memory limit",
+        (Some(_), _) => "a CPU quota",
+        (None, Some(Hierarchy::V2)) => "a memory limit",
+        (None, _) => "a limit",
+    };
+    let text = format!(
+        "Parents hidden: the cgroups above these cannot be seen from here (a container's \
+         own view), so {what} set on a parent cgroup (a Kubernetes pod, Docker's \
+         --cgroup-parent) would not show. On the host, `boxwise inspect --pid PID` includes \
+         them (for Docker, PID is `docker inspect -f '{{{{.State.Pid}}}}' NAME`)."
+    );
+    let mut out = String::new();
+    let mut line = String::from(" ");
+    for word in text.split(' ') {
+        if line.len() + 1 + word.len() > 78 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(" ");
+        }
+        line.push(' ');
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// The namespace kinds for which `test` is true, and those it could not tell ("unknown"
+/// rather than "none" when nothing could be read, e.g. PID 1's links without privilege).
+fn namespace_list(b: &BoxInfo, test: impl Fn(&Namespace) -> Option<bool>) -> String {
+    let yes: Vec<&str> = b
+        .namespaces
+        .iter()
+        .filter(|n| test(n) == Some(true))
+        .map(|n| n.kind.as_str())
+        .collect();
+    let unknown: Vec<&str> = b
+        .namespaces
+        .iter()
+        .filter(|n| test(n).is_none())
+        .map(|n| n.kind.as_str())
+        .collect();
+    match (yes.is_empty(), unknown.is_empty()) {
+        (_, true) if yes.is_empty() => "none".into(),
+        (_, true) => yes.join(","),
+        (true, false) if unknown.len() == b.namespaces.len() => "unknown".into(),
+        (true, false) => format!("none known (unknown: {})", unknown.join(",")),
+        (false, false) => format!("{} (unknown: {})", yes.join(","), unknown.join(",")),
+    }
+}
 
 /// "none" only where the whole tree was seen.
 fn none_here(hidden: bool) -> &'static str {
@@ -97,7 +152,7 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
     }
     s.render(&mut out);
     if b.cgroup.ancestors_hidden {
-        out.push_str(HIDDEN_NOTE);
+        out.push_str(&hidden_note(b));
     }
 
     let c = &b.cpu;
@@ -218,33 +273,13 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
     pressure_row(&mut s, "cpu pressure", &b.pressure.cpu);
     pressure_row(&mut s, "memory pressure", &b.pressure.memory);
     pressure_row(&mut s, "io pressure", &b.pressure.io);
-    let own: Vec<&str> = b
-        .namespaces
-        .iter()
-        .filter(|n| n.same_as_pid1 == Some(false))
-        .map(|n| n.kind.as_str())
-        .collect();
-    let fresh: Vec<&str> = b
-        .namespaces
-        .iter()
-        .filter(|n| n.initial == Some(false))
-        .map(|n| n.kind.as_str())
-        .collect();
     let ns = if b.namespaces.is_empty() {
         "-".to_string()
     } else {
         format!(
             "differ from PID 1: {}; not the host's: {}",
-            if own.is_empty() {
-                "none".into()
-            } else {
-                own.join(",")
-            },
-            if fresh.is_empty() {
-                "none".into()
-            } else {
-                fresh.join(",")
-            }
+            namespace_list(b, |n| n.same_as_pid1.map(|same| !same)),
+            namespace_list(b, |n| n.initial.map(|initial| !initial)),
         )
     };
     s.row("namespaces", ns, "");
