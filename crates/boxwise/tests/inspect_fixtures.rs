@@ -404,3 +404,35 @@ fn exec_runs_the_command_with_the_settings() {
         "boxwise: GOMAXPROCS=2 (cpu quota 1.5), GOMEMLIMIT=241591910 (90% of memory.limit_in_bytes 256 MiB)\n"
     );
 }
+
+/// What could not be read is "unknown", not "none": the trees have no `/proc/1/ns`, and
+/// mnt/net have no fixed initial inode to compare with. A hidden parent is "none seen".
+#[test]
+fn inspect_text_says_unknown_and_hidden() {
+    let run = |case: &str| {
+        let root = fixture(case);
+        let out = boxwise(&["inspect", "--root", root.to_str().unwrap()], &[]);
+        assert!(out.status.success(), "{case}: {}", show(&out));
+        text(&out.stdout)
+    };
+    let t = run("odd-period-1s");
+    assert!(
+        t.contains(
+            "namespaces       differ from PID 1: unknown; not the host's: cgroup,ipc,pid,uts (unknown: mnt,net)"
+        ),
+        "{t}"
+    );
+    let t = run("v1-hidden-parent");
+    assert!(
+        t.contains("  quota      none seen (parents hidden)\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("Parents hidden:") && t.contains("a CPU quota set on a parent"),
+        "{t}"
+    );
+    assert!(
+        t.contains("no cpu quota seen, parent cgroups hidden; 4 CPUs allowed"),
+        "{t}"
+    );
+}

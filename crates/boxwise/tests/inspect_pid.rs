@@ -89,3 +89,43 @@ fn inspect_pid_of_a_missing_process_is_one_clear_line() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no process with pid 4194304"), "{err}");
 }
+
+/// A kernel thread runs no program: `--pid` of one is refused in one line, not reported as
+/// a box with the host's limits.
+#[test]
+fn inspect_and_doctor_refuse_a_kernel_thread() {
+    // kthreadd is pid 2 wherever the host's pid namespace is visible; find any kernel
+    // thread by its empty cmdline and `Kthread`/`PF_KTHREAD` rather than assume.
+    let kthread = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let rest = &s[s.rfind(')')? + 1..];
+                    rest.split_whitespace().nth(6)?.parse::<u64>().ok()
+                })
+                .is_some_and(|flags| flags & 0x0020_0000 != 0)
+        });
+    let Some(pid) = kthread else {
+        eprintln!("SKIP: not applicable: no kernel thread is visible in this pid namespace");
+        return;
+    };
+    for cmd in ["inspect", "doctor"] {
+        let out = Command::new(BOXWISE)
+            .args([cmd, "--pid", &pid.to_string()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert!(out.stdout.is_empty(), "{cmd}");
+        assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+        assert!(
+            err.contains(&format!("pid {pid} is a kernel thread")),
+            "{cmd}: {err}"
+        );
+    }
+}
