@@ -49,6 +49,18 @@ pub fn json(bin: &GoBinary) -> serde_json::Result<String> {
 
 pub fn render(bin: &GoBinary) -> String {
     let mut out = String::new();
+    summary_section(bin).render(&mut out);
+    if let Some(s) = sizes_section(bin) {
+        out.push('\n');
+        s.render(&mut out);
+    }
+    out.push('\n');
+    out.push_str(&notes_text(bin));
+    out
+}
+
+/// What the binary is: version, module, build, and how it behaves in a container.
+fn summary_section(bin: &GoBinary) -> Section {
     let mut s = Section::new(bin.file.display().to_string());
     s.row("Go", bin.go_version.as_str(), "");
     if !bin.path.is_empty() {
@@ -73,49 +85,12 @@ pub fn render(bin: &GoBinary) -> String {
         None => "not recorded",
     };
     s.row("cgo", cgo, "");
-    let mut flags = Vec::new();
-    for key in [
-        "-buildmode",
-        "-compiler",
-        "GOOS",
-        "GOARCH",
-        "GOAMD64",
-        "GOARM",
-        "GOARM64",
-        "GO386",
-    ] {
-        if let Some(v) = bin.setting(key) {
-            flags.push(format!("{key}={v}"));
-        }
-    }
-    if bin.trimpath() {
-        flags.push("-trimpath".into());
-    }
-    for key in ["-race", "-msan", "-asan", "-cover"] {
-        if bin.setting(key) == Some("true") {
-            flags.push(key.to_string());
-        }
-    }
-    if let Some(tags) = bin.setting("-tags") {
-        flags.push(format!("-tags={tags}"));
-    }
-    if let Some(v) = bin.setting("-ldflags") {
-        flags.push(format!("-ldflags={v:?}"));
-    }
+    let flags = build_flags(bin);
     if !flags.is_empty() {
         s.row("build", flags.join(" "), "");
     }
-    if let Some(rev) = bin.setting("vcs.revision") {
-        let dirty = if bin.setting("vcs.modified") == Some("true") {
-            " (modified)"
-        } else {
-            ""
-        };
-        let time = bin
-            .setting("vcs.time")
-            .map(|t| format!(" at {t}"))
-            .unwrap_or_default();
-        s.row("revision", format!("{rev}{time}{dirty}"), "");
+    if let Some(rev) = revision_line(bin) {
+        s.row("revision", rev, "");
     }
     s.row("DefaultGODEBUG", godebug_line(bin), "");
     s.row("GOMAXPROCS", gomaxprocs_line(bin), "");
@@ -171,45 +146,96 @@ pub fn render(bin: &GoBinary) -> String {
     if let Some(id) = &bin.gnu_build_id {
         s.row("GNU build ID", id.as_str(), "");
     }
-    s.render(&mut out);
+    s
+}
 
-    let mut largest: Vec<&SectionSize> = bin.sections.iter().filter(|s| s.file_size > 0).collect();
-    largest.sort_by(|a, b| b.file_size.cmp(&a.file_size).then(a.name.cmp(&b.name)));
-    if !largest.is_empty() {
-        out.push('\n');
-        let mut s = Section::new("Size by section (in the file)");
-        for sec in largest.iter().take(TOP_SECTIONS) {
-            s.row(
-                &sec.name,
-                human_bytes(sec.file_size),
-                format!("{:.1}%", percent(sec.file_size, bin.file_size)),
-            );
+/// The build settings worth a glance, in `go build`'s own spelling.
+fn build_flags(bin: &GoBinary) -> Vec<String> {
+    let mut flags = Vec::new();
+    for key in [
+        "-buildmode",
+        "-compiler",
+        "GOOS",
+        "GOARCH",
+        "GOAMD64",
+        "GOARM",
+        "GOARM64",
+        "GO386",
+    ] {
+        if let Some(v) = bin.setting(key) {
+            flags.push(format!("{key}={v}"));
         }
-        let rest: u64 = largest.iter().skip(TOP_SECTIONS).map(|s| s.file_size).sum();
-        if rest > 0 {
-            let n = largest.len() - TOP_SECTIONS;
-            s.row(
-                &format!("({n} more)"),
-                human_bytes(rest),
-                format!("{:.1}%", percent(rest, bin.file_size)),
-            );
-        }
-        s.render(&mut out);
     }
-
-    let notes = bin.notes();
-    out.push('\n');
-    if notes.is_empty() {
-        out.push_str("Notes\n  none: fit for a container as built\n");
-    } else {
-        out.push_str("Notes\n");
-        for n in notes {
-            let level = match n.severity {
-                boxwise_goprog::Severity::Warning => "warning",
-                boxwise_goprog::Severity::Info => "info",
-            };
-            out.push_str(&format!("  {level}: {}\n", n.text));
+    if bin.trimpath() {
+        flags.push("-trimpath".into());
+    }
+    for key in ["-race", "-msan", "-asan", "-cover"] {
+        if bin.setting(key) == Some("true") {
+            flags.push(key.to_string());
         }
+    }
+    if let Some(tags) = bin.setting("-tags") {
+        flags.push(format!("-tags={tags}"));
+    }
+    if let Some(v) = bin.setting("-ldflags") {
+        flags.push(format!("-ldflags={v:?}"));
+    }
+    flags
+}
+
+fn revision_line(bin: &GoBinary) -> Option<String> {
+    let rev = bin.setting("vcs.revision")?;
+    let dirty = if bin.setting("vcs.modified") == Some("true") {
+        " (modified)"
+    } else {
+        ""
+    };
+    let time = bin
+        .setting("vcs.time")
+        .map(|t| format!(" at {t}"))
+        .unwrap_or_default();
+    Some(format!("{rev}{time}{dirty}"))
+}
+
+/// The largest sections in the file, the rest summed; none for a file without sections.
+fn sizes_section(bin: &GoBinary) -> Option<Section> {
+    let mut largest: Vec<&SectionSize> = bin.sections.iter().filter(|s| s.file_size > 0).collect();
+    if largest.is_empty() {
+        return None;
+    }
+    largest.sort_by(|a, b| b.file_size.cmp(&a.file_size).then(a.name.cmp(&b.name)));
+    let mut s = Section::new("Size by section (in the file)");
+    for sec in largest.iter().take(TOP_SECTIONS) {
+        s.row(
+            &sec.name,
+            human_bytes(sec.file_size),
+            format!("{:.1}%", percent(sec.file_size, bin.file_size)),
+        );
+    }
+    let rest: u64 = largest.iter().skip(TOP_SECTIONS).map(|s| s.file_size).sum();
+    if rest > 0 {
+        let n = largest.len() - TOP_SECTIONS;
+        s.row(
+            &format!("({n} more)"),
+            human_bytes(rest),
+            format!("{:.1}%", percent(rest, bin.file_size)),
+        );
+    }
+    Some(s)
+}
+
+fn notes_text(bin: &GoBinary) -> String {
+    let notes = bin.notes();
+    if notes.is_empty() {
+        return "Notes\n  none: fit for a container as built\n".into();
+    }
+    let mut out = String::from("Notes\n");
+    for n in notes {
+        let level = match n.severity {
+            boxwise_goprog::Severity::Warning => "warning",
+            boxwise_goprog::Severity::Info => "info",
+        };
+        out.push_str(&format!("  {level}: {}\n", n.text));
     }
     out
 }

@@ -121,7 +121,27 @@ fn none_here(hidden: bool) -> &'static str {
 
 pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
     let mut out = String::new();
+    cgroup_section(b).render(&mut out);
+    if b.cgroup.ancestors_hidden {
+        out.push_str(&hidden_note(b));
+    }
+    for s in [
+        cpu_section(b),
+        memory_section(b),
+        box_section(b),
+        recommendation_section(rec),
+    ] {
+        out.push('\n');
+        s.render(&mut out);
+    }
+    for note in notes.iter().chain(&b.warnings) {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    out
+}
 
+/// One row per cgroup directory, naming the controllers mounted there.
+fn cgroup_section(b: &BoxInfo) -> Section {
     let mut s = Section::new(format!("Cgroup: {}", b.cgroup.version.as_str()));
     // Controllers sharing a directory (all of them on v2) share a row.
     let mut dirs: Vec<(Vec<&str>, &CgroupDir)> = Vec::new();
@@ -150,14 +170,12 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
         };
         s.row(&names.join(","), path(&d.dir), note);
     }
-    s.render(&mut out);
-    if b.cgroup.ancestors_hidden {
-        out.push_str(&hidden_note(b));
-    }
+    s
+}
 
+fn cpu_section(b: &BoxInfo) -> Section {
     let c = &b.cpu;
     let mut s = Section::new(format!("CPU: {}", units::cpus(c.effective_cores)));
-    let hidden = b.cgroup.ancestors_hidden;
     match &c.quota {
         Some(q) => s.row(
             "quota",
@@ -173,7 +191,7 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
             ),
             path(&q.source),
         ),
-        None => s.row("quota", none_here(hidden), ""),
+        None => s.row("quota", none_here(b.cgroup.ancestors_hidden), ""),
     }
     cpus_row(&mut s, "cpuset", &c.cpuset);
     cpus_row(&mut s, "affinity", &c.affinity);
@@ -205,10 +223,12 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
             path(&t.source),
         );
     }
-    out.push('\n');
-    s.render(&mut out);
+    s
+}
 
+fn memory_section(b: &BoxInfo) -> Section {
     let m = &b.memory;
+    let hidden = b.cgroup.ancestors_hidden;
     let mut s = Section::new(format!(
         "Memory: {}",
         m.limit_bytes
@@ -255,9 +275,11 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
     if let Some(n) = m.oom_kill_events {
         s.row("OOM kills", n.to_string(), "");
     }
-    out.push('\n');
-    s.render(&mut out);
+    s
+}
 
+/// The rest of the box: pids, pressure, namespaces, the container and the Go environment.
+fn box_section(b: &BoxInfo) -> Section {
     let mut s = Section::new("Box");
     let pids = match (b.pids.current, b.pids.max) {
         (Some(cur), Some(max)) => format!("{cur} of {max}"),
@@ -307,9 +329,10 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
         ),
         "",
     );
-    out.push('\n');
-    s.render(&mut out);
+    s
+}
 
+fn recommendation_section(rec: &Recommendation) -> Section {
     let mut s = Section::new(format!("Recommended Go settings (policy {})", rec.policy));
     s.row(
         "GOMAXPROCS",
@@ -324,11 +347,5 @@ pub fn render(b: &BoxInfo, rec: &Recommendation, notes: &[String]) -> String {
         ),
         None => s.row("GOMEMLIMIT", "unset", rec.gomemlimit_reason.clone()),
     }
-    out.push('\n');
-    s.render(&mut out);
-
-    for note in notes.iter().chain(&b.warnings) {
-        out.push_str(&format!("note: {note}\n"));
-    }
-    out
+    s
 }

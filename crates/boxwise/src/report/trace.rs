@@ -66,7 +66,18 @@ fn source_line(name: &str, t: &Trace) -> String {
 pub fn gc_text(name: &str, t: &Trace, g: &GcSummary, scav: Option<&ScavSummary>) -> String {
     let mut out = source_line(name, t);
     out.push('\n');
+    gc_cycles_section(t, g).render(&mut out);
+    pause_section(g).render(&mut out);
+    gc_cpu_section(g).render(&mut out);
+    heap_section(g).render(&mut out);
+    if let Some(sc) = scav {
+        scavenger_section(sc).render(&mut out);
+    }
+    out.push_str(&heap_timeline(&t.gc));
+    out
+}
 
+fn gc_cycles_section(t: &Trace, g: &GcSummary) -> Section {
     let mut s = Section::new("GC cycles");
     let mut cycles = format!("{} (gc {} to {})", g.cycles, g.first_gc, g.last_gc);
     if g.forced_cycles > 0 {
@@ -114,8 +125,10 @@ pub fn gc_text(name: &str, t: &Trace, g: &GcSummary, scav: Option<&ScavSummary>)
         );
     }
     s.row("GOMAXPROCS", g.procs.to_string(), "");
-    s.render(&mut out);
+    s
+}
 
+fn pause_section(g: &GcSummary) -> Section {
     let mut s = Section::new("Stop-the-world pauses (sweep termination + mark termination)");
     s.row("total", ms(g.pause_total_ms), "");
     s.row("per cycle", dist_ms(&g.pause_ms), "");
@@ -129,8 +142,10 @@ pub fn gc_text(name: &str, t: &Trace, g: &GcSummary, scav: Option<&ScavSummary>)
         format!("{} (wall, per cycle)", dist_ms(&g.mark_ms)),
         "",
     );
-    s.render(&mut out);
+    s
+}
 
+fn gc_cpu_section(g: &GcSummary) -> Section {
     let c = &g.cpu;
     let mut s = Section::new("GC CPU");
     if let Some(f) = c.gc_cpu_fraction {
@@ -155,8 +170,11 @@ pub fn gc_text(name: &str, t: &Trace, g: &GcSummary, scav: Option<&ScavSummary>)
         format!("{} (not counted: idle Ps only)", ms(c.idle_mark_cpu_ms)),
         "",
     );
-    s.render(&mut out);
+    s
+}
 
+/// Heap sizes, and against GOMEMLIMIT and the memory limit when they were given.
+fn heap_section(g: &GcSummary) -> Section {
     let h = &g.heap;
     let mut s = Section::new("Heap (MiB, as the runtime prints it)");
     s.row(
@@ -194,46 +212,49 @@ pub fn gc_text(name: &str, t: &Trace, g: &GcSummary, scav: Option<&ScavSummary>)
             "the heap alone; RSS is higher",
         );
     }
-    s.render(&mut out);
+    s
+}
 
-    if let Some(sc) = scav {
-        let mut s = Section::new("Scavenger");
-        s.row("lines", format!("{} ({} forced)", sc.lines, sc.forced), "");
-        let eager = sc.work_eager_total_kib.map_or(String::new(), |e| {
-            format!(" ({} eagerly)", units::bytes(e << 10))
-        });
-        s.row(
-            "returned",
-            format!("{}{eager}", units::bytes(sc.work_total_kib << 10)),
-            "",
-        );
-        s.row(
-            "released now",
-            format!(
-                "{} (max {})",
-                units::bytes(sc.released_last_kib << 10),
-                units::bytes(sc.released_max_kib << 10)
-            ),
-            "",
-        );
-        s.row(
-            "util",
-            format!(
-                "last {}%, min {}%",
-                sc.util_last_percent, sc.util_min_percent
-            ),
-            "",
-        );
-        s.render(&mut out);
-    }
+fn scavenger_section(sc: &ScavSummary) -> Section {
+    let mut s = Section::new("Scavenger");
+    s.row("lines", format!("{} ({} forced)", sc.lines, sc.forced), "");
+    let eager = sc.work_eager_total_kib.map_or(String::new(), |e| {
+        format!(" ({} eagerly)", units::bytes(e << 10))
+    });
+    s.row(
+        "returned",
+        format!("{}{eager}", units::bytes(sc.work_total_kib << 10)),
+        "",
+    );
+    s.row(
+        "released now",
+        format!(
+            "{} (max {})",
+            units::bytes(sc.released_last_kib << 10),
+            units::bytes(sc.released_max_kib << 10)
+        ),
+        "",
+    );
+    s.row(
+        "util",
+        format!(
+            "last {}%, min {}%",
+            sc.util_last_percent, sc.util_min_percent
+        ),
+        "",
+    );
+    s
+}
 
-    out.push_str("Heap over time (MiB)\n");
+/// A few cycles spread over the capture, first and last included.
+fn heap_timeline(cycles: &[GcCycle]) -> String {
+    let mut out = String::from("Heap over time (MiB)\n");
     out.push_str(&format!(
         "  {:>9}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  {:>10}\n",
         "time", "gc", "start", "end", "live", "goal", "pause"
     ));
-    for i in spread(t.gc.len(), TIMELINE_ROWS) {
-        let c = &t.gc[i];
+    for i in spread(cycles.len(), TIMELINE_ROWS) {
+        let c = &cycles[i];
         out.push_str(&format!(
             "  {:>8.3}s  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  {:>10}{}\n",
             c.at_s,
@@ -351,6 +372,12 @@ pub fn gc_plot(cycles: &[GcCycle], limits: Limits) -> String {
 pub fn sched_text(name: &str, t: &Trace, s: &SchedSummary) -> String {
     let mut out = source_line(name, t);
     out.push('\n');
+    scheduler_section(s).render(&mut out);
+    out.push_str(&sched_timeline(&t.sched));
+    out
+}
+
+fn scheduler_section(s: &SchedSummary) -> Section {
     let mut sec = Section::new("Scheduler");
     sec.row(
         "samples",
@@ -405,15 +432,18 @@ pub fn sched_text(name: &str, t: &Trace, s: &SchedSummary) -> String {
         None => sec.row("need spinning", "-", "not printed before Go 1.21"),
     }
     sec.row("idle threads", dist_count(&s.idle_threads), "");
-    sec.render(&mut out);
+    sec
+}
 
-    out.push_str("Over time\n");
+/// A few samples spread over the capture, first and last included.
+fn sched_timeline(samples: &[SchedSample]) -> String {
+    let mut out = String::from("Over time\n");
     out.push_str(&format!(
         "  {:>9}  {:>5}  {:>7}  {:>7}  {:>8}  {:>6}  {}\n",
         "time", "idleP", "threads", "spinning", "idleM", "global", "local"
     ));
-    for i in spread(t.sched.len(), TIMELINE_ROWS) {
-        out.push_str(&sched_row(&t.sched[i]));
+    for i in spread(samples.len(), TIMELINE_ROWS) {
+        out.push_str(&sched_row(&samples[i]));
     }
     out
 }
