@@ -4,7 +4,7 @@ use boxwise_box::units;
 use boxwise_goprog::Linkage;
 
 use crate::facts::Facts;
-use crate::finding::{Finding, Severity, finding};
+use crate::finding::{Finding, FindingId, Severity, finding};
 
 /// `dynamic-binary`: needs a loader that scratch and distroless/static images lack.
 pub(crate) fn dynamic(f: &Facts, out: &mut Vec<Finding>) {
@@ -18,7 +18,7 @@ pub(crate) fn dynamic(f: &Facts, out: &mut Vec<Finding>) {
             evidence.push(format!("needs {}", b.needed.join(", ")));
         }
         out.push(finding(
-            "dynamic-binary",
+            FindingId::DynamicBinary,
             Severity::Warning,
             format!("{} is dynamically linked: it will not start FROM scratch or distroless/static", b.file.display()),
             evidence,
@@ -34,7 +34,7 @@ pub(crate) fn debug_info(f: &Facts, out: &mut Vec<Finding>) {
     if debug > 0 && b.file_size > 0 {
         let share = 100.0 * debug as f64 / b.file_size as f64;
         out.push(finding(
-            "debug-info-shipped",
+            FindingId::DebugInfoShipped,
             Severity::Info,
             format!(
                 "debug info is {}% of the file ({})",

@@ -4,7 +4,7 @@ use boxwise_box::units;
 use boxwise_goprog::GoBinary;
 
 use crate::facts::{Facts, effective_gomaxprocs, go_version, quota_words, runtime};
-use crate::finding::{Finding, Severity, env_fix, finding};
+use crate::finding::{Finding, FindingId, Severity, env_fix, finding};
 
 /// `gomaxprocs-above-cpu-limit`, `gomaxprocs-below-cpu-limit`.
 pub(crate) fn gomaxprocs(f: &Facts, out: &mut Vec<Finding>) {
@@ -27,7 +27,7 @@ pub(crate) fn gomaxprocs(f: &Facts, out: &mut Vec<Finding>) {
             Severity::Warning
         };
         out.push(finding(
-            "gomaxprocs-above-cpu-limit",
+            FindingId::GomaxprocsAboveCpuLimit,
             severity,
             format!(
                 "GOMAXPROCS is {} but the box allows {}: the runtime will be throttled",
@@ -39,7 +39,7 @@ pub(crate) fn gomaxprocs(f: &Facts, out: &mut Vec<Finding>) {
         ));
     } else if eff.value < rec.gomaxprocs && f64::from(eff.value) < cores.floor() {
         out.push(finding(
-            "gomaxprocs-below-cpu-limit",
+            FindingId::GomaxprocsBelowCpuLimit,
             Severity::Warning,
             format!(
                 "GOMAXPROCS is {} but the box allows {}: CPUs go unused",
@@ -82,7 +82,7 @@ pub(crate) fn not_container_aware(f: &Facts, out: &mut Vec<Finding>) {
         evidence.push(format!("DefaultGODEBUG={d}"));
     }
     out.push(finding(
-        "go-not-container-aware",
+        FindingId::GoNotContainerAware,
         severity,
         format!("{version}: GOMAXPROCS is not container-aware"),
         evidence,

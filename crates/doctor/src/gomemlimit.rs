@@ -5,7 +5,7 @@ use boxwise_box::goenv::{GoMemLimit, parse_gomemlimit};
 use boxwise_box::units;
 
 use crate::facts::{Facts, go_version, limit_words, lowest_memory_limit};
-use crate::finding::{Finding, Severity, env_fix, finding};
+use crate::finding::{Finding, FindingId, Severity, env_fix, finding};
 
 /// GOMEMLIMIT above this share of the limit leaves the GC no room before the kernel acts.
 const GOMEMLIMIT_HEADROOM: f64 = 0.95;
@@ -34,7 +34,7 @@ pub(crate) fn gomemlimit(f: &Facts, out: &mut Vec<Finding>) {
     let fix = gomemlimit_fix(f);
     match (&parsed, limit) {
         (Some((v, Err(e))), _) => out.push(finding(
-            "gomemlimit-malformed",
+            FindingId::GomemlimitMalformed,
             Severity::Error,
             format!("GOMEMLIMIT={v} is malformed: Go will refuse to start"),
             vec![format!("GOMEMLIMIT={v:?} in the environment of {}", f.env_owner), e.0.clone()],
@@ -50,7 +50,7 @@ pub(crate) fn gomemlimit(f: &Facts, out: &mut Vec<Finding>) {
                 evidence.push(format!("{} predates GOMEMLIMIT (Go 1.19)", go_version(b)));
             }
             out.push(finding(
-                "gomemlimit-unset",
+                FindingId::GomemlimitUnset,
                 Severity::Warning,
                 format!("memory is limited to {} but GOMEMLIMIT is not set: the GC will not try to stay below it", units::bytes(l.bytes)),
                 evidence,
@@ -68,7 +68,7 @@ pub(crate) fn gomemlimit(f: &Facts, out: &mut Vec<Finding>) {
             };
             if let Some(severity) = severity {
                 out.push(finding(
-                    "gomemlimit-above-limit",
+                    FindingId::GomemlimitAboveLimit,
                     severity,
                     format!("GOMEMLIMIT {} is too close to or above the memory limit {}", units::bytes(*bytes), units::bytes(l.bytes)),
                     vec![format!("GOMEMLIMIT={v} ({bytes} bytes) in the environment of {}", f.env_owner), limit_words(l)],
@@ -86,7 +86,7 @@ pub(crate) fn gogc_off(f: &Facts, out: &mut Vec<Finding>) {
     let has_memlimit = matches!(parsed_gomemlimit(f), Some((_, Ok(GoMemLimit::Bytes(_)))));
     if let (true, false, Some(l)) = (gogc_off, has_memlimit, lowest_memory_limit(f.info)) {
         out.push(finding(
-            "gogc-off-without-limit",
+            FindingId::GogcOffWithoutLimit,
             Severity::Error,
             "GOGC=off without GOMEMLIMIT: the heap grows until the kernel kills the process".into(),
             vec![

@@ -4,7 +4,7 @@ use boxwise_box::model::PressureFile;
 use boxwise_box::units;
 
 use crate::facts::{Facts, limit_words};
-use crate::finding::{Finding, Severity, env_fix, finding};
+use crate::finding::{Finding, FindingId, Severity, env_fix, finding};
 
 /// Share of periods throttled above which `cpu-throttled` fires.
 const THROTTLED_SHARE: f64 = 0.05;
@@ -22,7 +22,7 @@ pub(crate) fn throttled(f: &Facts, out: &mut Vec<Finding>) {
         let share = t.nr_throttled as f64 / t.nr_periods as f64;
         if share > THROTTLED_SHARE {
             out.push(finding(
-                "cpu-throttled",
+                FindingId::CpuThrottled,
                 Severity::Warning,
                 format!("throttled in {}% of CPU periods", units::decimal(share * 100.0, 1)),
                 vec![format!(
@@ -50,7 +50,7 @@ pub(crate) fn oom_killed(f: &Facts, out: &mut Vec<Finding>) {
             evidence.push(limit_words(l));
         }
         out.push(finding(
-            "oom-killed",
+            FindingId::OomKilled,
             Severity::Error,
             format!("the kernel OOM-killed {n} process(es) in this cgroup"),
             evidence,
@@ -81,7 +81,7 @@ pub(crate) fn memory_near_limit(f: &Facts, out: &mut Vec<Finding>) {
         let fix = "give the GC a target below the limit (GOMEMLIMIT), find what holds the heap (`boxwise pprof` on a heap profile), or raise the limit".to_string();
         if ws.is_some_and(|b| share(b) > NEAR_LIMIT) {
             out.push(finding(
-                "memory-near-limit",
+                FindingId::MemoryNearLimit,
                 Severity::Warning,
                 "memory in use is above 90% of the limit".into(),
                 vec![words],
@@ -89,7 +89,7 @@ pub(crate) fn memory_near_limit(f: &Facts, out: &mut Vec<Finding>) {
             ));
         } else if usage.is_some_and(|b| share(b) > NEAR_LIMIT) {
             out.push(finding(
-                "memory-near-limit",
+                FindingId::MemoryNearLimit,
                 Severity::Info,
                 "memory usage is above 90% of the limit, mostly reclaimable page cache".into(),
                 vec![words],
@@ -110,7 +110,7 @@ pub(crate) fn pressure(f: &Facts, out: &mut Vec<Finding>) {
     for (resource, p) in pressures {
         if let Some(p) = p.as_ref().filter(|p| p.some.avg60 > PRESSURE_PERCENT) {
             out.push(finding(
-                "pressure-high",
+                FindingId::PressureHigh,
                 Severity::Warning,
                 format!(
                     "{resource} pressure: tasks stalled {}% of the last minute",

@@ -14,7 +14,7 @@ pub mod profile;
 mod vantage;
 
 pub use facts::{Facts, GoMaxProcs, ProfileCategory, ProfileFacts, effective_gomaxprocs};
-pub use finding::{Finding, Severity};
+pub use finding::{Finding, FindingId, Severity};
 
 /// Every rule, ranked errors first; within a severity, in the order below.
 pub fn diagnose(f: &Facts) -> Vec<Finding> {

@@ -7,7 +7,7 @@ use boxwise_box::units;
 use crate::facts::{
     Facts, ProfileFacts, effective_gomaxprocs, limit_words, lowest_memory_limit, quota_words,
 };
-use crate::finding::{Finding, Severity, env_fix, finding};
+use crate::finding::{Finding, FindingId, Severity, env_fix, finding};
 
 /// GC share (percent of CPU) from which `profile-gc-heavy` fires.
 pub const GC_PERCENT: f64 = 25.0;
@@ -27,7 +27,7 @@ pub(crate) fn profile(f: &Facts, out: &mut Vec<Finding>) {
     let Some(p) = f.profile else { return };
     if !p.is_cpu() {
         out.push(finding(
-            "profile-not-cpu",
+            FindingId::ProfileNotCpu,
             Severity::Info,
             format!(
                 "the profile is {} ({}), not CPU time: the profile rules read CPU profiles only",
@@ -43,7 +43,7 @@ pub(crate) fn profile(f: &Facts, out: &mut Vec<Finding>) {
     locks(f, p, out);
     if p.percent("malloc") >= MALLOC_PERCENT {
         out.push(finding(
-            "profile-malloc-heavy",
+            FindingId::ProfileMallocHeavy,
             Severity::Info,
             format!("allocation is {}% of CPU", units::decimal(p.percent("malloc"), 0)),
             vec![p.share_words("malloc", "allocation")],
@@ -52,7 +52,7 @@ pub(crate) fn profile(f: &Facts, out: &mut Vec<Finding>) {
     }
     if p.percent("syscalls") >= SYSCALLS_PERCENT {
         out.push(finding(
-            "profile-syscall-heavy",
+            FindingId::ProfileSyscallHeavy,
             Severity::Info,
             format!(
                 "syscalls and the network poller are {}% of CPU: the service is I/O bound",
@@ -64,7 +64,7 @@ pub(crate) fn profile(f: &Facts, out: &mut Vec<Finding>) {
     }
     if p.percent("cgo") >= CGO_PERCENT {
         out.push(finding(
-            "profile-cgo-heavy",
+            FindingId::ProfileCgoHeavy,
             Severity::Info,
             format!("cgo calls are {}% of CPU", units::decimal(p.percent("cgo"), 0)),
             vec![p.share_words("cgo", "cgo")],
@@ -121,7 +121,7 @@ fn gc(f: &Facts, p: &ProfileFacts, out: &mut Vec<Finding>) {
         fix
     };
     out.push(finding(
-        "profile-gc-heavy",
+        FindingId::ProfileGcHeavy,
         Severity::Warning,
         format!("GC is {}% of CPU", units::decimal(gc, 0)),
         evidence,
@@ -167,7 +167,7 @@ fn scheduler(f: &Facts, p: &ProfileFacts, out: &mut Vec<Finding>) {
         )
     };
     out.push(finding(
-        "profile-scheduler-heavy",
+        FindingId::ProfileSchedulerHeavy,
         Severity::Warning,
         title,
         evidence,
@@ -196,7 +196,7 @@ fn locks(f: &Facts, p: &ProfileFacts, out: &mut Vec<Finding>) {
         ));
     }
     out.push(finding(
-        "profile-lock-contention",
+        FindingId::ProfileLockContention,
         Severity::Warning,
         format!("lock contention is {}% of CPU", units::decimal(locks, 0)),
         evidence,

@@ -3,7 +3,7 @@
 use boxwise_box::layout::Hierarchy;
 
 use crate::facts::Facts;
-use crate::finding::{Finding, Severity, finding};
+use crate::finding::{Finding, FindingId, Severity, finding};
 
 /// `ancestors-hidden`: the cgroup tree above the visible one cannot be read, so a quota or
 /// memory limit on a parent (a Kubernetes pod, Docker's `--cgroup-parent`) may bind the
@@ -48,7 +48,7 @@ pub(crate) fn hidden_ancestors(f: &Facts, out: &mut Vec<Finding>) {
     }
     let pid = info.pid.map_or("PID".to_string(), |p| p.to_string());
     out.push(finding(
-        "ancestors-hidden",
+        FindingId::AncestorsHidden,
         // Where no limit is seen, the advice may be far off; otherwise it is a caveat.
         if nothing_seen {
             Severity::Warning

@@ -86,12 +86,15 @@ impl Case {
 }
 
 fn ids(findings: &[Finding]) -> Vec<(&'static str, Severity)> {
-    findings.iter().map(|f| (f.id, f.severity)).collect()
+    findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.severity))
+        .collect()
 }
 
 /// The one finding `id` in `findings`.
 fn one<'a>(findings: &'a [Finding], id: &str) -> &'a Finding {
-    let mut it = findings.iter().filter(|f| f.id == id);
+    let mut it = findings.iter().filter(|f| f.id.as_str() == id);
     let f = it
         .next()
         .unwrap_or_else(|| panic!("no {id} in {:?}", ids(findings)));
