@@ -61,8 +61,8 @@ pub struct CpuQuotaInfo {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CpuSetInfo {
-    /// Canonical CPU list, e.g. `0-3,8`.
-    pub cpus: String,
+    /// Serialized in canonical form, e.g. `0-3,8`.
+    pub cpus: crate::parse::CpuList,
     pub count: u32,
     pub source: PathBuf,
 }

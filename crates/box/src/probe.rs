@@ -229,7 +229,7 @@ fn root_as_seen_by(theirs: &CgroupDir, same_namespace: bool) -> String {
 fn cpu_set(cpus: CpuList, source: PathBuf) -> CpuSetInfo {
     CpuSetInfo {
         count: cpus.count(),
-        cpus: cpus.to_string(),
+        cpus,
         source,
     }
 }

@@ -10,6 +10,7 @@ use boxwise_box::layout::{CgroupVersion, Hierarchy};
 use boxwise_box::model::{
     BoxInfo, CpuQuotaInfo, CpuSetInfo, MemoryLimit, MemoryLimitKind, Throttling,
 };
+use boxwise_box::parse::CpuList;
 use boxwise_box::policy::{self, CpuPolicy, MemoryRatio, Options, Recommendation};
 use boxwise_box::probe::{self, Detail, Target};
 use boxwise_box::{Error, ParseError};
@@ -91,7 +92,7 @@ fn procs(b: &BoxInfo) -> [u32; 3] {
 
 fn set(cpus: &str, count: u32, source: &str) -> Option<CpuSetInfo> {
     Some(CpuSetInfo {
-        cpus: cpus.into(),
+        cpus: CpuList::parse(cpus).unwrap(),
         count,
         source: source.into(),
     })

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde::{Serialize, Serializer};
+
 use crate::error::ParseError;
 
 /// Highest CPU number accepted; the kernel's NR_CPUS tops out at 8192, so anything beyond
@@ -92,6 +94,13 @@ impl fmt::Display for CpuList {
     }
 }
 
+/// As the kernel writes it, so JSON shows the same text as the files it came from.
+impl Serialize for CpuList {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +119,13 @@ mod tests {
         let l = CpuList::parse("4-5,0-2,3,2").unwrap();
         assert_eq!(l.to_string(), "0-5");
         assert_eq!(l.count(), 6);
+    }
+
+    #[test]
+    fn serializes_as_the_canonical_string() {
+        let l = CpuList::parse("8,0-3,2").unwrap();
+        assert_eq!(serde_json::to_string(&l).unwrap(), "\"0-3,8\"");
+        assert_eq!(serde_json::to_string(&CpuList::default()).unwrap(), "\"\"");
     }
 
     #[test]
