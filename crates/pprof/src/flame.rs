@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
+use boxwise_render::escape as xml;
+
 use crate::model::Profile;
 use crate::stacks::FrameNames;
 use crate::units::label;
@@ -223,13 +225,6 @@ fn color(name: &str) -> String {
     } else {
         format!("rgb({},{},{})", 200 + r, 90 + g, 30 + b)
     }
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Zoom (click a frame; "Reset zoom" or the root to go back), search (regex, highlights

@@ -10,3 +10,4 @@ mod svg;
 pub mod ticks;
 
 pub use chart::{Chart, HLine, Series, Style, stack};
+pub use svg::escape;
