@@ -11,6 +11,7 @@ pub mod model;
 pub mod proto;
 pub mod stacks;
 pub mod summary;
+#[cfg(feature = "test-support")]
 pub mod synth;
 pub mod top;
 pub mod units;
