@@ -2,6 +2,8 @@
 //! pprof's own pre-report edits (`filter`), and the reports: `top` (identical to
 //! `go tool pprof -top`), `flame` and `summary`.
 
+#![forbid(unsafe_code)]
+
 pub mod decode;
 pub mod filter;
 pub mod flame;
@@ -17,5 +19,5 @@ pub mod top;
 pub mod units;
 
 pub use decode::{DecodeError, decode, decode_reader};
-pub use model::Profile;
+pub use model::{Profile, SampleIndexError};
 pub use regex;

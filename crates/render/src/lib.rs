@@ -5,6 +5,8 @@
 //! readable in a browser without the terminal: text is SVG `<text>`, not paths, and no
 //! font or script is needed.
 
+#![forbid(unsafe_code)]
+
 pub mod chart;
 mod svg;
 pub mod ticks;
