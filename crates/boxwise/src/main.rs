@@ -1,5 +1,7 @@
 //! boxwise: make Go services fast and safe inside Linux containers.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 mod cmd;
 mod report;

@@ -4,6 +4,8 @@
 //! Modules depend one way: the rule groups read `facts` and build `finding`s; only
 //! `diagnose` knows them all. Finding ids are stable API (docs/rules.md).
 
+#![forbid(unsafe_code)]
+
 mod binary;
 mod facts;
 mod finding;

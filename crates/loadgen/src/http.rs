@@ -1,8 +1,11 @@
 //! A minimal HTTP/1.1 response reader for keep-alive GETs: the status, the framing
 //! (Content-Length, chunked, or until close) and whether the connection stays open.
+//! Response heads are parsed by httparse (the parser ureq uses); framing and body skipping
+//! are here.
 //! Bodies are skipped, never kept, so a response costs one buffer that is reused.
 
 use std::io::{self, Read};
+use std::mem::MaybeUninit;
 use std::time::Instant;
 
 /// Buffer per connection; a response head or chunk line must fit in it.
@@ -279,39 +282,41 @@ fn trim_cr(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// At most this many header fields in a response head (the head itself is at most 16 KiB).
+const MAX_HEADERS: usize = 128;
+
+/// Parses a complete head (as found by `head_end`) with httparse. Lines that are not header
+/// fields are skipped, as they always were here; only the framing headers are read.
 fn parse_head(head: &[u8]) -> Result<Head, HttpError> {
-    let mut lines = head.split(|&b| b == b'\n').map(trim_cr);
-    let status_line = lines.next().unwrap_or_default();
-    let rest = status_line
-        .strip_prefix(b"HTTP/1.")
-        .ok_or(HttpError::Malformed(
-            "status line does not start with HTTP/1.",
-        ))?;
-    let (http10, code) = match rest {
-        [minor, b' ', a, b, c, ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => (
-            *minor == b'0',
-            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'),
-        ),
-        _ => return Err(HttpError::Malformed("no three-digit status code")),
+    let mut headers = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+    let mut res = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .ignore_invalid_headers_in_responses(true)
+        .parse_response_with_uninit_headers(&mut res, head, &mut headers);
+    let len = match parsed {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            return Err(HttpError::Malformed("response head ends early"));
+        }
+        Err(e) => return Err(HttpError::Malformed(head_error(e))),
+    };
+    let (Some(minor), Some(code)) = (res.version, res.code) else {
+        return Err(HttpError::Malformed("response head ends early"));
     };
     let (mut close, mut keep, mut content_length, mut chunked) = (false, false, None, false);
-    for line in lines {
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        let name = &line[..colon];
-        let value = line[colon + 1..].trim_ascii();
-        if name.eq_ignore_ascii_case(b"content-length") {
+    for h in res.headers.iter() {
+        let value = h.value.trim_ascii();
+        if h.name.eq_ignore_ascii_case("content-length") {
             let n = std::str::from_utf8(value)
                 .ok()
                 .and_then(|v| v.parse::<u64>().ok())
                 .ok_or(HttpError::Malformed("Content-Length is not a number"))?;
             content_length = Some(n);
-        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
             chunked = value
                 .split(|&b| b == b',')
                 .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-        } else if name.eq_ignore_ascii_case(b"connection") {
+        } else if h.name.eq_ignore_ascii_case("connection") {
             for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
                 close |= token.eq_ignore_ascii_case(b"close");
                 keep |= token.eq_ignore_ascii_case(b"keep-alive");
@@ -319,12 +324,25 @@ fn parse_head(head: &[u8]) -> Result<Head, HttpError> {
         }
     }
     Ok(Head {
-        len: head.len(),
+        len,
         status: code,
-        keep_alive: !close && (!http10 || keep),
+        keep_alive: !close && (minor != 0 || keep),
         content_length,
         chunked,
     })
+}
+
+/// The report's words for what httparse rejected.
+fn head_error(e: httparse::Error) -> &'static str {
+    match e {
+        httparse::Error::Version => "status line does not start with HTTP/1.",
+        httparse::Error::Status => "no three-digit status code",
+        httparse::Error::TooManyHeaders => "more than 128 header fields",
+        httparse::Error::HeaderName => "invalid header name",
+        httparse::Error::HeaderValue => "invalid header value",
+        httparse::Error::NewLine => "invalid line end",
+        httparse::Error::Token => "invalid token",
+    }
 }
 
 fn chunk_size(line: &[u8]) -> Result<u64, HttpError> {
@@ -471,6 +489,31 @@ HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 2\r\n\r\nno";
                 String::from_utf8_lossy(data)
             );
         }
+    }
+
+    #[test]
+    fn lenient_heads() {
+        // A line that is not a header field is skipped; a status without a reason is fine.
+        let data = b"HTTP/1.1 200\r\nnot a header\r\nContent-Length: 1\r\n\r\nx";
+        assert_eq!(read_all(data, 5), vec![Ok(KA)]);
+        // Exactly the limit of header fields is read; one more is malformed.
+        let mut data = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..MAX_HEADERS - 1 {
+            data.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+        }
+        data.extend_from_slice(b"Connection: close\r\nContent-Length: 0\r\n\r\n");
+        let too_many = data.clone();
+        data.drain(17..25);
+        let got = read_all(&data, 1000);
+        assert_eq!(
+            got,
+            vec![Ok(Response {
+                status: 200,
+                keep_alive: false
+            })]
+        );
+        let msg = read_all(&too_many, 1000).pop().unwrap().unwrap_err();
+        assert!(msg.contains("more than 128 header fields"), "{msg}");
     }
 
     #[test]

@@ -3,16 +3,27 @@
 
 use std::time::Duration;
 
+/// Why a duration does not parse; each message names the value as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("duration {input:?}: expected a number with s, ms, us or m (e.g. 10s)")]
+    NotANumber { input: String },
+    #[error("duration {input:?}: unknown unit {unit:?} (use s, ms, us, m or h)")]
+    UnknownUnit { input: String, unit: String },
+    #[error("duration {input:?} is too large")]
+    TooLarge { input: String },
+}
+
 /// Parses a duration; the error names the value and what was expected.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("duration {s:?}: expected a number with s, ms, us or m (e.g. 10s)"))?;
+    let value: f64 = num.parse().map_err(|_| DurationError::NotANumber {
+        input: s.to_string(),
+    })?;
     let scale = match unit.trim() {
         "" | "s" => 1.0,
         "ms" => 1e-3,
@@ -20,14 +31,17 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "m" | "min" => 60.0,
         "h" => 3600.0,
         u => {
-            return Err(format!(
-                "duration {s:?}: unknown unit {u:?} (use s, ms, us, m or h)"
-            ));
+            return Err(DurationError::UnknownUnit {
+                input: s.to_string(),
+                unit: u.to_string(),
+            });
         }
     };
     let secs = value * scale;
     if !secs.is_finite() || secs > 1e9 {
-        return Err(format!("duration {s:?} is too large"));
+        return Err(DurationError::TooLarge {
+            input: s.to_string(),
+        });
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -45,8 +59,23 @@ mod tests {
         assert_eq!(ms("500ms"), 500);
         assert_eq!(ms("2m"), 120_000);
         assert_eq!(parse_duration("250us").unwrap().as_micros(), 250);
+        // The messages, word for word.
+        let msg = |s| parse_duration(s).unwrap_err().to_string();
+        assert_eq!(
+            msg("1..2s"),
+            "duration \"1..2s\": expected a number with s, ms, us or m (e.g. 10s)"
+        );
+        assert_eq!(
+            msg("10x"),
+            "duration \"10x\": unknown unit \"x\" (use s, ms, us, m or h)"
+        );
+        assert_eq!(
+            msg("1e99"),
+            "duration \"1e99\": unknown unit \"e99\" (use s, ms, us, m or h)"
+        );
+        assert_eq!(msg("9999999999h"), "duration \"9999999999h\" is too large");
         for bad in ["", "s", "10x", "-1s", "1..2s"] {
-            let e = parse_duration(bad).unwrap_err();
+            let e = parse_duration(bad).unwrap_err().to_string();
             assert!(e.contains(&format!("{bad:?}")), "{e}");
         }
     }

@@ -5,14 +5,31 @@ use regex::Regex;
 
 use crate::model::Profile;
 
+/// Why the profile's own filters cannot be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    /// `drop_frames` or `keep_frames` (`list`) is not a regex.
+    #[error("{list} regexp {pattern:?}: {error}")]
+    FrameRegex {
+        list: &'static str,
+        pattern: String,
+        #[source]
+        error: regex::Error,
+    },
+}
+
 /// Applies the profile's own `drop_frames`/`keep_frames` as pprof's fetch step does
 /// (`RemoveUninteresting`). Errors name the regex that does not compile.
-pub fn remove_uninteresting(p: &mut Profile) -> Result<(), String> {
+pub fn remove_uninteresting(p: &mut Profile) -> Result<(), FilterError> {
     if p.drop_frames.is_empty() {
         return Ok(());
     }
-    let anchored = |re: &str, what: &str| {
-        Regex::new(&format!("^({re})$")).map_err(|e| format!("{what} regexp {re:?}: {e}"))
+    let anchored = |re: &str, list: &'static str| {
+        Regex::new(&format!("^({re})$")).map_err(|error| FilterError::FrameRegex {
+            list,
+            pattern: re.to_string(),
+            error,
+        })
     };
     let drop = anchored(&p.drop_frames, "drop_frames")?;
     let keep = if p.keep_frames.is_empty() {

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
+use boxwise_render::escape as xml;
+
 use crate::model::Profile;
 use crate::stacks::FrameNames;
 use crate::units::label;
@@ -52,20 +54,29 @@ pub fn folded_text(lines: &[(String, i64)]) -> String {
 }
 
 /// Parses folded text back (the last space separates the value).
-pub fn parse_folded(text: &str) -> Result<Vec<(String, i64)>, String> {
+pub fn parse_folded(text: &str) -> Result<Vec<(String, i64)>, FoldedError> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
         .map(|(i, l)| {
-            let (k, v) = l
-                .rsplit_once(' ')
-                .ok_or_else(|| format!("line {}: no value", i + 1))?;
-            let v = v
-                .parse()
-                .map_err(|_| format!("line {}: bad value {v:?}", i + 1))?;
+            let line = i + 1;
+            let (k, v) = l.rsplit_once(' ').ok_or(FoldedError::NoValue { line })?;
+            let v = v.parse().map_err(|_| FoldedError::BadValue {
+                line,
+                value: v.to_string(),
+            })?;
             Ok((k.to_string(), v))
         })
         .collect()
+}
+
+/// Why folded text does not parse; `line` counts the non-blank lines from 1.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FoldedError {
+    #[error("line {line}: no value")]
+    NoValue { line: usize },
+    #[error("line {line}: bad value {value:?}")]
+    BadValue { line: usize, value: String },
 }
 
 #[derive(Default)]
@@ -223,13 +234,6 @@ fn color(name: &str) -> String {
     } else {
         format!("rgb({},{},{})", 200 + r, 90 + g, 30 + b)
     }
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Zoom (click a frame; "Reset zoom" or the root to go back), search (regex, highlights

@@ -2,6 +2,8 @@
 //! pprof's own pre-report edits (`filter`), and the reports: `top` (identical to
 //! `go tool pprof -top`), `flame` and `summary`.
 
+#![forbid(unsafe_code)]
+
 pub mod decode;
 pub mod filter;
 pub mod flame;
@@ -11,10 +13,11 @@ pub mod model;
 pub mod proto;
 pub mod stacks;
 pub mod summary;
+#[cfg(feature = "test-support")]
 pub mod synth;
 pub mod top;
 pub mod units;
 
 pub use decode::{DecodeError, decode, decode_reader};
-pub use model::Profile;
+pub use model::{Profile, SampleIndexError};
 pub use regex;

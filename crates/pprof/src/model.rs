@@ -182,6 +182,19 @@ pub struct Mapping {
     pub has_inline_frames: bool,
 }
 
+/// Why `Profile::sample_index` names no sample type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SampleIndexError {
+    #[error("profile has no sample types")]
+    NoSampleTypes,
+    /// A number that is not an index of the sample types (`index` as given).
+    #[error("sample index {index} is outside the range [0..{max}]")]
+    OutOfRange { index: String, max: usize },
+    /// A name that is no sample type's; `types` are the profile's, in order.
+    #[error("sample index {name:?} must be one of: {}", .types.join(", "))]
+    Unknown { name: String, types: Vec<String> },
+}
+
 impl Profile {
     /// The lines of a location, innermost first: several lines mean inlining, the last is
     /// the real (outermost) frame.
@@ -192,17 +205,10 @@ impl Profile {
     /// The sample index pprof shows for `name`, or its default (`SampleIndexByName`):
     /// `default_sample_type` when it names a type, else the last; a name may also be a number
     /// or drop a legacy `inuse_` prefix.
-    pub fn sample_index(&self, name: Option<&str>) -> Result<usize, String> {
+    pub fn sample_index(&self, name: Option<&str>) -> Result<usize, SampleIndexError> {
         if self.sample_types.is_empty() {
-            return Err("profile has no sample types".into());
+            return Err(SampleIndexError::NoSampleTypes);
         }
-        let names = || {
-            self.sample_types
-                .iter()
-                .map(|t| t.ty.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         let Some(name) = name.filter(|n| !n.is_empty()) else {
             if !self.default_sample_type.is_empty()
                 && let Some(i) = self
@@ -216,10 +222,10 @@ impl Profile {
         };
         if let Ok(i) = name.parse::<i64>() {
             if i < 0 || i as usize >= self.sample_types.len() {
-                return Err(format!(
-                    "sample index {name} is outside the range [0..{}]",
-                    self.sample_types.len() - 1
-                ));
+                return Err(SampleIndexError::OutOfRange {
+                    index: name.to_string(),
+                    max: self.sample_types.len() - 1,
+                });
             }
             return Ok(i as usize);
         }
@@ -227,7 +233,10 @@ impl Profile {
         self.sample_types
             .iter()
             .position(|t| t.ty == name || t.ty == no_inuse)
-            .ok_or_else(|| format!("sample index {name:?} must be one of: {}", names()))
+            .ok_or_else(|| SampleIndexError::Unknown {
+                name: name.to_string(),
+                types: self.sample_types.iter().map(|t| t.ty.clone()).collect(),
+            })
     }
 
     /// Basename of the main binary (mapping 0), as pprof's `File:` line shows it.

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::filter;
 use crate::graph::{Nodes, Weights, weigh};
-use crate::model::Profile;
+use crate::model::{Profile, SampleIndexError};
 use crate::units::{label, percentage, scale, scaled_label};
 
 /// pprof's defaults: `nodefraction` 0.005, `edgefraction` 0.001 (`internal/driver/config.go`).
@@ -59,7 +59,7 @@ pub struct TopReport {
 }
 
 /// Builds the top report. `p` must already have had `filter::remove_uninteresting` applied.
-pub fn top(p: &Profile, o: &TopOptions) -> Result<TopReport, String> {
+pub fn top(p: &Profile, o: &TopOptions) -> Result<TopReport, SampleIndexError> {
     let vi = p.sample_index(o.sample_index.as_deref())?;
     let sample_type = p.sample_types[vi].ty.clone();
     let sample_unit = p.sample_types[vi].unit.clone();

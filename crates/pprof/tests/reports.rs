@@ -183,3 +183,61 @@ fn summary_survives_values_that_overflow() {
         s.total
     );
 }
+
+/// The errors' messages, word for word (the binary prints them after the file name).
+#[test]
+fn error_messages() {
+    use boxwise_pprof::synth::{encode, stacks_profile};
+    let mut p = decode(&encode(&stacks_profile(&[(&["main"], 1)]))).unwrap();
+    let msg = |e: &dyn std::error::Error| e.to_string();
+    assert_eq!(
+        msg(&p.sample_index(Some("2")).unwrap_err()),
+        "sample index 2 is outside the range [0..1]"
+    );
+    assert_eq!(
+        msg(&p.sample_index(Some("-1")).unwrap_err()),
+        "sample index -1 is outside the range [0..1]"
+    );
+    assert_eq!(
+        msg(&p.sample_index(Some("alloc_space")).unwrap_err()),
+        "sample index \"alloc_space\" must be one of: samples, cpu"
+    );
+    let opts = TopOptions {
+        sample_index: Some("bytes".into()),
+        ..TopOptions::default()
+    };
+    assert_eq!(
+        msg(&top(&p, &opts).unwrap_err()),
+        "sample index \"bytes\" must be one of: samples, cpu"
+    );
+    assert_eq!(
+        parse_folded("a;b 1\n\nc x\n").unwrap_err().to_string(),
+        "line 2: bad value \"x\""
+    );
+    assert_eq!(
+        parse_folded("a;b 1\nnovalue\n").unwrap_err().to_string(),
+        "line 2: no value"
+    );
+    p.drop_frames = "main(".into();
+    let e = filter::remove_uninteresting(&mut p)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("drop_frames regexp \"main(\": regex parse error"),
+        "{e}"
+    );
+    p.drop_frames = "x".into();
+    p.keep_frames = "[".into();
+    let e = filter::remove_uninteresting(&mut p)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("keep_frames regexp \"[\": regex parse error"),
+        "{e}"
+    );
+    p.sample_types.clear();
+    assert_eq!(
+        msg(&p.sample_index(None).unwrap_err()),
+        "profile has no sample types"
+    );
+}

@@ -5,8 +5,11 @@
 //! readable in a browser without the terminal: text is SVG `<text>`, not paths, and no
 //! font or script is needed.
 
+#![forbid(unsafe_code)]
+
 pub mod chart;
 mod svg;
 pub mod ticks;
 
 pub use chart::{Chart, HLine, Series, Style, stack};
+pub use svg::escape;

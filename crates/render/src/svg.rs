@@ -2,7 +2,10 @@
 
 use std::fmt::Write;
 
-/// Escapes text for an SVG text node or attribute value.
+/// Escapes text for an SVG (XML 1.0) text node or attribute value: the five markup
+/// characters become entities, and characters XML 1.0 does not allow (C0 controls other
+/// than tab, newline and carriage return; U+FFFE, U+FFFF) become spaces, so the output
+/// always parses. The one escaper for every SVG boxwise writes (charts and flame graphs).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -11,6 +11,8 @@
 //! so the caller can warn. [`summary`] and [`sched_summary`] turn the result into the
 //! numbers people look for. All of it is pure: no I/O.
 
+#![forbid(unsafe_code)]
+
 pub mod cursor;
 pub mod gc;
 pub mod limits;
