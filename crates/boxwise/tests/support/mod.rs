@@ -35,6 +35,15 @@ pub fn require(cond: bool, why: &str) -> bool {
     false
 }
 
+/// Gates a test whose expected numbers are worked out by hand for a machine with at least
+/// two CPUs (affinity): with fewer, the CPU count caps GOMAXPROCS and effective cores first.
+pub fn two_cpus_or_skip() -> bool {
+    require(
+        affinity_count() >= 2,
+        "needs at least 2 CPUs (the expected GOMAXPROCS and cores are worked out for 2 or more)",
+    )
+}
+
 /// The workspace root (two levels above this crate's manifest).
 pub fn workspace_root() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -332,6 +341,16 @@ fn cgroup_dir(mount: &Mount, path: &str) -> Result<PathBuf, String> {
         ));
     }
     Ok(mount.mount_point.join(rel.trim_start_matches('/')))
+}
+
+/// Whether the kernel accounts swap in this process's memory cgroup (v1
+/// `memory.memsw.limit_in_bytes`, v2 `memory.swap.max`), so a swap limit can be written.
+pub fn swap_accounting() -> bool {
+    match find_parents() {
+        Ok(p) if p.kind == CgroupKind::V1 => p.memory.join("memory.memsw.limit_in_bytes").exists(),
+        Ok(p) => p.memory.join("memory.swap.max").exists(),
+        Err(_) => false,
+    }
 }
 
 /// Which hierarchy a [`TestCgroup`] lives in.
