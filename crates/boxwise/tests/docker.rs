@@ -33,6 +33,7 @@ fn image() -> Option<DockerImage> {
 const EXPECTED_PROCS: i64 = 2;
 
 #[test]
+#[ignore = "needs Docker, Go, 2 CPUs"]
 fn exec_entrypoint_sets_go_settings_from_docker_limits() {
     let Some(img) = image() else {
         return;
@@ -47,6 +48,7 @@ fn exec_entrypoint_sets_go_settings_from_docker_limits() {
 }
 
 #[test]
+#[ignore = "needs Docker, Go, 2 CPUs"]
 fn exec_entrypoint_keeps_user_gomaxprocs() {
     let Some(img) = image() else {
         return;
@@ -60,6 +62,7 @@ fn exec_entrypoint_keeps_user_gomaxprocs() {
 }
 
 #[test]
+#[ignore = "needs Docker, Go, 2 CPUs"]
 fn inspect_in_container_reports_docker_limits() {
     let Some(img) = image() else {
         return;
@@ -101,6 +104,7 @@ fn inspect_in_container_reports_docker_limits() {
 /// dynamic one dies in a scratch image with a baffling "no such file".
 /// Gated on Docker because images are the only reason to build it.
 #[test]
+#[ignore = "needs Docker"]
 fn static_binary_has_no_interpreter() {
     if !support::docker_or_skip() {
         return;
@@ -129,6 +133,7 @@ fn static_binary_has_no_interpreter() {
 /// mounts the container's cgroup as the root of each hierarchy), so they must be read
 /// through `/proc/PID/root`, not at the same path on the host.
 #[test]
+#[ignore = "needs Docker, Go, 2 CPUs"]
 fn host_side_commands_see_the_containers_limits() {
     if !support::docker_or_skip() || !support::two_cpus_or_skip() {
         return;

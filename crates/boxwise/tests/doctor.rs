@@ -77,6 +77,7 @@ fn doctor_pid(pid: u32) -> Value {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go, 2 CPUs"]
 fn gomaxprocs_8_under_one_cpu_is_above_the_limit() {
     if !support::two_cpus_or_skip() {
         return;
@@ -118,6 +119,7 @@ fn gomaxprocs_8_under_one_cpu_is_above_the_limit() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn memory_limit_without_gomemlimit_is_reported() {
     let (Some(cg), Some(worker)) = (TestCgroup::create_or_skip(), worker()) else {
         return;
@@ -148,6 +150,7 @@ fn memory_limit_without_gomemlimit_is_reported() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn a_process_started_by_boxwise_exec_is_well_configured() {
     let (Some(cg), Some(worker)) = (TestCgroup::create_or_skip(), worker()) else {
         return;
@@ -181,6 +184,7 @@ fn a_process_started_by_boxwise_exec_is_well_configured() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn an_oom_kill_in_the_cgroup_is_reported() {
     let (Some(cg), Some(worker)) = (TestCgroup::create_or_skip(), worker()) else {
         return;
@@ -210,6 +214,7 @@ fn an_oom_kill_in_the_cgroup_is_reported() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn cpu_burning_under_a_fifth_of_a_cpu_is_throttled() {
     let (Some(cg), Some(worker)) = (TestCgroup::create_or_skip(), worker()) else {
         return;
@@ -365,6 +370,7 @@ fn markdown_lists_every_finding() {
 }
 
 #[test]
+#[ignore = "needs Go"]
 fn ps_finds_a_go_process_and_skips_others() {
     let Some(worker) = worker() else { return };
     let go = Worker::start(

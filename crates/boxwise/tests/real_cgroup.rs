@@ -73,6 +73,7 @@ fn exec_probe(
 const PROCS_AT_1_5: i64 = 2;
 
 #[test]
+#[ignore = "needs root and cgroups, Go, 2 CPUs"]
 fn exec_sets_gomaxprocs_and_gomemlimit_from_cgroup() {
     let Some(cg) = cgroup(1.5, Some(MEMORY_LIMIT)) else {
         return;
@@ -97,6 +98,7 @@ fn exec_sets_gomaxprocs_and_gomemlimit_from_cgroup() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go, 2 CPUs"]
 fn exec_keeps_user_gomaxprocs() {
     let Some(cg) = cgroup(1.5, Some(MEMORY_LIMIT)) else {
         return;
@@ -111,6 +113,7 @@ fn exec_keeps_user_gomaxprocs() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go, 2 CPUs"]
 fn half_cpu_quota_go125_versus_floor() {
     let Some(cg) = cgroup(0.5, None) else {
         return;
@@ -153,6 +156,7 @@ fn inspect(cg: Option<&TestCgroup>, extra: &[&str]) -> Value {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, 2 CPUs"]
 fn inspect_reports_cgroup_limits() {
     let Some(cg) = cgroup(1.5, Some(MEMORY_LIMIT)) else {
         return;
@@ -242,6 +246,7 @@ fn inspect_root_slash_matches_default_on_live_machine() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, 2 CPUs"]
 fn inspect_root_slash_matches_default_in_cgroup() {
     let Some(cg) = cgroup(1.5, Some(MEMORY_LIMIT)) else {
         return;

@@ -92,6 +92,7 @@ fn boxwise_run(args: &[&str]) -> Ran {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn half_a_cpu_holds_two_burning_cores_to_half() {
     if !can_run() || !support::require(support::affinity_count() >= 2, "needs 2 CPUs") {
         return;
@@ -125,6 +126,7 @@ fn half_a_cpu_holds_two_burning_cores_to_half() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn memory_limit_oom_kills_a_300_mib_allocation() {
     if !can_run() {
         return;
@@ -158,6 +160,7 @@ fn memory_limit_oom_kills_a_300_mib_allocation() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups"]
 fn no_oom_and_the_exit_status_passes_through() {
     if !can_run() {
         return;
@@ -181,6 +184,7 @@ fn no_oom_and_the_exit_status_passes_through() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups"]
 fn isolate_pid_makes_the_child_pid_1_with_its_own_proc() {
     if !can_run() {
         return;
@@ -215,6 +219,7 @@ fn isolate_pid_makes_the_child_pid_1_with_its_own_proc() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups"]
 fn isolate_net_leaves_only_loopback_up() {
     if !can_run() {
         return;
@@ -238,6 +243,7 @@ fn isolate_net_leaves_only_loopback_up() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups"]
 fn pids_limit_stops_a_fork_bomb() {
     if !can_run() {
         return;
@@ -267,6 +273,7 @@ fn pids_limit_stops_a_fork_bomb() {
 /// A Go program that needs more threads than `--pids` allows dies with "failed to create
 /// new OS thread"; the stats and one stderr line say the pids limit did it.
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn a_pids_limit_that_stops_go_threads_is_reported() {
     if !can_run() {
         return;
@@ -301,6 +308,7 @@ fn a_pids_limit_that_stops_go_threads_is_reported() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn sigint_mid_run_is_forwarded_and_the_cgroup_removed() {
     if !can_run() {
         return;
@@ -336,6 +344,7 @@ fn sigint_mid_run_is_forwarded_and_the_cgroup_removed() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups"]
 fn parent_puts_the_run_under_a_given_cgroup() {
     if !can_run() {
         return;
@@ -392,6 +401,7 @@ fn bad_values_are_usage_errors_before_anything_runs() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups"]
 fn without_root_the_error_says_what_is_needed() {
     use std::os::unix::process::CommandExt;
     if !can_run() {
@@ -442,6 +452,7 @@ impl Drop for RemoveDirs {
 /// `domain threaded`. Uses the cgroup2 mount (hybrid hosts have one without controllers),
 /// below boxwise's own unified cgroup; the only process moved is a child started for it.
 #[test]
+#[ignore = "needs root and cgroups"]
 fn v2_checks_read_the_real_kernel() {
     use boxwise_box::{host::Host, layout, parse};
     use boxwise_lab::cgroup::delegate::{Blocked, blocked, refusal};

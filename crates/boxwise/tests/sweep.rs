@@ -38,6 +38,7 @@ fn sweep(args: &[&str], json: &std::path::Path) -> (String, Value) {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn two_cpus_by_two_gomaxprocs_by_two_repeats() {
     if !can_make_cgroups() {
         return;
@@ -117,6 +118,7 @@ fn two_cpus_by_two_gomaxprocs_by_two_repeats() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn http_sweep_measures_latency_and_gc() {
     if !can_make_cgroups() {
         return;
@@ -171,6 +173,7 @@ fn http_sweep_measures_latency_and_gc() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn ctrl_c_stops_the_sweep_and_cleans_up() {
     if !can_make_cgroups() {
         return;
@@ -247,6 +250,7 @@ fn ctrl_c_stops_the_sweep_and_cleans_up() {
 /// lowest wall time: with 4 runs each, every one below every run of the other, a verdict
 /// that counted them would name it best (p = 2/70). It must never be the recommendation.
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn a_configuration_whose_runs_fail_is_never_best() {
     if !can_make_cgroups() {
         return;

@@ -24,6 +24,9 @@ pub const REQUIRE_ENV: &str = "BOXWISE_REQUIRE_PRIVILEGED";
 /// Returns `cond`. When it is false the test should return early: a laptop
 /// sees `SKIP: <why>` on stderr, while CI (`BOXWISE_REQUIRE_PRIVILEGED=1`)
 /// panics, so a broken runner can never pass green by skipping everything.
+/// A test that calls this (directly or through a helper) also carries
+/// `#[ignore = "needs ..."]`, so a plain `cargo nextest run` counts it as
+/// skipped; `.ci/run` runs it with `--run-ignored all`.
 pub fn require(cond: bool, why: &str) -> bool {
     if cond {
         return true;
