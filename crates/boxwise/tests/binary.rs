@@ -241,6 +241,7 @@ fn find<'a>(corpus: &'a [Built], version: &str, variant: &str) -> &'a Built {
 }
 
 #[test]
+#[ignore = "needs Go"]
 fn go_version_m_matches_go_on_the_corpus() {
     let Some(corpus) = corpus() else { return };
     let tcs = toolchains();
@@ -328,6 +329,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
+#[ignore = "needs Go"]
 fn go_version_m_matches_go_on_installed_binaries() {
     let tcs = toolchains();
     if !require(
@@ -382,6 +384,7 @@ fn go_version_m_matches_go_on_installed_binaries() {
 }
 
 #[test]
+#[ignore = "needs Go"]
 fn summary_and_json_describe_the_corpus() {
     let Some(corpus) = corpus() else { return };
     for b in corpus {
@@ -577,6 +580,7 @@ fn errors_are_one_line_and_name_the_file() {
 }
 
 #[test]
+#[ignore = "needs Go"]
 fn section_headers_removed_still_decodes_from_the_data_segment() {
     let Some(corpus) = corpus() else { return };
     for b in corpus
@@ -609,6 +613,7 @@ fn section_headers_removed_still_decodes_from_the_data_segment() {
 /// panic. The corpus is built before the property runs, so a missing prerequisite fails
 /// (or skips) this test plainly instead of being recorded as a shrunk proptest case.
 #[test]
+#[ignore = "needs Go"]
 fn truncated_and_corrupted_real_binaries_never_panic() {
     let Some(corpus) = corpus() else { return };
     let b = corpus.iter().find(|b| b.variant == "cgo").unwrap();
@@ -654,6 +659,7 @@ fn truncated_and_corrupted_real_binaries_never_panic() {
 /// Section headers claiming more bytes than the file has (corrupt, or hostile) must not
 /// overflow the size totals: the sizes are clamped to the file.
 #[test]
+#[ignore = "needs Go"]
 fn oversized_section_headers_do_not_overflow() {
     let Some(worker) = support::build_go_program("worker") else {
         return;

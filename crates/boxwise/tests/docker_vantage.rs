@@ -670,6 +670,7 @@ const PARENT_CORES: f64 = 0.25;
 /// than report "no quota"; the memory limit is still there through v1's
 /// `hierarchical_memory_limit`.
 #[test]
+#[ignore = "needs root and cgroups, Docker, Go"]
 fn cgroup_parent_inside_says_ancestors_hidden() {
     // (parent, img): the image and its containers go before the cgroups they ran in.
     let Some((parent, img)) = docker_setup() else {
@@ -758,6 +759,7 @@ fn cgroup_parent_inside_says_ancestors_hidden() {
 /// nothing is hidden. A busy loop in the container is throttled by the parent's quota; the
 /// throttling is read from the level that sets the quota.
 #[test]
+#[ignore = "needs root and cgroups, Docker, Go"]
 fn cgroup_parent_from_host_counts_the_parents_limits() {
     // (parent, img): the image and its containers go before the cgroups they ran in.
     let Some((parent, img)) = docker_setup() else {
@@ -908,6 +910,7 @@ fn cgroup_parent_from_host_counts_the_parents_limits() {
 /// namespace root and its limits are read right, while anything above is hidden; from the
 /// host, `--pid` gives the same limits at the full path.
 #[test]
+#[ignore = "needs root and cgroups, Docker, Go"]
 fn cgroupns_private_inside_and_from_host() {
     // (parent, img): the image and its containers go before the cgroups they ran in.
     let Some((parent, img)) = docker_setup() else {
@@ -1030,6 +1033,7 @@ fn cgroupns_private_inside_and_from_host() {
 /// `inspect --pid` of the new pid gives the limits, and `boxwise exec` in the container sets
 /// GOMAXPROCS/GOMEMLIMIT from them, both as its entrypoint and when run again.
 #[test]
+#[ignore = "needs root and cgroups, Docker, Go"]
 fn restarted_container_keeps_its_limits() {
     // (parent, img): the image and its containers go before the cgroups they ran in.
     let Some((parent, img)) = docker_setup() else {
@@ -1148,6 +1152,7 @@ fn restarted_container_keeps_its_limits() {
 /// /proc/self/cgroup says `/`. boxwise must find the real directory (it is all visible: the
 /// mount is the host's) rather than fall back to the mount point, the host root's cgroup.
 #[test]
+#[ignore = "needs root and cgroups"]
 fn unshare_cgroupns_without_remount_finds_the_real_cgroup() {
     let unshare_ok = Command::new("unshare")
         .arg("--version")
@@ -1266,6 +1271,7 @@ fn unshare_cgroupns_without_remount_finds_the_real_cgroup() {
 /// with `GODEBUG=containermaxprocs=1` (its go.mod says go 1.19), which doctor reads from the
 /// process's environment.
 #[test]
+#[ignore = "needs Docker, Go"]
 fn host_view_judges_the_go_runtime_by_its_own_mounts() {
     if !support::docker_or_skip() || !v1_layout() {
         return;

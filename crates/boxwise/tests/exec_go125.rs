@@ -115,6 +115,7 @@ fn go_rule(quota: f64) -> i64 {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn quota_on_the_leaf_is_left_to_go_1_25_and_1_26() {
     let Some(probes) = container_aware_probes() else {
         return;
@@ -167,6 +168,7 @@ fn quota_on_the_leaf_is_left_to_go_1_25_and_1_26() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn quota_on_a_parent_only_is_set() {
     let Some(probes) = container_aware_probes() else {
         return;
@@ -217,6 +219,7 @@ fn quota_on_a_parent_only_is_set() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn containermaxprocs_off_in_godebug_is_set() {
     let Some(probes) = container_aware_probes() else {
         return;
@@ -243,6 +246,7 @@ fn containermaxprocs_off_in_godebug_is_set() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn go_1_25_from_a_go_1_24_module_is_set() {
     let (Some(p125), Some(p126)) = (probe(GO125, "probe-go124"), probe(GO126, "probe-go124"))
     else {
@@ -273,6 +277,7 @@ fn go_1_25_from_a_go_1_24_module_is_set() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn floor_policy_is_set_where_it_differs() {
     let Some(probes) = container_aware_probes() else {
         return;
@@ -305,6 +310,7 @@ fn floor_policy_is_set_where_it_differs() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn go_before_1_25_is_always_set() {
     let (Some(p123), Some(p119)) = (probe(GO123, "probe"), support::build_go_probe()) else {
         return;
@@ -329,6 +335,7 @@ fn go_before_1_25_is_always_set() {
 /// misses its own cgroup (golang/go#76390) and Go 1.26 finds it; on the Kubernetes pod
 /// fixture the quota is on the pod slice.
 #[test]
+#[ignore = "needs Go"]
 fn dry_run_in_fixture_roots() {
     let Some(probes) = container_aware_probes() else {
         return;
@@ -430,6 +437,7 @@ fn unreadable_programs_fall_back_quietly() {
 /// namespace and mounts each hierarchy with root `/docker/<id>`. Go 1.25 then finds no cgroup
 /// (no quota files open), Go 1.26 reads its own; exec sets GOMAXPROCS for the first only.
 #[test]
+#[ignore = "needs Docker on cgroup v1, Go"]
 fn docker_v1_mount_root() {
     let Some(probes) = container_aware_probes() else {
         return;
@@ -480,6 +488,7 @@ fn docker_v1_mount_root() {
 
 /// `doctor` judges a Go 1.25 binary by the same rule (`box::policy::runtime_gomaxprocs`).
 #[test]
+#[ignore = "needs root and cgroups, Go"]
 fn doctor_uses_the_same_rule() {
     let Some(p125) = probe(GO125, "probe-go125") else {
         return;

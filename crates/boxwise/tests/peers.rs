@@ -71,6 +71,7 @@ fn both(cg: &TestCgroup) -> Option<(i64, i64)> {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go, automaxprocs sources"]
 fn floor_matches_automaxprocs_on_a_leaf_quota() {
     let Some(cg) = TestCgroup::create_or_skip() else {
         return;
@@ -85,6 +86,7 @@ fn floor_matches_automaxprocs_on_a_leaf_quota() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go, automaxprocs sources"]
 fn automaxprocs_misses_a_parent_quota_boxwise_does_not() {
     let Some(parent) = TestCgroup::create_or_skip() else {
         return;
@@ -106,6 +108,7 @@ fn automaxprocs_misses_a_parent_quota_boxwise_does_not() {
 }
 
 #[test]
+#[ignore = "needs root and cgroups, Go, automaxprocs sources"]
 fn automaxprocs_exceeds_the_cpu_count_boxwise_caps_it() {
     let Some(cg) = TestCgroup::create_or_skip() else {
         return;

@@ -176,6 +176,7 @@ fn compare(file: &Path, option_sets: &[&[&str]]) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs Go"]
 fn top_matches_go_tool_pprof_on_runtime_profiles() {
     if !require(have_go(), "go is not installed (apt-get install golang-go)") {
         return;
@@ -217,6 +218,7 @@ fn top_matches_go_tool_pprof_on_runtime_profiles() {
 }
 
 #[test]
+#[ignore = "needs Go, google/pprof sources"]
 fn top_matches_go_tool_pprof_on_pprof_package_profiles() {
     if !require(have_go(), "go is not installed (apt-get install golang-go)")
         || !require(
@@ -249,6 +251,7 @@ fn top_matches_go_tool_pprof_on_pprof_package_profiles() {
 }
 
 #[test]
+#[ignore = "needs Go"]
 fn top_json_has_numbers() {
     if !require(have_go(), "go is not installed (apt-get install golang-go)") {
         return;
@@ -274,6 +277,7 @@ fn top_json_has_numbers() {
 
 /// A live `net/http/pprof` server: every endpoint decodes and reports, `--seconds` works.
 #[test]
+#[ignore = "needs Go"]
 fn fetches_from_a_live_pprof_endpoint() {
     if !require(have_go(), "go is not installed (apt-get install golang-go)") {
         return;

@@ -360,6 +360,7 @@ fn capture(bin: &Path) -> Vec<u8> {
 }
 
 #[test]
+#[ignore = "needs Go"]
 fn live_capture_from_every_installed_go() {
     for (version, go) in toolchains() {
         if !require(

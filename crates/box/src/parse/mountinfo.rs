@@ -184,6 +184,16 @@ mod tests {
             let _ = parse(&s);
         }
 
+        /// Round trip: any text with every byte written as a `\ooo` escape comes back whole,
+        /// and text without a backslash is left alone.
+        #[test]
+        fn unescape_inverts_octal_escapes(t in "\\PC{0,20}") {
+            let esc: String = t.bytes().map(|b| format!("\\{b:03o}")).collect();
+            prop_assert_eq!(unescape(&esc), t.clone());
+            let plain = t.replace('\\', "");
+            prop_assert_eq!(unescape(&plain), plain.clone());
+        }
+
         #[test]
         fn escaped_paths_round_trip(p in "/[ a-z\t\\\\]{0,20}", opts in "[a-z,= ]{0,20}") {
             let esc = p.replace('\\', "\\134").replace(' ', "\\040").replace('\t', "\\011");

@@ -73,5 +73,30 @@ mod tests {
     proptest! {
         #[test]
         fn never_panics(s in "\\PC*") { let _ = parse(&s); }
+
+        /// Round trip: a status file written from the fields, among lines we do not read,
+        /// parses back to them.
+        #[test]
+        fn fields_round_trip(
+            name in "[!-~][ -~]{0,14}[!-~]",
+            pid in any::<u32>(),
+            cpus in proptest::collection::btree_set(0u32..256, 1..16),
+            threads in any::<u64>(),
+            rss_kb in 0u64..u64::MAX / 1024,
+        ) {
+            let list: Vec<String> = cpus.iter().map(u32::to_string).collect();
+            let list = list.join(",");
+            let text = format!(
+                "Name:\t{name}\nUmask:\t0022\nPid:\t{pid}\nThreads:\t{threads}\nVmRSS:\t  {rss_kb} kB\nCpus_allowed_list:\t{list}\nMems_allowed_list:\t0\n"
+            );
+            let s = parse(&text).unwrap();
+            prop_assert_eq!(s.name.as_deref(), Some(name.as_str()));
+            prop_assert_eq!(s.pid, Some(pid));
+            prop_assert_eq!(s.threads, Some(threads));
+            prop_assert_eq!(s.vm_rss_bytes, Some(rss_kb * 1024));
+            let allowed = s.cpus_allowed.unwrap();
+            prop_assert_eq!(allowed.count() as usize, cpus.len());
+            for c in &cpus { prop_assert!(allowed.contains(*c)); }
+        }
     }
 }

@@ -24,6 +24,9 @@ pub const REQUIRE_ENV: &str = "BOXWISE_REQUIRE_PRIVILEGED";
 /// Returns `cond`. When it is false the test should return early: a laptop
 /// sees `SKIP: <why>` on stderr, while CI (`BOXWISE_REQUIRE_PRIVILEGED=1`)
 /// panics, so a broken runner can never pass green by skipping everything.
+/// A test that calls this (directly or through a helper) also carries
+/// `#[ignore = "needs ..."]`, so a plain `cargo nextest run` counts it as
+/// skipped; `.ci/run` runs it with `--run-ignored all`.
 pub fn require(cond: bool, why: &str) -> bool {
     if cond {
         return true;
@@ -33,6 +36,15 @@ pub fn require(cond: bool, why: &str) -> bool {
     }
     eprintln!("SKIP: {why}");
     false
+}
+
+/// Gates a test whose expected numbers are worked out by hand for a machine with at least
+/// two CPUs (affinity): with fewer, the CPU count caps GOMAXPROCS and effective cores first.
+pub fn two_cpus_or_skip() -> bool {
+    require(
+        affinity_count() >= 2,
+        "needs at least 2 CPUs (the expected GOMAXPROCS and cores are worked out for 2 or more)",
+    )
 }
 
 /// The workspace root (two levels above this crate's manifest).
@@ -332,6 +344,16 @@ fn cgroup_dir(mount: &Mount, path: &str) -> Result<PathBuf, String> {
         ));
     }
     Ok(mount.mount_point.join(rel.trim_start_matches('/')))
+}
+
+/// Whether the kernel accounts swap in this process's memory cgroup (v1
+/// `memory.memsw.limit_in_bytes`, v2 `memory.swap.max`), so a swap limit can be written.
+pub fn swap_accounting() -> bool {
+    match find_parents() {
+        Ok(p) if p.kind == CgroupKind::V1 => p.memory.join("memory.memsw.limit_in_bytes").exists(),
+        Ok(p) => p.memory.join("memory.swap.max").exists(),
+        Err(_) => false,
+    }
 }
 
 /// Which hierarchy a [`TestCgroup`] lives in.
