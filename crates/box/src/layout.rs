@@ -14,6 +14,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::cgroup::Controller;
 use crate::parse::{CgroupLine, Mount};
 
 /// How the cgroup file systems are arranged on this host.
@@ -49,8 +50,15 @@ pub enum Hierarchy {
     V2,
 }
 
-/// The controllers boxwise reads.
-pub const CONTROLLERS: [&str; 5] = ["cpu", "cpuacct", "cpuset", "memory", "pids"];
+impl Hierarchy {
+    /// The v1 or the v2 one of a pair (file names, keys), whichever this hierarchy uses.
+    pub fn pick<T>(self, v1: T, v2: T) -> T {
+        match self {
+            Hierarchy::V1 => v1,
+            Hierarchy::V2 => v2,
+        }
+    }
+}
 
 /// How a process's cgroup directory was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -117,8 +125,8 @@ impl CgroupDir {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Layout {
     pub version: CgroupVersion,
-    /// One entry per controller in [`CONTROLLERS`] that the process can see.
-    pub controllers: Vec<(String, CgroupDir)>,
+    /// One entry per controller in [`Controller::ALL`] that the process can see.
+    pub controllers: Vec<(Controller, CgroupDir)>,
     /// The process's directory in the unified hierarchy, if one is mounted (PSI lives there
     /// even on hybrid hosts).
     pub unified: Option<CgroupDir>,
@@ -143,10 +151,10 @@ impl Layout {
         self
     }
 
-    pub fn controller(&self, name: &str) -> Option<&CgroupDir> {
+    pub fn controller(&self, c: Controller) -> Option<&CgroupDir> {
         self.controllers
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| *n == c)
             .map(|(_, d)| d)
     }
 
@@ -190,7 +198,8 @@ pub fn resolve(mounts: &[Mount], cgroups: &[CgroupLine]) -> Layout {
     });
 
     let mut controllers = Vec::new();
-    for name in CONTROLLERS {
+    for c in Controller::ALL {
+        let name = c.name();
         let v1 = cgroups
             .iter()
             .find(|l| !l.is_unified() && l.has_controller(name))
@@ -205,7 +214,7 @@ pub fn resolve(mounts: &[Mount], cgroups: &[CgroupLine]) -> Layout {
             });
         // A controller not on any v1 hierarchy is served by the unified one (if at all).
         if let Some(dir) = v1.or_else(|| unified.clone()) {
-            controllers.push((name.to_string(), dir));
+            controllers.push((c, dir));
         }
     }
     Layout {
@@ -342,16 +351,22 @@ mod tests {
         );
         assert_eq!(l.version, CgroupVersion::Hybrid);
         assert_eq!(
-            l.controller("memory").unwrap().dir,
+            l.controller(Controller::Memory).unwrap().dir,
             Path::new("/sys/fs/cgroup/memory/process_api/abc")
         );
         assert_eq!(
-            l.controller("cpu").unwrap().dir,
+            l.controller(Controller::Cpu).unwrap().dir,
             Path::new("/sys/fs/cgroup/cpu")
         );
-        assert_eq!(l.controller("memory").unwrap().hierarchy, Hierarchy::V1);
+        assert_eq!(
+            l.controller(Controller::Memory).unwrap().hierarchy,
+            Hierarchy::V1
+        );
         // pids is not on v1 here, so the unified hierarchy stands in.
-        assert_eq!(l.controller("pids").unwrap().hierarchy, Hierarchy::V2);
+        assert_eq!(
+            l.controller(Controller::Pids).unwrap().hierarchy,
+            Hierarchy::V2
+        );
         assert_eq!(
             l.unified.as_ref().unwrap().dir,
             Path::new("/sys/fs/cgroup/unified")
@@ -365,7 +380,7 @@ mod tests {
             "3:memory:/docker/abc\n",
         );
         assert_eq!(l.version, CgroupVersion::V1);
-        let m = l.controller("memory").unwrap();
+        let m = l.controller(Controller::Memory).unwrap();
         assert_eq!(m.dir, Path::new("/sys/fs/cgroup/memory"));
         assert_eq!(m.levels(), vec![PathBuf::from("/sys/fs/cgroup/memory")]);
     }
@@ -377,7 +392,7 @@ mod tests {
             "0::/kubepods.slice/pod.slice/cri.scope\n",
         );
         assert_eq!(l.version, CgroupVersion::V2);
-        let d = l.controller("cpu").unwrap();
+        let d = l.controller(Controller::Cpu).unwrap();
         assert_eq!(
             d.levels(),
             [
@@ -397,7 +412,7 @@ mod tests {
             "1:cpu:/other\n",
         );
         assert_eq!(
-            l.controller("cpu").unwrap().dir,
+            l.controller(Controller::Cpu).unwrap().dir,
             Path::new("/sys/fs/cgroup/cpu")
         );
         assert_eq!(l.notes.len(), 1);
@@ -407,7 +422,7 @@ mod tests {
     #[test]
     fn rebased_through_another_root() {
         let l = layout(HYBRID, "4:memory:/x\n1:cpu:/\n0::/\n").rebased(Path::new("/proc/42/root"));
-        let m = l.controller("memory").unwrap();
+        let m = l.controller(Controller::Memory).unwrap();
         assert_eq!(m.dir, Path::new("/proc/42/root/sys/fs/cgroup/memory/x"));
         assert_eq!(
             m.levels().last().unwrap(),

@@ -107,6 +107,7 @@ fn search(host: &Host, d: &CgroupDir, levels: usize, pid: u32) -> Option<PathBuf
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cgroup::Controller;
     use crate::layout::resolve;
     use crate::parse::{mountinfo, proc_cgroup};
     use std::fs;
@@ -150,7 +151,7 @@ mod tests {
         // Namespace root = kubepods/pod1/ctr: the mount's root is three levels up.
         let mut l = layout("/../../..", "/");
         locate(&host, &mut l, Some(43), Some(true));
-        let d = l.controller("memory").unwrap();
+        let d = l.controller(Controller::Memory).unwrap();
         assert_eq!(d.dir, Path::new("/sys/fs/cgroup/kubepods/pod1/ctr"));
         assert_eq!(d.located, Located::ProcsSearch);
         assert!(!d.ancestors_hidden, "the mount shows the real root");
@@ -166,7 +167,7 @@ mod tests {
         let mut l = layout("/..", "/pod2/ctr");
         locate(&host, &mut l, Some(7), Some(true));
         assert_eq!(
-            l.controller("cpu").unwrap().dir,
+            l.controller(Controller::Cpu).unwrap().dir,
             Path::new("/sys/fs/cgroup/kubepods/pod2/ctr")
         );
     }
@@ -177,7 +178,7 @@ mod tests {
         let host = Host::new(t.path());
         let mut l = layout("/../../..", "/");
         locate(&host, &mut l, Some(99), Some(true));
-        let d = l.controller("cpu").unwrap();
+        let d = l.controller(Controller::Cpu).unwrap();
         assert_eq!(d.located, Located::MountPoint);
         assert!(d.unmapped);
         assert!(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::cgroup::Controller;
 use crate::container::Container;
 use crate::goenv::GoEnv;
 use crate::layout::{CgroupDir, CgroupVersion};
@@ -35,7 +36,7 @@ pub struct CgroupInfo {
     /// limit on a parent would not show. Inspect the process from the host to see them.
     pub ancestors_hidden: bool,
     /// The process's directory per controller.
-    pub controllers: std::collections::BTreeMap<String, CgroupDir>,
+    pub controllers: std::collections::BTreeMap<Controller, CgroupDir>,
     pub unified: Option<CgroupDir>,
 }
 

@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::cgroup::Controller;
 use crate::goenv;
 use crate::model::{BoxInfo, CpuQuotaInfo, MemoryLimit};
 use crate::units;
@@ -317,7 +318,7 @@ pub fn runtime_gomaxprocs(b: &BoxInfo, rt: &GoRuntime) -> RuntimePick {
 
 /// The cpu mount's root, as the process sees it, lies above its cgroup namespace's root.
 fn mount_above_namespace(b: &BoxInfo) -> bool {
-    b.cgroup.controllers.get("cpu").is_some_and(|d| {
+    b.cgroup.controllers.get(&Controller::Cpu).is_some_and(|d| {
         let root = d.mount_root.trim_end_matches('/');
         root == "/.." || root.starts_with("/../")
     })
@@ -327,7 +328,7 @@ fn mount_above_namespace(b: &BoxInfo) -> bool {
 /// Decided from the mount root as the process sees it (`CgroupDir::mount_root`), so it holds
 /// when boxwise reads the process from the host's view too.
 fn misses_own_cgroup(b: &BoxInfo, rt: &GoRuntime) -> Option<Option<PathBuf>> {
-    let Some(d) = b.cgroup.controllers.get("cpu") else {
+    let Some(d) = b.cgroup.controllers.get(&Controller::Cpu) else {
         return Some(None);
     };
     let root = d.mount_root.trim_end_matches('/');

@@ -1,5 +1,6 @@
 //! What boxwise cannot see from where it runs: limits set above a container's own cgroup.
 
+use boxwise_box::cgroup::Controller;
 use boxwise_box::layout::Hierarchy;
 
 use crate::facts::Facts;
@@ -15,17 +16,19 @@ pub(crate) fn hidden_ancestors(f: &Facts, out: &mut Vec<Finding>) {
     }
     // The controllers whose limits the advice rests on.
     let mut evidence: Vec<String> = Vec::new();
-    for name in ["cpu", "memory"] {
+    for c in [Controller::Cpu, Controller::Memory] {
         if let Some(d) = info
             .cgroup
             .controllers
-            .get(name)
+            .get(&c)
             // v1's hierarchical_memory_limit shows a parent's memory limit even so.
-            .filter(|d| d.ancestors_hidden && !(name == "memory" && d.hierarchy == Hierarchy::V1))
+            .filter(|d| {
+                d.ancestors_hidden && !(c == Controller::Memory && d.hierarchy == Hierarchy::V1)
+            })
         {
             let line = format!(
                 "the top {} cgroup visible is {} (cgroup {}), not the hierarchy's root",
-                name,
+                c,
                 d.mount_point.display(),
                 d.cgroup_path
             );

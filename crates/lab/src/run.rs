@@ -13,12 +13,12 @@ use boxwise_box::parse::{mountinfo, proc_cgroup};
 use nix::sys::wait::{Id, WaitPidFlag, waitid};
 
 use crate::cgroup::Transient;
-use crate::cgroup::controller::Controller;
 use crate::error::{Error, Result};
 use crate::ns::{self, Setup};
 use crate::signals::Forwarding;
 use crate::spec::{self, CPU_PERIOD_US, Limits, RunSpec};
 use crate::stats::{AppliedLimits, RunStats};
+use boxwise_box::cgroup::Controller;
 
 /// Run the command in a transient cgroup (and namespaces) and report what it did.
 ///
@@ -144,7 +144,7 @@ fn check_mapped(layout: &Layout, controllers: &[Controller], parent: Option<&Pat
         return Ok(());
     }
     let unmapped = controllers.iter().find_map(|&c| {
-        let dir = layout.controller(c.name())?;
+        let dir = layout.controller(c)?;
         dir.unmapped.then_some((c, dir))
     });
     match unmapped {
@@ -164,10 +164,10 @@ fn check_mapped(layout: &Layout, controllers: &[Controller], parent: Option<&Pat
 /// stats), pids when limited or available, cpuset only when asked for.
 fn controllers(limits: &Limits, layout: &Layout) -> Vec<Controller> {
     let mut out = vec![Controller::Cpu, Controller::Memory];
-    if layout.controller(Controller::Cpuacct.name()).is_some() {
+    if layout.controller(Controller::Cpuacct).is_some() {
         out.push(Controller::Cpuacct);
     }
-    if limits.pids.is_some() || layout.controller(Controller::Pids.name()).is_some() {
+    if limits.pids.is_some() || layout.controller(Controller::Pids).is_some() {
         out.push(Controller::Pids);
     }
     if limits.cpuset.is_some() {
@@ -248,7 +248,7 @@ mod tests {
             "0::/\n",
         );
         assert_eq!(
-            l.controller("memory").unwrap().dir,
+            l.controller(Controller::Memory).unwrap().dir,
             Path::new("/sys/fs/cgroup")
         );
         assert!(

@@ -149,7 +149,7 @@ fn cgroup_section(b: &BoxInfo) -> Section {
         .cgroup
         .controllers
         .iter()
-        .map(|(n, d)| (n.as_str(), d))
+        .map(|(n, d)| (n.name(), d))
         .chain(b.cgroup.unified.iter().map(|d| ("unified", d)));
     for (name, d) in all {
         match dirs.iter_mut().find(|(_, seen)| seen.dir == d.dir) {

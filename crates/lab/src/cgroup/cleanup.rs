@@ -11,9 +11,9 @@ use std::sync::{Mutex, Once, TryLockError};
 
 use nix::libc;
 
-use super::controller::Controller;
 pub use super::fs::kill_all;
 use super::fs::{CgroupFs, Live};
+use boxwise_box::cgroup::Controller;
 
 /// One change a run made to the cgroup tree.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,9 +13,9 @@ use std::path::Path;
 use nix::libc;
 
 use super::Step;
-use super::controller::{Controller, V2_DOMAIN};
 use super::fs::CgroupFs;
 use crate::error::{Error, Result};
+use boxwise_box::cgroup::{Controller, V2_DOMAIN};
 
 /// Why a v2 cgroup cannot hand controllers on to the cgroups below it.
 #[derive(Debug, Clone, PartialEq, Eq)]

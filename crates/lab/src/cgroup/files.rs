@@ -1,9 +1,10 @@
-//! Which files carry each limit and counter, for v1 and v2: pure tables, no I/O.
+//! Which files carry each limit and counter, for v1 and v2: pure tables, no I/O. The file
+//! names and units come from `boxwise_box::cgroup`, which the probe reads through too.
 
+use boxwise_box::cgroup::{Controller, cpu, cpuset, memory, pids};
 use boxwise_box::layout::Hierarchy;
 use boxwise_box::parse::cgroupfs::Keyed;
 
-use super::controller::Controller;
 use crate::stats::{AppliedLimits, Counters};
 
 /// One value to write into a controller's file.
@@ -36,51 +37,32 @@ pub fn limit_writes(
     mems: &str,
 ) -> Vec<Write> {
     let mut out = Vec::new();
-    let v1 = hierarchy == Hierarchy::V1;
     if let (Some(quota), Some(period)) = (limits.cpu_quota_us, limits.cpu_period_us) {
-        if v1 {
-            out.push(write(Controller::Cpu, "cpu.cfs_period_us", period));
-            out.push(write(Controller::Cpu, "cpu.cfs_quota_us", quota));
-        } else {
-            out.push(write(
-                Controller::Cpu,
-                "cpu.max",
-                format!("{quota} {period}"),
-            ));
+        for (file, value) in cpu::quota_writes(hierarchy, quota, period) {
+            out.push(write(Controller::Cpu, file, value));
         }
     }
-    if let Some(memory) = limits.memory_bytes {
+    if let Some(bytes) = limits.memory_bytes {
         out.push(write(
             Controller::Memory,
-            if v1 {
-                "memory.limit_in_bytes"
-            } else {
-                "memory.max"
-            },
-            memory,
+            memory::limit_file(hierarchy),
+            bytes,
         ));
         if let Some(total) = limits.memory_swap_bytes {
-            let mut swap = if v1 {
-                write(Controller::Memory, "memory.memsw.limit_in_bytes", total)
-            } else {
-                write(
-                    Controller::Memory,
-                    "memory.swap.max",
-                    total.saturating_sub(memory),
-                )
-            };
+            let (file, value) = memory::swap_write(hierarchy, bytes, total);
+            let mut swap = write(Controller::Memory, file, value);
             swap.required = swap_explicit;
             out.push(swap);
         }
     }
-    if let Some(pids) = limits.pids {
-        out.push(write(Controller::Pids, "pids.max", pids));
+    if let Some(n) = limits.pids {
+        out.push(write(Controller::Pids, pids::MAX, n));
     }
     if let Some(cpus) = &limits.cpuset {
-        out.push(write(Controller::Cpuset, "cpuset.cpus", cpus));
-        if v1 {
+        out.push(write(Controller::Cpuset, cpuset::CPUS, cpus));
+        if hierarchy == Hierarchy::V1 {
             // v1 refuses tasks until both are set; the memory nodes stay the parent's.
-            out.push(write(Controller::Cpuset, "cpuset.mems", mems.trim()));
+            out.push(write(Controller::Cpuset, cpuset::MEMS, mems.trim()));
         }
     }
     out
@@ -106,23 +88,23 @@ pub struct Raw {
 /// Turn the raw counters into the stats' units.
 pub fn counters(hierarchy: Hierarchy, raw: &Raw) -> Counters {
     let stat = |key: &str| raw.cpu_stat.as_ref().and_then(|s| s.get(key));
-    let (cpu_seconds, throttled_seconds) = match hierarchy {
-        Hierarchy::V1 => (
-            raw.cpuacct_usage.map(|ns| ns as f64 / 1e9),
-            stat("throttled_time").map(|ns| ns as f64 / 1e9),
-        ),
-        Hierarchy::V2 => (
-            stat("usage_usec").map(|us| us as f64 / 1e6),
-            stat("throttled_usec").map(|us| us as f64 / 1e6),
-        ),
+    let cpu_seconds = match hierarchy {
+        Hierarchy::V1 => raw.cpuacct_usage.map(cpu::v1_usage_seconds),
+        Hierarchy::V2 => raw.cpu_stat.as_ref().and_then(cpu::v2_usage_seconds),
     };
     Counters {
         cpu_seconds,
         nr_periods: stat("nr_periods"),
         throttled_periods: stat("nr_throttled"),
-        throttled_seconds,
+        throttled_seconds: raw
+            .cpu_stat
+            .as_ref()
+            .and_then(|s| cpu::throttled_seconds(hierarchy, s)),
         peak_memory_bytes: raw.memory_peak,
-        oom_kills: raw.memory_events.as_ref().and_then(|e| e.get("oom_kill")),
+        oom_kills: raw
+            .memory_events
+            .as_ref()
+            .and_then(|e| e.get(memory::OOM_KILL)),
         pids_limit_hits: raw.pids_events.as_ref().and_then(|e| e.get("max")),
         peak_pids: raw.pids_peak,
     }

@@ -11,7 +11,6 @@
 //! (see [`cleanup`]), so the caller's cgroup is left as it was.
 
 mod cleanup;
-pub mod controller;
 pub mod delegate;
 pub mod files;
 pub mod fs;
@@ -23,6 +22,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use boxwise_box::cgroup::{Controller, cpu, cpuset, memory, pids};
 use boxwise_box::host::Host;
 use boxwise_box::layout::{Hierarchy, Layout};
 use boxwise_box::parse::cgroupfs;
@@ -30,7 +30,6 @@ use boxwise_box::parse::cgroupfs;
 use crate::error::{Error, Result};
 use crate::stats::{AppliedLimits, Counters};
 pub use cleanup::Step;
-use controller::Controller;
 use files::Raw;
 use fs::{CgroupFs, Live};
 
@@ -105,7 +104,7 @@ impl Transient {
     pub fn apply(&self, mut limits: AppliedLimits, swap_explicit: bool) -> Result<AppliedLimits> {
         for node in &self.nodes {
             let mems = if node.has(Controller::Cpuset) {
-                read_text(&Live, &node.base.join("cpuset.mems"))?
+                read_text(&Live, &node.base.join(cpuset::MEMS))?
             } else {
                 String::new()
             };
@@ -160,23 +159,19 @@ impl Transient {
             let file = |name: &str| node.leaf.join(name);
             let mut raw = Raw::default();
             if node.has(Controller::Cpuacct) && node.hierarchy == Hierarchy::V1 {
-                raw.cpuacct_usage = read(&host, &file("cpuacct.usage"), cgroupfs::integer);
+                raw.cpuacct_usage = read(&host, &file(cpu::V1_ACCT_USAGE), cgroupfs::integer);
             }
             if node.has(Controller::Cpu) {
-                raw.cpu_stat = read(&host, &file("cpu.stat"), cgroupfs::keyed);
+                raw.cpu_stat = read(&host, &file(cpu::STAT), cgroupfs::keyed);
             }
             if node.has(Controller::Memory) {
-                let (peak, events) = match node.hierarchy {
-                    Hierarchy::V1 => ("memory.max_usage_in_bytes", "memory.oom_control"),
-                    Hierarchy::V2 => ("memory.peak", "memory.events"),
-                };
-                raw.memory_peak = read(&host, &file(peak), cgroupfs::integer);
-                raw.memory_events = read(&host, &file(events), cgroupfs::keyed);
+                let h = node.hierarchy;
+                raw.memory_peak = read(&host, &file(memory::peak_file(h)), cgroupfs::integer);
+                raw.memory_events = read(&host, &file(memory::events_file(h)), cgroupfs::keyed);
             }
             if node.has(Controller::Pids) {
-                // Same names on v1 and v2; pids.peak only on newer kernels.
-                raw.pids_events = read(&host, &file("pids.events"), cgroupfs::keyed);
-                raw.pids_peak = read(&host, &file("pids.peak"), cgroupfs::integer);
+                raw.pids_events = read(&host, &file(pids::EVENTS), cgroupfs::keyed);
+                raw.pids_peak = read(&host, &file(pids::PEAK), cgroupfs::integer);
             }
             merge(&mut out, files::counters(node.hierarchy, &raw));
         }
@@ -205,7 +200,7 @@ fn plan(
 ) -> Result<Vec<Node>> {
     let mut nodes: Vec<Node> = Vec::new();
     for &controller in controllers {
-        let dir = layout.controller(controller.name()).ok_or_else(|| {
+        let dir = layout.controller(controller).ok_or_else(|| {
             Error::Spec(format!(
                 "no cgroup hierarchy offers the {controller} controller here (see `boxwise inspect`)"
             ))
@@ -316,7 +311,7 @@ fn prepare_base(fs: &dyn CgroupFs, node: &Node, record: &mut dyn FnMut(Step)) ->
     match node.hierarchy {
         Hierarchy::V1 if node.has(Controller::Cpuset) => {
             // A v1 cpuset starts empty and refuses children's CPUs until it has its own.
-            for file in ["cpuset.cpus", "cpuset.mems"] {
+            for file in [cpuset::CPUS, cpuset::MEMS] {
                 let here = node.base.join(file);
                 if read_text(fs, &here)?.trim().is_empty() {
                     let from = node.base.parent().unwrap_or(&node.base).join(file);
