@@ -728,8 +728,12 @@ impl DockerImage {
         }
         dockerfile.push_str(tail);
         fs::write(ctx.path().join("Dockerfile"), dockerfile).expect("write Dockerfile");
+        // No build cache: tests build images with the same files at the same time, and
+        // the legacy builder would share intermediate layers between them, which another
+        // test's `docker rmi` can delete mid-build ("unknown parent image ID").
         let mut cmd = Command::new("docker");
-        cmd.args(["build", "-q", "-t", &image.tag]).arg(ctx.path());
+        cmd.args(["build", "--no-cache", "-q", "-t", &image.tag])
+            .arg(ctx.path());
         let out = run(&mut cmd);
         stdout_ok(&cmd, &out);
         image
