@@ -5,6 +5,8 @@
 //! [`probe`] assembles the [`model::BoxInfo`], and [`policy`] derives GOMAXPROCS and
 //! GOMEMLIMIT from it. Only [`host`] touches the file system.
 
+#![forbid(unsafe_code)]
+
 pub mod cgroup;
 pub mod container;
 pub mod error;

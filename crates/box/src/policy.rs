@@ -37,16 +37,25 @@ impl CpuPolicy {
     }
 }
 
+/// Why a `--cpu-policy` or `--memory-ratio` value (or its BOXWISE_* variable) is not usable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("unknown CPU policy {0:?}; expected go125, floor or ceil")]
+    UnknownCpuPolicy(String),
+    #[error("memory ratio {0:?} is not a number")]
+    RatioNotANumber(String),
+    #[error("memory ratio {0} is outside (0, 1]")]
+    RatioOutOfRange(f64),
+}
+
 impl FromStr for CpuPolicy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = PolicyError;
+    fn from_str(s: &str) -> Result<Self, PolicyError> {
         match s {
             "go125" => Ok(CpuPolicy::Go125),
             "floor" => Ok(CpuPolicy::Floor),
             "ceil" => Ok(CpuPolicy::Ceil),
-            other => Err(format!(
-                "unknown CPU policy {other:?}; expected go125, floor or ceil"
-            )),
+            other => Err(PolicyError::UnknownCpuPolicy(other.to_string())),
         }
     }
 }
@@ -69,11 +78,11 @@ pub struct MemoryRatio(f64);
 impl MemoryRatio {
     pub const DEFAULT: MemoryRatio = MemoryRatio(0.9);
 
-    pub fn new(r: f64) -> Result<MemoryRatio, String> {
+    pub fn new(r: f64) -> Result<MemoryRatio, PolicyError> {
         if r.is_finite() && r > 0.0 && r <= 1.0 {
             Ok(MemoryRatio(r))
         } else {
-            Err(format!("memory ratio {r} is outside (0, 1]"))
+            Err(PolicyError::RatioOutOfRange(r))
         }
     }
 
@@ -94,12 +103,12 @@ impl Default for MemoryRatio {
 }
 
 impl FromStr for MemoryRatio {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = PolicyError;
+    fn from_str(s: &str) -> Result<Self, PolicyError> {
         let r: f64 = s
             .trim()
             .parse()
-            .map_err(|_| format!("memory ratio {s:?} is not a number"))?;
+            .map_err(|_| PolicyError::RatioNotANumber(s.to_string()))?;
         MemoryRatio::new(r)
     }
 }
@@ -373,4 +382,34 @@ fn gomemlimit(b: &BoxInfo, ratio: MemoryRatio) -> (Option<u64>, String, String) 
     let why = format!("{percent}% of {} {}", l.kind.name(), units::bytes(l.bytes));
     let reason = format!("{why} ({} bytes) from {}", l.bytes, l.source.display());
     (Some(bytes), why, reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The CLI and the BOXWISE_* warnings print these words; keep them as they were.
+    #[test]
+    fn error_messages() {
+        let e = "fast".parse::<CpuPolicy>().unwrap_err();
+        assert_eq!(e, PolicyError::UnknownCpuPolicy("fast".into()));
+        assert_eq!(
+            e.to_string(),
+            r#"unknown CPU policy "fast"; expected go125, floor or ceil"#
+        );
+        assert_eq!(
+            "lots".parse::<MemoryRatio>().unwrap_err().to_string(),
+            r#"memory ratio "lots" is not a number"#
+        );
+        assert_eq!(
+            "1.5".parse::<MemoryRatio>().unwrap_err().to_string(),
+            "memory ratio 1.5 is outside (0, 1]"
+        );
+        assert_eq!(
+            MemoryRatio::new(0.0).unwrap_err().to_string(),
+            "memory ratio 0 is outside (0, 1]"
+        );
+        assert_eq!(" 0.5 ".parse::<MemoryRatio>().unwrap().get(), 0.5);
+        assert_eq!("ceil".parse::<CpuPolicy>().unwrap(), CpuPolicy::Ceil);
+    }
 }

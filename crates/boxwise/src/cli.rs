@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use boxwise_box::policy::{CpuPolicy, MemoryRatio};
+use boxwise_box::policy::{CpuPolicy, MemoryRatio, PolicyError};
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -66,11 +66,11 @@ pub struct PolicyArgs {
     pub memory_ratio: Option<MemoryRatio>,
 }
 
-fn parse_policy(s: &str) -> Result<CpuPolicy, String> {
+fn parse_policy(s: &str) -> Result<CpuPolicy, PolicyError> {
     s.parse()
 }
 
-fn parse_ratio(s: &str) -> Result<MemoryRatio, String> {
+fn parse_ratio(s: &str) -> Result<MemoryRatio, PolicyError> {
     s.parse()
 }
 

@@ -102,22 +102,10 @@ fn path_value(p: &Path) -> Value {
     Value::String(p.display().to_string())
 }
 
-/// GOMAXPROCS under the default `go125` policy: min(affinity, max(2, ceil(quota))), or the
-/// affinity count without a quota.
-fn go125(quota: Option<f64>) -> u64 {
-    let aff = support::affinity_count();
-    match quota {
-        Some(q) => aff.min(2.max(q.ceil() as u64)),
-        None => aff,
-    }
-}
-
-/// min(quota, affinity): what `cpu.effective_cores` must be (online and cpuset are all CPUs
-/// on these hosts, and the affinity is never wider than them).
-fn effective(quota: Option<f64>) -> f64 {
-    let aff = support::affinity_count() as f64;
-    quota.map_or(aff, |q| q.min(aff))
-}
+// Expected numbers are worked out by hand for 2 or more CPUs (affinity), on hosts where online
+// and cpuset are all CPUs and the affinity is never wider than them; the tests that need that
+// start with `support::two_cpus_or_skip()`. Under the default `go125` policy GOMAXPROCS is
+// min(affinity, max(2, ceil(quota))), and `cpu.effective_cores` is min(quota, affinity).
 
 fn boxwise() -> Command {
     Command::new(env!("CARGO_BIN_EXE_boxwise"))
@@ -761,6 +749,9 @@ fn cgroup_parent_inside_says_ancestors_hidden() {
 #[test]
 #[ignore = "needs root and cgroups, Docker, Go"]
 fn cgroup_parent_from_host_counts_the_parents_limits() {
+    if !support::two_cpus_or_skip() {
+        return;
+    }
     // (parent, img): the image and its containers go before the cgroups they ran in.
     let Some((parent, img)) = docker_setup() else {
         return;
@@ -815,7 +806,8 @@ fn cgroup_parent_from_host_counts_the_parents_limits() {
         "host",
         &doc,
         "cpu.effective_cores",
-        effective(Some(PARENT_CORES)).into(),
+        // min(quota 0.25, affinity >= 2) = 0.25
+        0.25_f64.into(),
     );
     c.json("host", &doc, "memory.limit_bytes", PARENT_MEMORY.into());
     c.json("host", &doc, "memory.limit.kind", "limit_in_bytes".into());
@@ -829,7 +821,8 @@ fn cgroup_parent_from_host_counts_the_parents_limits() {
         "host",
         &doc,
         "recommendation.gomaxprocs",
-        go125(Some(PARENT_CORES)).into(),
+        // min(affinity >= 2, max(2, ceil(0.25) = 1)) = 2
+        2_u64.into(),
     );
     c.json(
         "host",
@@ -857,7 +850,8 @@ fn cgroup_parent_from_host_counts_the_parents_limits() {
         "doctor --pid",
         &doctor,
         "cpu.effective_cores",
-        effective(Some(PARENT_CORES)).into(),
+        // min(quota 0.25, affinity >= 2) = 0.25
+        0.25_f64.into(),
     );
     c.json(
         "doctor --pid",
@@ -886,7 +880,8 @@ fn cgroup_parent_from_host_counts_the_parents_limits() {
                 "ps --json row",
                 row,
                 "effective_cores",
-                effective(Some(PARENT_CORES)).into(),
+                // min(quota 0.25, affinity >= 2) = 0.25
+                0.25_f64.into(),
             );
             c.json(
                 "ps --json row",
@@ -912,6 +907,9 @@ fn cgroup_parent_from_host_counts_the_parents_limits() {
 #[test]
 #[ignore = "needs root and cgroups, Docker, Go"]
 fn cgroupns_private_inside_and_from_host() {
+    if !support::two_cpus_or_skip() {
+        return;
+    }
     // (parent, img): the image and its containers go before the cgroups they ran in.
     let Some((parent, img)) = docker_setup() else {
         return;
@@ -957,7 +955,8 @@ fn cgroupns_private_inside_and_from_host() {
         "inside",
         &inside,
         "cpu.effective_cores",
-        effective(Some(1.5)).into(),
+        // min(quota 1.5, affinity >= 2) = 1.5
+        1.5_f64.into(),
     );
     c.json("inside", &inside, "memory.limit_bytes", (256 * MIB).into());
     c.json(
@@ -970,7 +969,8 @@ fn cgroupns_private_inside_and_from_host() {
         "inside",
         &inside,
         "recommendation.gomaxprocs",
-        go125(Some(1.5)).into(),
+        // min(affinity >= 2, max(2, ceil(1.5) = 2)) = 2
+        2_u64.into(),
     );
     c.json(
         "inside",
@@ -1005,7 +1005,8 @@ fn cgroupns_private_inside_and_from_host() {
         "host",
         &host,
         "cpu.effective_cores",
-        effective(Some(1.5)).into(),
+        // min(quota 1.5, affinity >= 2) = 1.5
+        1.5_f64.into(),
     );
     c.json("host", &host, "memory.limit_bytes", (256 * MIB).into());
     c.json(
@@ -1035,6 +1036,9 @@ fn cgroupns_private_inside_and_from_host() {
 #[test]
 #[ignore = "needs root and cgroups, Docker, Go"]
 fn restarted_container_keeps_its_limits() {
+    if !support::two_cpus_or_skip() {
+        return;
+    }
     // (parent, img): the image and its containers go before the cgroups they ran in.
     let Some((parent, img)) = docker_setup() else {
         return;
@@ -1101,7 +1105,8 @@ fn restarted_container_keeps_its_limits() {
         "after restart",
         &doc,
         "recommendation.gomaxprocs",
-        go125(Some(CORES)).into(),
+        // min(affinity >= 2, max(2, ceil(1.0) = 1)) = 2
+        2_u64.into(),
     );
     c.json(
         "after restart",
@@ -1113,7 +1118,8 @@ fn restarted_container_keeps_its_limits() {
     // The entrypoint `boxwise exec` ran again at the restart (a Go 1.19 worker: it must set
     // both).
     let want_env = [
-        format!("GOMAXPROCS={}", go125(Some(CORES))),
+        // min(affinity >= 2, max(2, ceil(1.0) = 1)) = 2
+        "GOMAXPROCS=2".to_string(),
         format!("GOMEMLIMIT={GOMEMLIMIT_200M}"),
     ];
     for kv in &want_env {
@@ -1125,7 +1131,8 @@ fn restarted_container_keeps_its_limits() {
     c.eq(
         "exec -- probe: gomaxprocs",
         probe.int("gomaxprocs"),
-        go125(Some(CORES)) as i64,
+        // min(affinity >= 2, max(2, ceil(1.0) = 1)) = 2
+        2,
     );
     c.eq(
         "exec -- probe: gomemlimit",
@@ -1154,6 +1161,9 @@ fn restarted_container_keeps_its_limits() {
 #[test]
 #[ignore = "needs root and cgroups"]
 fn unshare_cgroupns_without_remount_finds_the_real_cgroup() {
+    if !support::two_cpus_or_skip() {
+        return;
+    }
     let unshare_ok = Command::new("unshare")
         .arg("--version")
         .output()
@@ -1246,7 +1256,8 @@ fn unshare_cgroupns_without_remount_finds_the_real_cgroup() {
         format!("unshare -C: fell back to the mount point: {warnings}"),
     );
     for kv in [
-        format!("GOMAXPROCS={}", go125(Some(1.0))),
+        // min(affinity >= 2, max(2, ceil(1.0) = 1)) = 2
+        "GOMAXPROCS=2".to_string(),
         format!("GOMEMLIMIT={GOMEMLIMIT_200M}"),
     ] {
         c.that(

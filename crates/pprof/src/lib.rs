@@ -1,6 +1,7 @@
 //! pprof profiles without a Go toolchain: decode (`decode`), the resolved model (`model`),
 //! pprof's own pre-report edits (`filter`), and the reports: `top` (identical to
-//! `go tool pprof -top`), `flame` and `summary`.
+//! `go tool pprof -top`), `flame` and `summary`; `url` builds the
+//! address a profile is fetched from.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod summary;
 pub mod synth;
 pub mod top;
 pub mod units;
+pub mod url;
 
 pub use decode::{DecodeError, decode, decode_reader};
 pub use model::{Profile, SampleIndexError};

@@ -13,6 +13,7 @@ use boxwise_pprof::regex::Regex;
 use boxwise_pprof::summary::summarize;
 use boxwise_pprof::top::{TopOptions, top};
 use boxwise_pprof::units::scaled_label;
+use boxwise_pprof::url::{DEFAULT_SECONDS, ProfileUrl};
 
 use crate::cli::{
     PprofArgs, PprofCommand, PprofFlameArgs, PprofSummaryArgs, PprofTopArgs, ProfileSource,
@@ -140,33 +141,14 @@ fn is_url(s: &str) -> bool {
 
 /// The URL to fetch: a bare `http://host:port[/]` means the CPU profile, as pprof does, and
 /// `--seconds` replaces any `seconds=` already in the query.
-pub fn profile_url(url: &str, seconds: Option<u32>) -> String {
-    let (base, query) = url.split_once('?').unwrap_or((url, ""));
-    let after_scheme = base.split_once("://").map_or(base, |(_, r)| r);
-    let base = if after_scheme.trim_end_matches('/').contains('/') {
-        base.to_string()
-    } else {
-        format!("{}/debug/pprof/profile", base.trim_end_matches('/'))
-    };
-    let mut params: Vec<String> = query
-        .split('&')
-        .filter(|kv| !kv.is_empty())
-        .filter(|kv| seconds.is_none() || !kv.starts_with("seconds="))
-        .map(str::to_string)
-        .collect();
-    if let Some(s) = seconds {
-        params.push(format!("seconds={s}"));
-    }
-    if params.is_empty() {
-        base
-    } else {
-        format!("{base}?{}", params.join("&"))
-    }
+pub fn profile_url(url: &str, seconds: Option<u32>) -> ProfileUrl {
+    ProfileUrl::parse(url).with_seconds(seconds)
 }
 
 fn fetch(url: &str, seconds: Option<u32>) -> anyhow::Result<Vec<u8>> {
     let url = profile_url(url, seconds);
-    let wait = query_seconds(&url).unwrap_or(30);
+    let wait = url.seconds().unwrap_or(DEFAULT_SECONDS);
+    let url = url.to_string();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(u64::from(wait) + 60)))
         .build()
@@ -180,13 +162,6 @@ fn fetch(url: &str, seconds: Option<u32>) -> anyhow::Result<Vec<u8>> {
         .limit(MAX_BODY)
         .read_to_vec()
         .map_err(|e| anyhow!("reading the response from {url}: {e}"))
-}
-
-fn query_seconds(url: &str) -> Option<u32> {
-    let (_, q) = url.split_once('?')?;
-    q.split('&')
-        .find_map(|kv| kv.strip_prefix("seconds="))
-        .and_then(|v| v.parse().ok())
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
@@ -205,15 +180,15 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(
-            profile_url("http://h:6060", Some(5)),
+            profile_url("http://h:6060", Some(5)).to_string(),
             "http://h:6060/debug/pprof/profile?seconds=5"
         );
         assert_eq!(
-            profile_url("http://h:6060/debug/pprof/heap?gc=1&seconds=2", Some(5)),
+            profile_url("http://h:6060/debug/pprof/heap?gc=1&seconds=2", Some(5)).to_string(),
             "http://h:6060/debug/pprof/heap?gc=1&seconds=5"
         );
         assert_eq!(
-            profile_url("http://h:6060/debug/pprof/goroutine", None),
+            profile_url("http://h:6060/debug/pprof/goroutine", None).to_string(),
             "http://h:6060/debug/pprof/goroutine"
         );
     }

@@ -57,9 +57,11 @@ fn resolve_with(args: &PolicyArgs, env: impl Fn(&str) -> Option<String>) -> Reso
         }
     };
     let cpu_policy = args.cpu_policy.or_else(|| {
-        from_env("BOXWISE_CPU_POLICY", &|v| v.parse::<CpuPolicy>().map(drop))?
-            .parse()
-            .ok()
+        from_env("BOXWISE_CPU_POLICY", &|v| {
+            v.parse::<CpuPolicy>().map(drop).map_err(|e| e.to_string())
+        })?
+        .parse()
+        .ok()
     });
     let min_procs = args.min_procs.or_else(|| {
         let parse_min = |v: &str| match v.parse::<u32>() {
@@ -70,7 +72,9 @@ fn resolve_with(args: &PolicyArgs, env: impl Fn(&str) -> Option<String>) -> Reso
     });
     let memory_ratio = args.memory_ratio.or_else(|| {
         from_env("BOXWISE_MEMORY_RATIO", &|v| {
-            v.parse::<MemoryRatio>().map(drop)
+            v.parse::<MemoryRatio>()
+                .map(drop)
+                .map_err(|e| e.to_string())
         })?
         .parse()
         .ok()
