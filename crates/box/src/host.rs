@@ -110,12 +110,39 @@ impl Host {
     }
 }
 
+/// The largest file boxwise reads as text: mountinfo on a busy node is a few MiB; anything
+/// bigger is not a /proc or cgroup file, and reading it whole would only exhaust memory.
+pub const MAX_TEXT_FILE: u64 = 16 << 20;
+
+/// Open a file for reading only if it is a regular file (as /proc, cgroupfs and binaries
+/// are): a FIFO would block the open itself, and a device such as /dev/zero never ends.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        return Err(std::io::Error::new(ErrorKind::InvalidInput, what));
+    }
+    std::fs::File::open(path)
+}
+
 /// Read a whole file. /proc and cgroup files report a size of 0, so `fs::read` would start
 /// with tiny reads; one 8 KiB buffer takes most of them in a single call.
 fn slurp(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = Vec::with_capacity(8192);
-    std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    open_regular(path)?
+        .take(MAX_TEXT_FILE + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_TEXT_FILE {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than {} MiB", MAX_TEXT_FILE >> 20),
+        ));
+    }
     Ok(match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
@@ -127,4 +154,43 @@ fn absent(e: &std::io::Error) -> bool {
     const ENODEV: i32 = 19;
     const EOPNOTSUPP: i32 = 95;
     e.kind() == ErrorKind::NotFound || matches!(e.raw_os_error(), Some(ENODEV | EOPNOTSUPP))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A FIFO would block the open and /dev/zero never ends: both are refused at once.
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .is_ok_and(|s| s.success());
+        let host = Host::new("/");
+        if made {
+            let e = host.read(&fifo).unwrap_err().to_string();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
+        let e = host.read(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        let e = host.read(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("a directory"), "{e}");
+        // Missing stays "not here", not an error.
+        assert_eq!(host.read(&dir.path().join("absent")).unwrap(), None);
+        // /proc files are regular, with a size of 0.
+        assert!(host.read(Path::new("/proc/self/status")).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_huge_file_is_refused_not_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_TEXT_FILE + 1).unwrap();
+        let e = Host::new("/").read(&big).unwrap_err().to_string();
+        assert!(e.contains("larger than 16 MiB"), "{e}");
+    }
 }

@@ -281,7 +281,7 @@ impl BuildFacts {
             file: path.to_path_buf(),
             kind,
         };
-        let file = std::fs::File::open(path).map_err(|e| fail(e.into()))?;
+        let file = boxwise_box::host::open_regular(path).map_err(|e| fail(e.into()))?;
         let (go_version, modinfo) = match quick::read(&file).map_err(|e| fail(e.into()))? {
             quick::Quick::Found {
                 go_version,

@@ -2,7 +2,6 @@
 //! pages the reader touches (headers, the build-info blob, notes), or read into memory when
 //! the file cannot be mapped (empty files, pipes, special files).
 
-use std::fs::File;
 use std::io::Read;
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -17,11 +16,9 @@ pub(crate) enum Mapped {
 
 impl Mapped {
     pub(crate) fn open(path: &Path) -> std::io::Result<Mapped> {
-        let mut file = File::open(path)?;
+        // Regular files only: a FIFO would block, a device never end.
+        let mut file = boxwise_box::host::open_regular(path)?;
         let meta = file.metadata()?;
-        if meta.is_dir() {
-            return Err(std::io::Error::other("is a directory"));
-        }
         let len = usize::try_from(meta.len()).ok().and_then(NonZeroUsize::new);
         if let (true, Some(len)) = (meta.is_file(), len) {
             // SAFETY: a private, read-only mapping of a file we opened; the bytes are only
