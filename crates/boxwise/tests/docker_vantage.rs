@@ -380,22 +380,8 @@ impl Drop for CgroupParent {
 
 /// Removes `boxwise-dv-<pid>-<n>` leftovers of test processes that died without Drop.
 fn remove_stale(parent: &Path) {
-    let Ok(entries) = fs::read_dir(parent) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("boxwise-dv-"))
-            .and_then(|rest| rest.split_once('-'))
-            .map(|(pid, _)| pid.to_owned())
-        else {
-            continue;
-        };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(&pid).exists() {
-            let _ = rmdir_tree(&entry.path(), Instant::now());
-        }
+    for dir in support::stale_entries(parent, "boxwise-dv-") {
+        let _ = rmdir_tree(&dir, Instant::now());
     }
 }
 

@@ -445,25 +445,31 @@ fn enable_v2_controllers(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Removes `boxwise-test-<pid>-<n>` leftovers of test processes that died
-/// without running their Drop (rmdir only succeeds on empty cgroups).
-fn remove_stale(parent: &Path) {
+/// The entries of `parent` named `<prefix><pid>-<n>` whose test process `<pid>` is gone:
+/// leftovers of a run that died without its Drop (a timeout's SIGKILL).
+pub fn stale_entries(parent: &Path, prefix: &str) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(parent) else {
-        return;
+        return Vec::new();
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("boxwise-test-"))
-            .and_then(|rest| rest.split_once('-'))
-            .map(|(pid, _)| pid)
-        else {
-            continue;
-        };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = fs::remove_dir(entry.path());
-        }
+    entries
+        .flatten()
+        .filter(|entry| {
+            let name = entry.file_name();
+            name.to_str()
+                .and_then(|n| n.strip_prefix(prefix))
+                .and_then(|rest| rest.split_once('-'))
+                .is_some_and(|(pid, _)| {
+                    pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists()
+                })
+        })
+        .map(|entry| entry.path())
+        .collect()
+}
+
+/// Removes `boxwise-test-<pid>-<n>` leftovers (rmdir only succeeds on empty cgroups).
+fn remove_stale(parent: &Path) {
+    for dir in stale_entries(parent, "boxwise-test-") {
+        let _ = fs::remove_dir(dir);
     }
 }
 
