@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use boxwise_box::parse;
 use serde_json::Value;
 use support::{DockerImage, ProbeReport, TestCgroup};
 
@@ -140,7 +141,7 @@ fn is_hidden_ancestors_finding(id: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------
-// Cgroup hierarchies, read here (not through boxwise-box)
+// Cgroup hierarchies (parsed with boxwise-box; every one, named ones included)
 // ---------------------------------------------------------------------------
 
 /// One hierarchy this process belongs to: where it is mounted and its own path in it.
@@ -167,57 +168,35 @@ impl Hierarchy {
 /// Every hierarchy listed in /proc/self/cgroup that is mounted here, with its root at the
 /// hierarchy's root (the host's view; anything else cannot take `--cgroup-parent` paths).
 fn hierarchies() -> Result<Vec<Hierarchy>, String> {
-    let mountinfo = fs::read_to_string("/proc/self/mountinfo").map_err(|e| e.to_string())?;
-    // (fstype, root, mount point, super options)
-    let mounts: Vec<(String, String, PathBuf, Vec<String>)> = mountinfo
-        .lines()
-        .filter_map(|line| {
-            let (pre, post) = line.split_once(" - ")?;
-            let pre: Vec<&str> = pre.split(' ').collect();
-            let post: Vec<&str> = post.split(' ').collect();
-            Some((
-                post.first()?.to_string(),
-                pre.get(3)?.to_string(),
-                PathBuf::from(pre.get(4)?),
-                post.get(2)?.split(',').map(str::to_owned).collect(),
-            ))
-        })
-        .filter(|(fstype, ..)| fstype == "cgroup" || fstype == "cgroup2")
-        .collect();
-    let own = fs::read_to_string("/proc/self/cgroup").map_err(|e| e.to_string())?;
+    let read = |p: &str| fs::read_to_string(p).map_err(|e| format!("{p}: {e}"));
+    let mounts = parse::mountinfo::parse(&read("/proc/self/mountinfo")?)
+        .map_err(|e| format!("/proc/self/mountinfo: {e}"))?;
+    let lines = parse::proc_cgroup::parse(&read("/proc/self/cgroup")?)
+        .map_err(|e| format!("/proc/self/cgroup: {e}"))?;
     let mut out = Vec::new();
-    for line in own.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_, ctrls, path) = match (parts.next(), parts.next(), parts.next()) {
-            (Some(a), Some(b), Some(c)) => (a, b, c),
-            _ => continue,
-        };
-        let ctrls: Vec<String> = ctrls
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let mount = mounts.iter().find(|(fstype, _, _, opts)| {
-            if ctrls.is_empty() {
-                fstype == "cgroup2"
+    for line in lines {
+        let mount = mounts.iter().find(|m| {
+            if line.controllers.is_empty() {
+                m.fs_type == "cgroup2"
             } else {
-                fstype == "cgroup" && ctrls.iter().all(|c| opts.contains(c))
+                m.fs_type == "cgroup"
+                    && line.controllers.iter().all(|c| m.options().any(|o| o == c))
             }
         });
-        let Some((_, root, mount_point, _)) = mount else {
+        let Some(mount) = mount else {
             continue;
         };
-        if root != "/" {
+        if mount.root != "/" {
             return Err(format!(
-                "the cgroup mount at {} has root {root}: this process does not see the \
+                "the cgroup mount at {} has root {}: this process does not see the \
                  host's hierarchy",
-                mount_point.display()
+                mount.mount_point, mount.root
             ));
         }
         out.push(Hierarchy {
-            controllers: ctrls,
-            mount_point: mount_point.clone(),
-            own: path.to_owned(),
+            controllers: line.controllers,
+            mount_point: PathBuf::from(&mount.mount_point),
+            own: line.path,
         });
     }
     Ok(out)

@@ -1,8 +1,8 @@
 //! Shared helpers for the integration tests that touch the real machine:
 //! skip-or-fail gating, the Go probe, throwaway cgroups and Docker images.
 //!
-//! The cgroup and mountinfo reading here is deliberately independent of the
-//! `boxwise-box` crate, so a bug there cannot hide itself in the tests.
+//! Mountinfo and `/proc/self/cgroup` are parsed with `boxwise-box` (one parser per
+//! format in the tree); expected values in the tests are written by hand.
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::ffi::OsStr;
@@ -15,6 +15,10 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::Duration;
+
+use boxwise_box::cgroup::Controller;
+use boxwise_box::layout::{self, CgroupDir, Hierarchy, Layout};
+use boxwise_box::parse;
 
 /// Set to `1` (by `.ci/run`) to turn every skip into a failure.
 pub const REQUIRE_ENV: &str = "BOXWISE_REQUIRE_PRIVILEGED";
@@ -230,120 +234,37 @@ impl ProbeReport {
 // cgroups
 // ---------------------------------------------------------------------------
 
-/// One line of `/proc/self/mountinfo`, only the fields the tests need.
-#[derive(Debug, Clone)]
-struct Mount {
-    root: String,
-    mount_point: PathBuf,
-    fstype: String,
-    super_opts: Vec<String>,
-}
-
-/// Undoes mountinfo's octal escapes (`\040` for a space, and so on).
-fn unescape(field: &str) -> String {
-    let b = field.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let octal = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], octal) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn mounts() -> Vec<Mount> {
-    let text = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    text.lines()
-        .filter_map(|line| {
-            let (pre, post) = line.split_once(" - ")?;
-            let pre: Vec<&str> = pre.split(' ').collect();
-            let mut post = post.split(' ');
-            Some(Mount {
-                root: unescape(pre.get(3)?),
-                mount_point: PathBuf::from(unescape(pre.get(4)?)),
-                fstype: post.next()?.to_owned(),
-                super_opts: post
-                    .nth(1)
-                    .unwrap_or("")
-                    .split(',')
-                    .map(str::to_owned)
-                    .collect(),
-            })
-        })
-        .collect()
-}
-
-/// `(controllers, path)` from each line of `/proc/self/cgroup`.
-fn own_cgroups() -> Vec<(Vec<String>, String)> {
-    let text = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    text.lines()
-        .filter_map(|line| {
-            // Paths may contain colons: split on the first two only.
-            let mut parts = line.splitn(3, ':');
-            let _id = parts.next()?;
-            let ctrls = parts.next()?;
-            let path = parts.next()?;
-            let ctrls = ctrls
-                .split(',')
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned)
-                .collect();
-            Some((ctrls, path.to_owned()))
-        })
-        .collect()
-}
-
-fn is_v1_controller(opt: &str) -> bool {
-    // Super options of a v1 mount mix controllers with flags like `rw`.
-    !matches!(
-        opt,
-        "rw" | "ro" | "noprefix" | "xattr" | "clone_children" | "cpuset_v2_mode"
-    ) && !opt.starts_with("name=")
-        && !opt.starts_with("release_agent=")
+/// This process's cgroup layout, read with `boxwise-box`'s own mountinfo and
+/// `/proc/self/cgroup` parsers (one implementation of those formats). What the tests
+/// then check (limits they wrote themselves, numbers worked out by hand) stays
+/// independent of the code under test.
+fn own_layout() -> Result<Layout, String> {
+    let read = |p: &str| fs::read_to_string(p).map_err(|e| format!("{p}: {e}"));
+    let mounts = parse::mountinfo::parse(&read("/proc/self/mountinfo")?)
+        .map_err(|e| format!("/proc/self/mountinfo: {e}"))?;
+    let cgroups = parse::proc_cgroup::parse(&read("/proc/self/cgroup")?)
+        .map_err(|e| format!("/proc/self/cgroup: {e}"))?;
+    Ok(layout::resolve(&mounts, &cgroups))
 }
 
 /// The host's cgroup layout as the design names it: `v1`, `v2`, `hybrid` or `none`.
 pub fn host_cgroup_version() -> &'static str {
-    let ms = mounts();
-    let v1 = ms
-        .iter()
-        .any(|m| m.fstype == "cgroup" && m.super_opts.iter().any(|o| is_v1_controller(o)));
-    let v2 = ms.iter().any(|m| m.fstype == "cgroup2");
-    match (v1, v2) {
-        (true, true) => "hybrid",
-        (true, false) => "v1",
-        (false, true) => "v2",
-        (false, false) => "none",
-    }
+    own_layout().map_or("none", |l| l.version.as_str())
 }
 
-/// Maps a cgroup path through a mount's root to a directory under its mount point.
-fn cgroup_dir(mount: &Mount, path: &str) -> Result<PathBuf, String> {
-    let root = mount.root.trim_end_matches('/');
-    let rel = path.strip_prefix(root).ok_or_else(|| {
-        format!(
-            "own cgroup {path} is outside the mount root {} at {}",
-            mount.root,
-            mount.mount_point.display()
-        )
-    })?;
-    if !rel.is_empty() && !rel.starts_with('/') {
+/// The directory of a controller's or the unified hierarchy, refusing one that could
+/// not be mapped through its mount's root (the tests must never write at a mount point
+/// by mistake).
+fn mapped(dir: &CgroupDir) -> Result<PathBuf, String> {
+    if dir.unmapped {
         return Err(format!(
-            "own cgroup {path} is not beneath mount root {root}"
+            "own cgroup {} could not be mapped under {} (mount root {})",
+            dir.cgroup_path,
+            dir.mount_point.display(),
+            dir.mount_root
         ));
     }
-    Ok(mount.mount_point.join(rel.trim_start_matches('/')))
+    Ok(dir.dir.clone())
 }
 
 /// Whether the kernel accounts swap in this process's memory cgroup (v1
@@ -373,42 +294,28 @@ struct Parents {
 }
 
 fn find_parents() -> Result<Parents, String> {
-    let ms = mounts();
-    let own = own_cgroups();
-    let v1_for = |ctrl: &str| -> Option<Result<PathBuf, String>> {
-        let mount = ms
-            .iter()
-            .find(|m| m.fstype == "cgroup" && m.super_opts.iter().any(|o| o == ctrl))?;
-        let path = own
-            .iter()
-            .find(|(cs, _)| cs.iter().any(|c| c == ctrl))
-            .map(|(_, p)| p.clone());
-        Some(match path {
-            Some(p) => cgroup_dir(mount, &p),
-            None => Err(format!("/proc/self/cgroup has no {ctrl} line")),
-        })
+    let layout = own_layout()?;
+    let v1 = |c: Controller| {
+        layout
+            .controller(c)
+            .filter(|d| d.hierarchy == Hierarchy::V1)
     };
-    match (v1_for("cpu"), v1_for("memory")) {
+    match (v1(Controller::Cpu), v1(Controller::Memory)) {
         (Some(cpu), Some(memory)) => {
             return Ok(Parents {
                 kind: CgroupKind::V1,
-                cpu: cpu?,
-                memory: memory?,
+                cpu: mapped(cpu)?,
+                memory: mapped(memory)?,
             });
         }
         (None, None) => {}
         _ => return Err("only one of cpu and memory is on a v1 hierarchy".into()),
     }
-    let mount = ms
-        .iter()
-        .find(|m| m.fstype == "cgroup2")
-        .ok_or("no cgroup v1 cpu/memory mount and no cgroup2 mount")?;
-    let path = own
-        .iter()
-        .find(|(cs, _)| cs.is_empty())
-        .map(|(_, p)| p.clone())
-        .ok_or("/proc/self/cgroup has no 0:: line")?;
-    let dir = cgroup_dir(mount, &path)?;
+    let unified = layout
+        .unified
+        .as_ref()
+        .ok_or("no cgroup v1 cpu/memory mount and no cgroup2 mount with a 0:: line")?;
+    let dir = mapped(unified)?;
     Ok(Parents {
         kind: CgroupKind::V2,
         cpu: dir.clone(),
@@ -826,22 +733,18 @@ pub fn static_boxwise() -> PathBuf {
 // boxwise run
 // ---------------------------------------------------------------------------
 
-/// This process's cgroup directory in every mounted hierarchy it belongs to
-/// (one per v1 mount, plus the unified one), found without `boxwise-box`.
+/// This process's cgroup directory in every mounted hierarchy boxwise knows (each v1
+/// controller's, plus the unified one).
 pub fn own_cgroup_dirs() -> Vec<PathBuf> {
-    let ms = mounts();
-    let mut dirs: Vec<PathBuf> = own_cgroups()
-        .into_iter()
-        .filter_map(|(ctrls, path)| {
-            let mount = ms.iter().find(|m| {
-                if ctrls.is_empty() {
-                    m.fstype == "cgroup2"
-                } else {
-                    m.fstype == "cgroup" && ctrls.iter().all(|c| m.super_opts.contains(c))
-                }
-            })?;
-            cgroup_dir(mount, &path).ok()
-        })
+    let Ok(layout) = own_layout() else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = layout
+        .controllers
+        .iter()
+        .map(|(_, d)| d)
+        .chain(layout.unified.as_ref())
+        .filter_map(|d| mapped(d).ok())
         .collect();
     dirs.sort();
     dirs.dedup();
