@@ -14,7 +14,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cgroup::Controller;
+use crate::cgroup::controller::Controller;
 use crate::parse::{CgroupLine, Mount};
 
 /// How the cgroup file systems are arranged on this host.
