@@ -322,20 +322,21 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
         let script = script.strip_prefix("exec ").unwrap_or(script);
         prog_args = script.split_whitespace().map(str::to_string).collect();
     }
-    if let Some(first) = prog_args.first() {
+    // PID 1 is argv[0] (the shell, in shell form); the service is what it ends up running.
+    if let Some(first) = args.first() {
         config.program = locate(&fsys, first, &env, config.working_dir.as_deref());
+    }
+    if let Some(first) = prog_args.first() {
         let is_boxwise = first.rsplit('/').next() == Some("boxwise");
+        let found = locate(&fsys, first, &env, config.working_dir.as_deref());
         if is_boxwise && prog_args.get(1).is_some_and(|a| a == "exec") {
             config.boxwise_exec = true;
-            let target = prog_args[2..]
-                .iter()
-                .skip_while(|a| a.starts_with('-'))
-                .next();
+            let target = prog_args[2..].iter().find(|a| !a.starts_with('-'));
             if let Some(t) = target {
                 config.service = locate(&fsys, t, &env, config.working_dir.as_deref());
             }
         } else {
-            config.service = config.program.clone();
+            config.service = found;
         }
     }
     if config
