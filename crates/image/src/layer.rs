@@ -47,7 +47,7 @@ pub enum Compression {
 }
 
 /// What one layer holds.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LayerScan {
     pub entries: Vec<Entry>,
     /// Paths deleted from lower layers (`.wh.NAME`).

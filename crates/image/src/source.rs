@@ -80,7 +80,7 @@ fn read_tar(input: impl Read, platform: Option<&str>) -> Result<Loaded, Error> {
         }
     }
     let resolved = spec::resolve(&|p| jsons.get(p).cloned(), platform)?;
-    let mut layers = Vec::new();
+    let mut layers: Vec<(String, u64, LayerScan)> = Vec::new();
     for want in &resolved.layers {
         let mut key = clean_path(want).unwrap_or_default();
         for _ in 0..8 {
@@ -89,11 +89,11 @@ fn read_tar(input: impl Read, platform: Option<&str>) -> Result<Loaded, Error> {
                 _ => break,
             }
         }
-        // A layer listed twice is rare (an empty layer repeated); scan it once, reuse it.
+        // The same blob listed twice (two layers with equal content) was read once.
         let (size, scan) = match scans.remove(&key) {
             Some(found) => found,
-            None => match layers.iter().find(|(k, _, _): &&(String, u64, LayerScan)| *k == key) {
-                Some(_) => (0, LayerScan::default()),
+            None => match layers.iter().find(|(k, _, _)| *k == key) {
+                Some((_, size, scan)) => (*size, scan.clone()),
                 None => {
                     return Err(Error::Format(format!(
                         "layer {want} named by the manifest is not in the archive"
@@ -149,6 +149,21 @@ pub fn read_oci_dir(dir: &Path, platform: Option<&str>) -> Result<Loaded, Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let _ = read_tar_stream(&data[..], None);
+        }
+
+        #[test]
+        fn any_json_never_panics(s in "\\PC{0,200}") {
+            let get = |p: &str| (p == "index.json" || p == "manifest.json").then(|| s.as_bytes().to_vec());
+            let _ = spec::resolve(&get, None);
+        }
+    }
 
     #[test]
     fn relative_links_resolve() {

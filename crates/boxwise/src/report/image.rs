@@ -54,7 +54,7 @@ fn yes_no(b: Option<bool>) -> &'static str {
 }
 
 fn summary(r: &ImageReport) -> Vec<String> {
-    let mut lines = vec![
+    vec![
         format!(
             "{} shipped in {} layers; {} in the final filesystem ({} files)",
             human_bytes(r.size_bytes),
@@ -63,21 +63,23 @@ fn summary(r: &ImageReport) -> Vec<String> {
             r.files
         ),
         format!(
-            "wasted {} ({} bytes), efficiency {}, user wasted {} (base: {} layer{})",
+            "wasted {} ({} bytes); efficiency {}",
             human_bytes(r.wasted_bytes),
             r.wasted_bytes,
             pct(r.efficiency),
+        ),
+        format!(
+            "user wasted {} (wasted over the bytes above the first {} layer{})",
             pct(r.user_wasted_ratio),
             r.base_layers,
             if r.base_layers == 1 { "" } else { "s" }
         ),
-    ];
-    lines.push(format!(
-        "stored {} compressed; platform {}",
-        human_bytes(r.blob_bytes),
-        r.platform
-    ));
-    lines
+        format!(
+            "stored {} compressed; platform {}",
+            human_bytes(r.blob_bytes),
+            r.platform
+        ),
+    ]
 }
 
 pub fn text(r: &ImageReport, wide: bool) -> String {
