@@ -285,3 +285,75 @@ fn missing_image_and_bad_archive_are_one_line_errors() {
     assert_eq!(code, 1);
     assert!(stderr.contains("junk.tar"), "{stderr}");
 }
+
+/// Removes an image on drop (for images loaded with skopeo rather than built).
+struct Rmi(String);
+
+impl Drop for Rmi {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
+    }
+}
+
+#[test]
+#[ignore = "needs Docker, busybox-static, skopeo, umoci"]
+fn opaque_whiteout_hides_the_lower_directory() {
+    if !prerequisites()
+        || !support::require(
+            Command::new("umoci").arg("--version").output().is_ok_and(|o| o.status.success()),
+            "no umoci (apt-get install umoci)",
+        )
+    {
+        return;
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    let fa = noise(ctx.path(), "fa", BIG);
+    let fb = noise(ctx.path(), "fb", OVER);
+    let busybox_size = fs::metadata(BUSYBOX).unwrap().len();
+    let img = DockerImage::build_scratch(
+        &[(Path::new(BUSYBOX), "busybox"), (&fa, "fa"), (&fb, "fb")],
+        "COPY fa /data/dir/a\nCOPY fb /data/dir/b\nENTRYPOINT [\"/busybox\", \"true\"]\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("save.tar");
+    save(img.tag(), &tar);
+    let oci = dir.path().join("oci");
+    skopeo(&format!("docker-archive:{}", tar.display()), &format!("oci:{}:t", oci.display()), &[]);
+    // A layer as overlayfs writes one when a directory is deleted and made again:
+    // `.wh..wh..opq` hides everything below, then the new file.
+    let stage = dir.path().join("stage");
+    fs::create_dir_all(stage.join("data/dir")).unwrap();
+    fs::write(stage.join("data/dir/.wh..wh..opq"), b"").unwrap();
+    fs::write(stage.join("data/dir/c"), b"new").unwrap();
+    let layer = dir.path().join("layer.tar");
+    let mut cmd = Command::new("tar");
+    cmd.arg("-cf").arg(&layer).arg("-C").arg(&stage).arg("data");
+    let out = support::run(&mut cmd);
+    support::stdout_ok(&cmd, &out);
+    let mut cmd = Command::new("umoci");
+    cmd.args(["raw", "add-layer", "--image"]).arg(format!("{}:t", oci.display())).arg(&layer);
+    let out = support::run(&mut cmd);
+    support::stdout_ok(&cmd, &out);
+
+    // The engine's own view of the result is the ground truth.
+    let loaded = Rmi(format!("{}-opq", img.tag()));
+    skopeo(&format!("oci:{}:t", oci.display()), &format!("docker-daemon:{}:latest", loaded.0), &[]);
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "--rm", "--entrypoint", "/busybox", &loaded.0, "sh", "-c",
+        "/busybox find / -xdev -type f ! -path '/etc/*' | /busybox xargs /busybox stat -c %s"]);
+    let out = support::run(&mut cmd);
+    let seen: u64 = support::stdout_ok(&cmd, &out)
+        .split_whitespace()
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum();
+    let final_bytes = busybox_size + BIG + OVER + 3;
+    assert_eq!(seen, final_bytes, "the engine did not hide /data/dir");
+
+    for source in [format!("oci:{}", oci.display()), format!("docker://{}", loaded.0)] {
+        let r = report(&source, &[]);
+        assert_eq!(u(&r, "final_bytes"), final_bytes, "{source}");
+        assert_eq!(u(&r, "wasted_bytes"), BIG + OVER, "{source}: the hidden /data/dir/a and b");
+        let last = r["layers"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((u(&last, "files_removed"), u(&last, "files_added")), (2, 1), "{source}");
+    }
+}
