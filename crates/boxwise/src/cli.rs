@@ -241,6 +241,10 @@ pub struct DoctorArgs {
     /// Examine the box under DIR (a copied /proc and /sys tree).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Also judge an image (engine name, `docker save` archive or OCI layout, as
+    /// `boxwise image`): its Go service is the binary examined, its findings join the list.
+    #[arg(long, value_name = "SOURCE", conflicts_with_all = ["binary", "pid"])]
+    pub image: Option<String>,
     /// Also read a CPU profile (a file, or a net/http/pprof URL such as
     /// `http://127.0.0.1:6060/debug/pprof/profile`) and add what it shows: GC, scheduler,
     /// lock or syscall heavy.

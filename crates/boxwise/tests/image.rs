@@ -250,6 +250,19 @@ fn cgo_binary_in_scratch_is_broken_and_static_one_is_fine() {
     assert_eq!(r["config"]["service"], "/app");
     let (code, _, _) = boxwise(&["image", &format!("docker://{}", broken.tag()), "--fail-on", "error"]);
     assert_eq!(code, 1);
+    // doctor --image: the image's findings join the doctor's list, its Go program is judged.
+    let (code, stdout, stderr) =
+        boxwise(&["doctor", "--image", &format!("docker://{}", broken.tag()), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let d: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(d["subject"]["kind"], "image");
+    assert_eq!(d["subject"]["service"], "/app");
+    let ids: Vec<&str> = d["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids[0], "go-binary-missing-libraries", "{ids:?}");
+    assert!(ids.contains(&"runs-as-root"), "{ids:?}");
+    for id in &ids {
+        assert_eq!(ids.iter().filter(|i| *i == id).count(), 1, "{id} twice: {ids:?}");
+    }
 
     let fine = DockerImage::build_scratch(
         &[(&hello, "hello")],
@@ -356,4 +369,42 @@ fn opaque_whiteout_hides_the_lower_directory() {
         let last = r["layers"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((u(&last, "files_removed"), u(&last, "files_added")), (2, 1), "{source}");
     }
+}
+
+#[test]
+#[ignore = "needs Docker, busybox-static, skopeo"]
+fn platform_picks_one_image_of_an_index() {
+    if !prerequisites() {
+        return;
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    let small = noise(ctx.path(), "small", 1000);
+    let large = noise(ctx.path(), "large", 5000);
+    let a = DockerImage::build_scratch(&[(&small, "small")], "");
+    let b = DockerImage::build_scratch(&[(&large, "large")], "");
+    let dir = tempfile::tempdir().unwrap();
+    let oci = dir.path().join("oci");
+    for (img, tag) in [(&a, "a"), (&b, "b")] {
+        let tar = dir.path().join(format!("{tag}.tar"));
+        save(img.tag(), &tar);
+        skopeo(&format!("docker-archive:{}", tar.display()), &format!("oci:{}:{tag}", oci.display()), &[]);
+    }
+    // Label the two manifests as two platforms of one index, as a multi-arch build does.
+    let index_path = oci.join("index.json");
+    let mut index: Value = serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
+    for m in index["manifests"].as_array_mut().unwrap() {
+        let tag = m["annotations"]["org.opencontainers.image.ref.name"].as_str().unwrap().to_string();
+        let arch = if tag == "a" { "amd64" } else { "arm64" };
+        m["platform"] = serde_json::json!({"os": "linux", "architecture": arch});
+    }
+    fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let src = oci.display().to_string();
+    assert_eq!(u(&report(&src, &["--platform", "linux/amd64"]), "size_bytes"), 1000);
+    assert_eq!(u(&report(&src, &["--platform", "linux/arm64"]), "size_bytes"), 5000);
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(u(&report(&src, &[]), "size_bytes"), 1000, "default: this machine's");
+    }
+    let (code, _, stderr) = boxwise(&["image", &src, "--platform", "linux/s390x"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("linux/amd64") && stderr.contains("linux/arm64"), "{stderr}");
 }

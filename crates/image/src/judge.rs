@@ -41,7 +41,7 @@ impl Severity {
 /// One finding: a stable id, what is wrong, the numbers behind it, and the line to change.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    pub id: String,
+    pub id: &'static str,
     pub severity: Severity,
     pub title: String,
     pub evidence: Vec<String>,
@@ -399,9 +399,9 @@ fn json_array(v: &[String]) -> String {
 
 fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut add = |id: &str, severity, title: String, evidence: Vec<String>, fix: String| {
+    let mut add = |id: &'static str, severity, title: String, evidence: Vec<String>, fix: String| {
         out.push(Finding {
-            id: id.to_string(),
+            id,
             severity,
             title,
             evidence,
