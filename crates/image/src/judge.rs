@@ -495,14 +495,14 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
             (Some(n), Some(cpus)) if n > cpus.ceil() => add(
                 "gomaxprocs-above-cpus",
                 Severity::Warning,
-                format!("ENV GOMAXPROCS={v} but the container gets {cpus} CPUs: Go runs {v} threads on a {cpus}-CPU quota and gets throttled"),
+                format!("ENV GOMAXPROCS={v} but the container gets {cpus} CPU(s): Go runs {v} threads on a {cpus}-CPU quota and gets throttled"),
                 vec![format!("ENV GOMAXPROCS={v}"), format!("--cpus {cpus}")],
                 format!("delete `ENV GOMAXPROCS={v}`; Go 1.25+ or `boxwise exec` sets it from the CPU limit"),
             ),
             (Some(n), Some(cpus)) if n < cpus.floor() => add(
                 "gomaxprocs-below-cpus",
                 Severity::Info,
-                format!("ENV GOMAXPROCS={v} uses fewer than the {cpus} CPUs the container gets"),
+                format!("ENV GOMAXPROCS={v} uses fewer than the {cpus} CPU(s) the container gets"),
                 vec![format!("ENV GOMAXPROCS={v}"), format!("--cpus {cpus}")],
                 format!("delete `ENV GOMAXPROCS={v}`; Go 1.25+ or `boxwise exec` sets it from the CPU limit"),
             ),
@@ -569,7 +569,7 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
             Severity::Info,
             "no HEALTHCHECK: Docker cannot tell a hung service from a working one".into(),
             vec![],
-            "add `HEALTHCHECK CMD [\"/app\", \"-healthcheck\"]` (or probe it in Kubernetes)".into(),
+            "add a `HEALTHCHECK CMD [...]` line that asks the service whether it works (or a Kubernetes probe)".into(),
         );
     }
     if let Some(p) = c.exposed_ports.iter().find(|p| p.split('/').next() == Some("6060")) {
@@ -599,7 +599,7 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
             .wasted_files
             .iter()
             .take(3)
-            .map(|w| format!("{}: {} wasted in {} copies", w.path, human_bytes(w.wasted_bytes), w.copies))
+            .map(|w| format!("{}: {} wasted ({} copies shipped)", w.path, human_bytes(w.wasted_bytes), w.copies))
             .collect();
         add(
             "wasted-space",

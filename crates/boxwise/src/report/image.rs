@@ -56,7 +56,7 @@ fn yes_no(b: Option<bool>) -> &'static str {
 fn summary(r: &ImageReport) -> Vec<String> {
     vec![
         format!(
-            "{} shipped in {} layers; {} in the final filesystem ({} files)",
+            "{} shipped in {} layer(s); {} in the final filesystem ({} files)",
             human_bytes(r.size_bytes),
             r.layers.len(),
             human_bytes(r.final_bytes),
@@ -75,7 +75,7 @@ fn summary(r: &ImageReport) -> Vec<String> {
             if r.base_layers == 1 { "" } else { "s" }
         ),
         format!(
-            "stored {} compressed; platform {}",
+            "blobs {} as stored; platform {}",
             human_bytes(r.blob_bytes),
             r.platform
         ),
@@ -165,13 +165,14 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
     s.row(
         "program",
         c.program.clone().unwrap_or_else(|| "not in the image".into()),
-        match (&c.service, c.boxwise_exec) {
-            (Some(_), true) => "Go, under boxwise exec",
-            (Some(_), false) => "Go",
-            (None, true) => "boxwise exec",
-            (None, false) => "",
-        },
+        "PID 1",
     );
+    if let Some(service) = &c.service {
+        let how = if c.boxwise_exec { "Go, under boxwise exec" } else { "Go" };
+        s.row("service", service.clone(), how);
+    } else if c.boxwise_exec {
+        s.row("service", "unknown", "boxwise exec runs it");
+    }
     s.row(
         "user",
         c.user.clone().unwrap_or_else(|| "root (USER not set)".into()),
