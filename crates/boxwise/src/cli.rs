@@ -584,7 +584,9 @@ fn parse_size_rule(s: &str) -> Result<Rule<u64>, String> {
     }
     // go-humanize's decimal units as dive reads them (20MB = 20,000,000), and binary ones.
     let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
     let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
@@ -594,7 +596,11 @@ fn parse_size_rule(s: &str) -> Result<Rule<u64>, String> {
         "kib" => 1024.0,
         "mib" => 1048576.0,
         "gib" => 1073741824.0,
-        _ => return Err(format!("{s:?}: unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)")),
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)"
+            ));
+        }
     };
     match num.parse::<f64>() {
         Ok(v) if v >= 0.0 => Ok(Rule::At((v * mult) as u64)),

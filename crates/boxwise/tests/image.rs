@@ -21,9 +21,15 @@ const OVER: u64 = 200_000;
 
 fn prerequisites() -> bool {
     support::docker_or_skip()
-        && support::require(Path::new(BUSYBOX).exists(), "no /bin/busybox (apt-get install busybox-static)")
         && support::require(
-            Command::new("skopeo").arg("--version").output().is_ok_and(|o| o.status.success()),
+            Path::new(BUSYBOX).exists(),
+            "no /bin/busybox (apt-get install busybox-static)",
+        )
+        && support::require(
+            Command::new("skopeo")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success()),
             "no skopeo (apt-get install skopeo)",
         )
 }
@@ -57,12 +63,17 @@ fn report(source: &str, extra: &[&str]) -> Value {
     let mut args = vec!["image", source, "--json"];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = boxwise(&args);
-    assert!(code == 0 || code == 1, "boxwise image {source}: exit {code}: {stderr}");
+    assert!(
+        code == 0 || code == 1,
+        "boxwise image {source}: exit {code}: {stderr}"
+    );
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("JSON from {source}: {e}\n{stdout}"))
 }
 
 fn u(v: &Value, key: &str) -> u64 {
-    v[key].as_u64().unwrap_or_else(|| panic!("{key} is not an integer in {v}"))
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} is not an integer in {v}"))
 }
 
 fn save(tag: &str, to: &Path) {
@@ -84,10 +95,16 @@ fn skopeo(from: &str, to: &str, extra: &[&str]) {
 fn container_file_bytes(img: &DockerImage) -> u64 {
     let (cmd, out) = img.run(
         &["--entrypoint", "/busybox"],
-        &["sh", "-c", "/busybox find / -xdev -type f ! -path '/etc/*' | /busybox xargs /busybox stat -c %s"],
+        &[
+            "sh",
+            "-c",
+            "/busybox find / -xdev -type f ! -path '/etc/*' | /busybox xargs /busybox stat -c %s",
+        ],
     );
     let text = support::stdout_ok(&cmd, &out);
-    text.split_whitespace().map(|n| n.parse::<u64>().unwrap()).sum()
+    text.split_whitespace()
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum()
 }
 
 #[test]
@@ -110,7 +127,12 @@ fn waste_matches_the_dockerfile_in_every_source_kind() {
     let busybox_size = fs::metadata(BUSYBOX).unwrap().len();
     // Deleted, overwritten and duplicated files, each in its own layer.
     let img = DockerImage::build_scratch(
-        &[(Path::new(BUSYBOX), "busybox"), (&big, "big"), (&over, "over"), (&dup, "dup")],
+        &[
+            (Path::new(BUSYBOX), "busybox"),
+            (&big, "big"),
+            (&over, "over"),
+            (&dup, "dup"),
+        ],
         r#"COPY big /data/big
 COPY over /data/over
 COPY big /data/dup
@@ -126,7 +148,11 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
     // /data/big deleted, /data/over overwritten, the first /data/dup overwritten.
     let wasted = BIG + OVER + BIG;
     let shipped = final_bytes + wasted;
-    assert_eq!(container_file_bytes(&img), final_bytes, "the container sees other files");
+    assert_eq!(
+        container_file_bytes(&img),
+        final_bytes,
+        "the container sees other files"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let tar = dir.path().join("save.tar");
@@ -134,7 +160,11 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
     let tar_s = tar.to_str().unwrap();
     let oci = dir.path().join("oci");
     let zst = dir.path().join("zstd");
-    skopeo(&format!("docker-archive:{tar_s}"), &format!("oci:{}", oci.display()), &[]);
+    skopeo(
+        &format!("docker-archive:{tar_s}"),
+        &format!("oci:{}", oci.display()),
+        &[],
+    );
     skopeo(
         &format!("docker-archive:{tar_s}"),
         &format!("oci:{}", zst.display()),
@@ -152,42 +182,107 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
         assert_eq!(u(&r, "wasted_bytes"), wasted, "{source}");
         assert_eq!(u(&r, "final_bytes"), final_bytes, "{source}");
         let eff = r["efficiency"].as_f64().unwrap();
-        assert!((eff - final_bytes as f64 / shipped as f64).abs() < 1e-9, "{source}: {eff}");
+        assert!(
+            (eff - final_bytes as f64 / shipped as f64).abs() < 1e-9,
+            "{source}: {eff}"
+        );
         let layers = r["layers"].as_array().unwrap();
         assert_eq!(layers.len(), 10, "{source}");
         let sizes: Vec<u64> = layers.iter().map(|l| u(l, "size_bytes")).collect();
-        assert_eq!(sizes, vec![busybox_size, BIG, OVER, BIG, BIG, OVER, BIG, BIG, 0, 3], "{source}");
+        assert_eq!(
+            sizes,
+            vec![busybox_size, BIG, OVER, BIG, BIG, OVER, BIG, BIG, 0, 3],
+            "{source}"
+        );
         assert_eq!(u(&layers[8], "files_removed"), 1, "{source}: rm /data/big");
-        assert_eq!(u(&layers[9], "files_changed"), 1, "{source}: /data/over rewritten");
-        assert_eq!(u(&layers[7], "files_changed"), 1, "{source}: second /data/dup");
+        assert_eq!(
+            u(&layers[9], "files_changed"),
+            1,
+            "{source}: /data/over rewritten"
+        );
+        assert_eq!(
+            u(&layers[7], "files_changed"),
+            1,
+            "{source}: second /data/dup"
+        );
         let created = layers[8]["created_by"].as_str().unwrap_or("");
         assert!(created.contains("rm"), "{source}: {created}");
         // The kept copy of /data/dup is not waste (dive #684 would count both).
-        let dup = r["wasted_files"].as_array().unwrap().iter().find(|w| w["path"] == "/data/dup").unwrap();
-        assert_eq!((u(dup, "wasted_bytes"), u(dup, "copies")), (BIG, 2), "{source}");
+        let dup = r["wasted_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["path"] == "/data/dup")
+            .unwrap();
+        assert_eq!(
+            (u(dup, "wasted_bytes"), u(dup, "copies")),
+            (BIG, 2),
+            "{source}"
+        );
         assert!(r["go_binaries"].as_array().unwrap().is_empty());
-        let ids: Vec<&str> = r["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
-        assert!(ids.contains(&"runs-as-root") && ids.contains(&"gomaxprocs-hardcoded"), "{source}: {ids:?}");
-        assert!(r["findings"].as_array().unwrap().iter().all(|f| f["severity"].is_string()));
+        let ids: Vec<&str> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            ids.contains(&"runs-as-root") && ids.contains(&"gomaxprocs-hardcoded"),
+            "{source}: {ids:?}"
+        );
+        assert!(
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["severity"].is_string())
+        );
     }
     let r = report(&format!("oci:{}", zst.display()), &[]);
-    assert!(r["layers"].as_array().unwrap().iter().all(|l| l["compression"] == "zstd"));
+    assert!(
+        r["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["compression"] == "zstd")
+    );
 
     // --ci: dive's default efficiency rule (0.9) fails at 84%; relaxed rules pass.
     let (code, stdout, _) = boxwise(&["image", tar_s, "--ci"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("CI: FAIL"), "{stdout}");
     let (code, stdout, _) = boxwise(&[
-        "image", tar_s, "--ci", "--lowest-efficiency", "0.5", "--highest-user-wasted-percent", "off",
-        "--highest-wasted-bytes", "1MB",
+        "image",
+        tar_s,
+        "--ci",
+        "--lowest-efficiency",
+        "0.5",
+        "--highest-user-wasted-percent",
+        "off",
+        "--highest-wasted-bytes",
+        "1MB",
     ]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("CI: PASS"), "{stdout}");
-    let (code, _, _) = boxwise(&["image", tar_s, "--ci", "--lowest-efficiency", "0.5", "--highest-user-wasted-percent", "off", "--highest-wasted-bytes", "700KB"]);
+    let (code, _, _) = boxwise(&[
+        "image",
+        tar_s,
+        "--ci",
+        "--lowest-efficiency",
+        "0.5",
+        "--highest-user-wasted-percent",
+        "off",
+        "--highest-wasted-bytes",
+        "700KB",
+    ]);
     assert_eq!(code, 1, "800,000 wasted bytes are over 700KB");
     // --cpus judges the hard-coded GOMAXPROCS.
     let r = report(tar_s, &["--cpus", "1"]);
-    let f = r["findings"].as_array().unwrap().iter().find(|f| f["id"] == "gomaxprocs-above-cpus");
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "gomaxprocs-above-cpus");
     assert!(f.is_some_and(|f| f["severity"] == "warning"), "{r}");
     // The text report fits 80 columns.
     let (code, text, stderr) = boxwise(&["image", tar_s]);
@@ -200,8 +295,14 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
 
 /// Builds tests/go/corpus/cgo with cgo on: dynamically linked against glibc.
 fn build_cgo(dir: &Path) -> Option<PathBuf> {
-    let have = Command::new("go").arg("version").output().is_ok_and(|o| o.status.success())
-        && Command::new("gcc").arg("--version").output().is_ok_and(|o| o.status.success());
+    let have = Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Command::new("gcc")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
     if !support::require(have, "needs go and gcc for a cgo build") {
         return None;
     }
@@ -216,7 +317,8 @@ fn build_cgo(dir: &Path) -> Option<PathBuf> {
         .env("GOPROXY", "off")
         .env_remove("GOFLAGS");
     if std::env::var_os("HOME").is_none() && std::env::var_os("GOCACHE").is_none() {
-        cmd.env("GOCACHE", dir.join("gocache")).env("GOPATH", dir.join("gopath"));
+        cmd.env("GOCACHE", dir.join("gocache"))
+            .env("GOPATH", dir.join("gopath"));
     }
     let o = support::run(&mut cmd);
     support::stdout_ok(&cmd, &o);
@@ -230,38 +332,74 @@ fn cgo_binary_in_scratch_is_broken_and_static_one_is_fine() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let Some(cgo) = build_cgo(tmp.path()) else { return };
-    let Some(hello) = support::build_go_program("hello") else { return };
+    let Some(cgo) = build_cgo(tmp.path()) else {
+        return;
+    };
+    let Some(hello) = support::build_go_program("hello") else {
+        return;
+    };
 
     let broken = DockerImage::build_scratch(&[(&cgo, "app")], "ENTRYPOINT [\"/app\"]\n");
     // Really broken: the kernel cannot find the loader.
     let (_, out) = broken.run(&[], &[]);
     assert!(!out.status.success(), "a cgo binary started FROM scratch");
-    let r = report(&format!("docker://{}", broken.tag()), &["--fail-on", "error"]);
+    let r = report(
+        &format!("docker://{}", broken.tag()),
+        &["--fail-on", "error"],
+    );
     let g = &r["go_binaries"][0];
     assert_eq!(g["path"], "/app");
     assert_eq!(g["static"], false);
     assert_eq!(g["cgo"], true);
-    let missing: Vec<&str> = g["missing"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
-    assert!(missing.iter().any(|m| m.contains("ld-linux")), "{missing:?}");
+    let missing: Vec<&str> = g["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        missing.iter().any(|m| m.contains("ld-linux")),
+        "{missing:?}"
+    );
     assert!(missing.contains(&"libc.so.6"), "{missing:?}");
     let f = &r["findings"][0];
-    assert_eq!((f["id"].as_str(), f["severity"].as_str()), (Some("go-binary-missing-libraries"), Some("error")));
+    assert_eq!(
+        (f["id"].as_str(), f["severity"].as_str()),
+        (Some("go-binary-missing-libraries"), Some("error"))
+    );
     assert_eq!(r["config"]["service"], "/app");
-    let (code, _, _) = boxwise(&["image", &format!("docker://{}", broken.tag()), "--fail-on", "error"]);
+    let (code, _, _) = boxwise(&[
+        "image",
+        &format!("docker://{}", broken.tag()),
+        "--fail-on",
+        "error",
+    ]);
     assert_eq!(code, 1);
     // doctor --image: the image's findings join the doctor's list, its Go program is judged.
-    let (code, stdout, stderr) =
-        boxwise(&["doctor", "--image", &format!("docker://{}", broken.tag()), "--json"]);
+    let (code, stdout, stderr) = boxwise(&[
+        "doctor",
+        "--image",
+        &format!("docker://{}", broken.tag()),
+        "--json",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     let d: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(d["subject"]["kind"], "image");
     assert_eq!(d["subject"]["service"], "/app");
-    let ids: Vec<&str> = d["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids[0], "go-binary-missing-libraries", "{ids:?}");
     assert!(ids.contains(&"runs-as-root"), "{ids:?}");
     for id in &ids {
-        assert_eq!(ids.iter().filter(|i| *i == id).count(), 1, "{id} twice: {ids:?}");
+        assert_eq!(
+            ids.iter().filter(|i| *i == id).count(),
+            1,
+            "{id} twice: {ids:?}"
+        );
     }
 
     let fine = DockerImage::build_scratch(
@@ -273,12 +411,26 @@ fn cgo_binary_in_scratch_is_broken_and_static_one_is_fine() {
     assert_eq!(g["path"], "/hello");
     assert_eq!(g["static"], true);
     let go_version = support::run(Command::new("go").args(["env", "GOVERSION"]));
-    assert_eq!(g["go_version"].as_str().unwrap(), String::from_utf8_lossy(&go_version.stdout).trim());
+    assert_eq!(
+        g["go_version"].as_str().unwrap(),
+        String::from_utf8_lossy(&go_version.stdout).trim()
+    );
     assert_eq!(u(g, "size_bytes"), fs::metadata(&hello).unwrap().len());
     assert!(g["missing"].as_array().unwrap().is_empty());
-    let errors: Vec<&Value> = r["findings"].as_array().unwrap().iter().filter(|f| f["severity"] != "info").filter(|f| f["id"] != "go-not-container-aware").collect();
+    let errors: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .filter(|f| f["id"] != "go-not-container-aware")
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
-    let (code, _, stderr) = boxwise(&["image", &format!("docker://{}", fine.tag()), "--fail-on", "error"]);
+    let (code, _, stderr) = boxwise(&[
+        "image",
+        &format!("docker://{}", fine.tag()),
+        "--fail-on",
+        "error",
+    ]);
     assert_eq!(code, 0, "{stderr}");
 }
 
@@ -290,7 +442,10 @@ fn missing_image_and_bad_archive_are_one_line_errors() {
     }
     let (code, _, stderr) = boxwise(&["image", "docker://boxwise-no-such-image-xyz"]);
     assert_eq!(code, 1);
-    assert!(stderr.starts_with("boxwise: ") && stderr.trim().lines().count() == 1, "{stderr}");
+    assert!(
+        stderr.starts_with("boxwise: ") && stderr.trim().lines().count() == 1,
+        "{stderr}"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let junk = tmp.path().join("junk.tar");
     fs::write(&junk, b"not a tar at all").unwrap();
@@ -313,7 +468,10 @@ impl Drop for Rmi {
 fn opaque_whiteout_hides_the_lower_directory() {
     if !prerequisites()
         || !support::require(
-            Command::new("umoci").arg("--version").output().is_ok_and(|o| o.status.success()),
+            Command::new("umoci")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success()),
             "no umoci (apt-get install umoci)",
         )
     {
@@ -331,7 +489,11 @@ fn opaque_whiteout_hides_the_lower_directory() {
     let tar = dir.path().join("save.tar");
     save(img.tag(), &tar);
     let oci = dir.path().join("oci");
-    skopeo(&format!("docker-archive:{}", tar.display()), &format!("oci:{}:t", oci.display()), &[]);
+    skopeo(
+        &format!("docker-archive:{}", tar.display()),
+        &format!("oci:{}:t", oci.display()),
+        &[],
+    );
     // A layer as overlayfs writes one when a directory is deleted and made again:
     // `.wh..wh..opq` hides everything below, then the new file.
     let stage = dir.path().join("stage");
@@ -344,16 +506,30 @@ fn opaque_whiteout_hides_the_lower_directory() {
     let out = support::run(&mut cmd);
     support::stdout_ok(&cmd, &out);
     let mut cmd = Command::new("umoci");
-    cmd.args(["raw", "add-layer", "--image"]).arg(format!("{}:t", oci.display())).arg(&layer);
+    cmd.args(["raw", "add-layer", "--image"])
+        .arg(format!("{}:t", oci.display()))
+        .arg(&layer);
     let out = support::run(&mut cmd);
     support::stdout_ok(&cmd, &out);
 
     // The engine's own view of the result is the ground truth.
     let loaded = Rmi(format!("{}-opq", img.tag()));
-    skopeo(&format!("oci:{}:t", oci.display()), &format!("docker-daemon:{}:latest", loaded.0), &[]);
+    skopeo(
+        &format!("oci:{}:t", oci.display()),
+        &format!("docker-daemon:{}:latest", loaded.0),
+        &[],
+    );
     let mut cmd = Command::new("docker");
-    cmd.args(["run", "--rm", "--entrypoint", "/busybox", &loaded.0, "sh", "-c",
-        "/busybox find / -xdev -type f ! -path '/etc/*' | /busybox xargs /busybox stat -c %s"]);
+    cmd.args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/busybox",
+        &loaded.0,
+        "sh",
+        "-c",
+        "/busybox find / -xdev -type f ! -path '/etc/*' | /busybox xargs /busybox stat -c %s",
+    ]);
     let out = support::run(&mut cmd);
     let seen: u64 = support::stdout_ok(&cmd, &out)
         .split_whitespace()
@@ -362,12 +538,23 @@ fn opaque_whiteout_hides_the_lower_directory() {
     let final_bytes = busybox_size + BIG + OVER + 3;
     assert_eq!(seen, final_bytes, "the engine did not hide /data/dir");
 
-    for source in [format!("oci:{}", oci.display()), format!("docker://{}", loaded.0)] {
+    for source in [
+        format!("oci:{}", oci.display()),
+        format!("docker://{}", loaded.0),
+    ] {
         let r = report(&source, &[]);
         assert_eq!(u(&r, "final_bytes"), final_bytes, "{source}");
-        assert_eq!(u(&r, "wasted_bytes"), BIG + OVER, "{source}: the hidden /data/dir/a and b");
+        assert_eq!(
+            u(&r, "wasted_bytes"),
+            BIG + OVER,
+            "{source}: the hidden /data/dir/a and b"
+        );
         let last = r["layers"].as_array().unwrap().last().unwrap().clone();
-        assert_eq!((u(&last, "files_removed"), u(&last, "files_added")), (2, 1), "{source}");
+        assert_eq!(
+            (u(&last, "files_removed"), u(&last, "files_added")),
+            (2, 1),
+            "{source}"
+        );
     }
 }
 
@@ -387,24 +574,44 @@ fn platform_picks_one_image_of_an_index() {
     for (img, tag) in [(&a, "a"), (&b, "b")] {
         let tar = dir.path().join(format!("{tag}.tar"));
         save(img.tag(), &tar);
-        skopeo(&format!("docker-archive:{}", tar.display()), &format!("oci:{}:{tag}", oci.display()), &[]);
+        skopeo(
+            &format!("docker-archive:{}", tar.display()),
+            &format!("oci:{}:{tag}", oci.display()),
+            &[],
+        );
     }
     // Label the two manifests as two platforms of one index, as a multi-arch build does.
     let index_path = oci.join("index.json");
     let mut index: Value = serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
     for m in index["manifests"].as_array_mut().unwrap() {
-        let tag = m["annotations"]["org.opencontainers.image.ref.name"].as_str().unwrap().to_string();
+        let tag = m["annotations"]["org.opencontainers.image.ref.name"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let arch = if tag == "a" { "amd64" } else { "arm64" };
         m["platform"] = serde_json::json!({"os": "linux", "architecture": arch});
     }
     fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
     let src = oci.display().to_string();
-    assert_eq!(u(&report(&src, &["--platform", "linux/amd64"]), "size_bytes"), 1000);
-    assert_eq!(u(&report(&src, &["--platform", "linux/arm64"]), "size_bytes"), 5000);
+    assert_eq!(
+        u(&report(&src, &["--platform", "linux/amd64"]), "size_bytes"),
+        1000
+    );
+    assert_eq!(
+        u(&report(&src, &["--platform", "linux/arm64"]), "size_bytes"),
+        5000
+    );
     if cfg!(target_arch = "x86_64") {
-        assert_eq!(u(&report(&src, &[]), "size_bytes"), 1000, "default: this machine's");
+        assert_eq!(
+            u(&report(&src, &[]), "size_bytes"),
+            1000,
+            "default: this machine's"
+        );
     }
     let (code, _, stderr) = boxwise(&["image", &src, "--platform", "linux/s390x"]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("linux/amd64") && stderr.contains("linux/arm64"), "{stderr}");
+    assert!(
+        stderr.contains("linux/amd64") && stderr.contains("linux/arm64"),
+        "{stderr}"
+    );
 }

@@ -38,8 +38,8 @@ pub fn export(name: &str) -> Result<Box<dyn Read>, Error> {
         .write_all(request.as_bytes())
         .map_err(|e| Error::Engine(format!("{}: {e}", socket.display())))?;
     let mut reader = BufReader::with_capacity(256 << 10, stream);
-    let (status, chunked, length) = read_head(&mut reader)
-        .map_err(|e| Error::Engine(format!("{}: {e}", socket.display())))?;
+    let (status, chunked, length) =
+        read_head(&mut reader).map_err(|e| Error::Engine(format!("{}: {e}", socket.display())))?;
     let body: Box<dyn Read> = if chunked {
         Box::new(Chunked::new(reader))
     } else if let Some(n) = length {
@@ -54,7 +54,9 @@ pub fn export(name: &str) -> Result<Box<dyn Read>, Error> {
             .ok()
             .and_then(|v| v.get("message")?.as_str().map(str::to_string))
             .unwrap_or_else(|| msg.trim().to_string());
-        return Err(Error::Engine(format!("image {name:?}: engine said {status}: {text}")));
+        return Err(Error::Engine(format!(
+            "image {name:?}: engine said {status}: {text}"
+        )));
     }
     Ok(body)
 }
@@ -119,12 +121,19 @@ impl<R: BufRead> Chunked<R> {
         let mut line = Vec::new();
         (&mut self.inner).take(1024).read_until(b'\n', &mut line)?;
         if !line.ends_with(b"\n") {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "bad chunk size line"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "bad chunk size line",
+            ));
         }
         let text = String::from_utf8_lossy(&line);
         let hex = text.trim().split(';').next().unwrap_or("").trim();
-        u64::from_str_radix(hex, 16)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, format!("bad chunk size {hex:?}")))
+        u64::from_str_radix(hex, 16).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("bad chunk size {hex:?}"),
+            )
+        })
     }
 }
 
@@ -144,14 +153,20 @@ impl<R: BufRead> Read for Chunked<R> {
         let want = buf.len().min(self.left.min(usize::MAX as u64) as usize);
         let n = self.inner.read(&mut buf[..want])?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "body ended mid-chunk"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "body ended mid-chunk",
+            ));
         }
         self.left -= n as u64;
         if self.left == 0 {
             let mut crlf = [0u8; 2];
             self.inner.read_exact(&mut crlf)?;
             if &crlf != b"\r\n" {
-                return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk not followed by CRLF"));
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "chunk not followed by CRLF",
+                ));
             }
         }
         Ok(n)

@@ -71,7 +71,10 @@ fn remove_tree(nodes: &mut BTreeMap<String, Node>, path: &str, itself: bool) -> 
             Bound::Excluded(format!("{path}0")),
         )
     };
-    let keys: Vec<String> = nodes.range::<String, _>((lo, hi)).map(|(k, _)| k.clone()).collect();
+    let keys: Vec<String> = nodes
+        .range::<String, _>((lo, hi))
+        .map(|(k, _)| k.clone())
+        .collect();
     for k in keys {
         if let Some(n) = nodes.remove(&k) {
             removed += (n.kind != Kind::Dir) as u64;
@@ -83,7 +86,11 @@ fn remove_tree(nodes: &mut BTreeMap<String, Node>, path: &str, itself: bool) -> 
 /// Within one layer the last entry for a path wins (tar semantics).
 fn last_entries(entries: &[Entry]) -> Vec<&Entry> {
     let mut seen = std::collections::HashSet::new();
-    let mut out: Vec<&Entry> = entries.iter().rev().filter(|e| seen.insert(e.path.as_str())).collect();
+    let mut out: Vec<&Entry> = entries
+        .iter()
+        .rev()
+        .filter(|e| seen.insert(e.path.as_str()))
+        .collect();
     out.reverse();
     out
 }
@@ -152,7 +159,11 @@ pub fn apply(layers: &[&LayerScan]) -> Filesystem {
         .into_values()
         .filter(|w| w.wasted_bytes > 0)
         .collect();
-    list.sort_by(|a, b| b.wasted_bytes.cmp(&a.wasted_bytes).then(a.path.cmp(&b.path)));
+    list.sort_by(|a, b| {
+        b.wasted_bytes
+            .cmp(&a.wasted_bytes)
+            .then(a.path.cmp(&b.path))
+    });
     fs.wasted = list;
     fs
 }
@@ -232,7 +243,16 @@ mod tests {
 
     #[test]
     fn whiteout_overwrite_and_opaque_waste() {
-        let l0 = layer(vec![file("a", 10), file("d/x", 20), file("d/y", 30), file("keep", 1)], &[], &[]);
+        let l0 = layer(
+            vec![
+                file("a", 10),
+                file("d/x", 20),
+                file("d/y", 30),
+                file("keep", 1),
+            ],
+            &[],
+            &[],
+        );
         let l1 = layer(vec![file("a", 4)], &["keep"], &[]);
         let l2 = layer(vec![file("d/z", 5)], &[], &["d"]);
         let fs = apply(&[&l0, &l1, &l2]);
@@ -255,9 +275,19 @@ mod tests {
     fn symlinks_resolve() {
         let l0 = layer(
             vec![
-                Entry { path: "lib64".into(), kind: Kind::Symlink, size: 0, link: Some("usr/lib64".into()) },
+                Entry {
+                    path: "lib64".into(),
+                    kind: Kind::Symlink,
+                    size: 0,
+                    link: Some("usr/lib64".into()),
+                },
                 file("usr/lib64/ld.so", 3),
-                Entry { path: "usr/lib64/ld".into(), kind: Kind::Symlink, size: 0, link: Some("/lib64/ld.so".into()) },
+                Entry {
+                    path: "usr/lib64/ld".into(),
+                    kind: Kind::Symlink,
+                    size: 0,
+                    link: Some("/lib64/ld.so".into()),
+                },
             ],
             &[],
             &[],

@@ -7,9 +7,7 @@ use boxwise_goprog::{GoBinary, Linkage, notes::human_bytes};
 use crate::fs::{self, Filesystem};
 use crate::layer::LayerScan;
 use crate::source::Loaded;
-use crate::{
-    ConfigReport, GoBinaryReport, ImageReport, LayerReport, Options, Source, WastedFile,
-};
+use crate::{ConfigReport, GoBinaryReport, ImageReport, LayerReport, Options, Source, WastedFile};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -105,7 +103,9 @@ fn ci(rules: &CiRules, r: &ImageReport) -> CiResult {
         });
     };
     let eff = r.efficiency;
-    check("lowest_efficiency", rules.lowest_efficiency, eff, &|t| t > eff);
+    check("lowest_efficiency", rules.lowest_efficiency, eff, &|t| {
+        t > eff
+    });
     let wasted = r.wasted_bytes as f64;
     check(
         "highest_wasted_bytes",
@@ -114,7 +114,12 @@ fn ci(rules: &CiRules, r: &ImageReport) -> CiResult {
         &|t| wasted > t,
     );
     let uw = r.user_wasted_ratio;
-    check("highest_user_wasted_percent", rules.highest_user_wasted_percent, uw, &|t| uw > t);
+    check(
+        "highest_user_wasted_percent",
+        rules.highest_user_wasted_percent,
+        uw,
+        &|t| uw > t,
+    );
     CiResult {
         passed: checks.iter().all(|c| c.result != "fail"),
         checks,
@@ -171,14 +176,23 @@ fn locate(fs: &Filesystem, prog: &str, env: &[String], workdir: Option<&str>) ->
     };
     candidates
         .into_iter()
-        .find_map(|c| fs.resolve(&c).filter(|(_, n)| n.kind != crate::layer::Kind::Dir))
+        .find_map(|c| {
+            fs.resolve(&c)
+                .filter(|(_, n)| n.kind != crate::layer::Kind::Dir)
+        })
         .map(|(p, _)| format!("/{p}"))
 }
 
 /// Parses Go's GOMEMLIMIT syntax: a number with an optional B/KiB/MiB/GiB/TiB suffix.
 pub fn parse_gomemlimit(v: &str) -> Option<u64> {
     let v = v.trim();
-    let units = [("TiB", 1u64 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)];
+    let units = [
+        ("TiB", 1u64 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("B", 1),
+    ];
     for (suffix, mult) in units {
         if let Some(n) = v.strip_suffix(suffix) {
             return n.trim().parse::<u64>().ok()?.checked_mul(mult);
@@ -211,7 +225,11 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
             blob_bytes: *blob_bytes,
             compression: scan.compression,
             size_bytes: c.size_bytes,
-            created_by: if history_fits { made[i].clone().map(|s| tidy_instruction(&s)) } else { None },
+            created_by: if history_fits {
+                made[i].clone().map(|s| tidy_instruction(&s))
+            } else {
+                None
+            },
             files_added: c.added,
             files_changed: c.changed,
             files_removed: c.removed,
@@ -223,19 +241,34 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
     let final_bytes = fsys.size_bytes();
     let base_layers = opts.base_layers.unwrap_or(1).min(layers.len());
     let user_bytes: u64 = layers[base_layers..].iter().map(|l| l.size_bytes).sum();
-    let efficiency = if size_bytes == 0 { 1.0 } else { final_bytes as f64 / size_bytes as f64 };
-    let user_wasted_ratio = if user_bytes == 0 { 0.0 } else { wasted_bytes as f64 / user_bytes as f64 };
+    let efficiency = if size_bytes == 0 {
+        1.0
+    } else {
+        final_bytes as f64 / size_bytes as f64
+    };
+    let user_wasted_ratio = if user_bytes == 0 {
+        0.0
+    } else {
+        wasted_bytes as f64 / user_bytes as f64
+    };
 
     let env = run.env.clone().unwrap_or_default();
-    let os = ["etc/os-release", "usr/lib/os-release"].iter().find_map(|p| {
-        let (_, node) = fsys.resolve(p)?;
-        let text = scans.get(node.layer)?.texts.iter().find(|(tp, _)| {
-            fsys.resolve(tp).is_some_and(|(rp, _)| fsys.resolve(p).is_some_and(|(q, _)| q == rp))
-        })?;
-        text.1.lines().find_map(|l| {
-            Some(l.strip_prefix("PRETTY_NAME=")?.trim_matches('"').to_string())
-        })
-    });
+    let os = ["etc/os-release", "usr/lib/os-release"]
+        .iter()
+        .find_map(|p| {
+            let (_, node) = fsys.resolve(p)?;
+            let text = scans.get(node.layer)?.texts.iter().find(|(tp, _)| {
+                fsys.resolve(tp)
+                    .is_some_and(|(rp, _)| fsys.resolve(p).is_some_and(|(q, _)| q == rp))
+            })?;
+            text.1.lines().find_map(|l| {
+                Some(
+                    l.strip_prefix("PRETTY_NAME=")?
+                        .trim_matches('"')
+                        .to_string(),
+                )
+            })
+        });
     let mut config = ConfigReport {
         entrypoint: run.entrypoint.clone(),
         cmd: run.cmd.clone(),
@@ -257,7 +290,11 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default(),
         os,
-        base_created_by: made.first().cloned().flatten().map(|s| tidy_instruction(&s)),
+        base_created_by: made
+            .first()
+            .cloned()
+            .flatten()
+            .map(|s| tidy_instruction(&s)),
     };
 
     // Go binaries that survive in the final filesystem.
@@ -286,7 +323,9 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
                     let found = if lib.contains('/') {
                         fsys.has_file(lib)
                     } else {
-                        LIB_DIRS.iter().any(|d| fsys.has_file(&format!("{d}/{lib}")))
+                        LIB_DIRS
+                            .iter()
+                            .any(|d| fsys.has_file(&format!("{d}/{lib}")))
                     };
                     if !found {
                         missing.push(lib.clone());
@@ -298,9 +337,11 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
                 layer: *layer,
                 size_bytes: b.file_size,
                 go_version: b.go_version.clone(),
-                module: b.main.as_ref().map(|m| m.path.clone()).or_else(|| {
-                    (!b.path.is_empty()).then(|| b.path.clone())
-                }),
+                module: b
+                    .main
+                    .as_ref()
+                    .map(|m| m.path.clone())
+                    .or_else(|| (!b.path.is_empty()).then(|| b.path.clone())),
                 cgo: b.cgo_enabled(),
                 static_: b.linkage != Linkage::Dynamic,
                 interpreter: b.interpreter.clone(),
@@ -358,7 +399,11 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
         efficiency,
         base_layers,
         user_wasted_ratio,
-        files: fsys.nodes.values().filter(|n| n.kind != crate::layer::Kind::Dir).count() as u64,
+        files: fsys
+            .nodes
+            .values()
+            .filter(|n| n.kind != crate::layer::Kind::Dir)
+            .count() as u64,
         layers,
         wasted_files: fsys
             .wasted
@@ -399,24 +444,31 @@ fn json_array(v: &[String]) -> String {
 
 fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut add = |id: &'static str, severity, title: String, evidence: Vec<String>, fix: String| {
-        out.push(Finding {
-            id,
-            severity,
-            title,
-            evidence,
-            fix,
-        })
-    };
+    let mut add =
+        |id: &'static str, severity, title: String, evidence: Vec<String>, fix: String| {
+            out.push(Finding {
+                id,
+                severity,
+                title,
+                evidence,
+                fix,
+            })
+        };
     let c = &r.config;
-    let service = c.service.as_ref().and_then(|s| r.go_binaries.iter().find(|g| &g.path == s));
+    let service = c
+        .service
+        .as_ref()
+        .and_then(|s| r.go_binaries.iter().find(|g| &g.path == s));
 
     for g in &r.go_binaries {
         if !g.static_ && !g.missing.is_empty() {
             add(
                 "go-binary-missing-libraries",
                 Severity::Error,
-                format!("{} cannot start: the image lacks what it is linked against", g.path),
+                format!(
+                    "{} cannot start: the image lacks what it is linked against",
+                    g.path
+                ),
                 vec![
                     format!("{} is dynamically linked (cgo: {})", g.path, yes_no(g.cgo)),
                     format!("missing from the image: {}", g.missing.join(", ")),
@@ -435,7 +487,13 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
             if n.id == "dynamic-binary" && !g.missing.is_empty() {
                 continue;
             }
-            add(n.id, sev, format!("{}: {}", g.path, n.text), vec![format!("{} {}", g.path, g.go_version)], fix_for_note(n.id));
+            add(
+                n.id,
+                sev,
+                format!("{}: {}", g.path, n.text),
+                vec![format!("{} {}", g.path, g.go_version)],
+                fix_for_note(n.id),
+            );
         }
     }
     if let Some(first) = argv.first()
@@ -484,7 +542,10 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
             "runs-as-root",
             Severity::Warning,
             "the container runs as root: a bug in the service is a bug with root's rights".into(),
-            vec![format!("USER: {}", c.user.as_deref().unwrap_or("(not set)"))],
+            vec![format!(
+                "USER: {}",
+                c.user.as_deref().unwrap_or("(not set)")
+            )],
             "add `USER 65532:65532` (any non-zero uid) after the last RUN".into(),
         );
     }
@@ -495,16 +556,22 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
             (Some(n), Some(cpus)) if n > cpus.ceil() => add(
                 "gomaxprocs-above-cpus",
                 Severity::Warning,
-                format!("ENV GOMAXPROCS={v} but the container gets {cpus} CPU(s): Go runs {v} threads on a {cpus}-CPU quota and gets throttled"),
+                format!(
+                    "ENV GOMAXPROCS={v} but the container gets {cpus} CPU(s): Go runs {v} threads on a {cpus}-CPU quota and gets throttled"
+                ),
                 vec![format!("ENV GOMAXPROCS={v}"), format!("--cpus {cpus}")],
-                format!("delete `ENV GOMAXPROCS={v}`; Go 1.25+ or `boxwise exec` sets it from the CPU limit"),
+                format!(
+                    "delete `ENV GOMAXPROCS={v}`; Go 1.25+ or `boxwise exec` sets it from the CPU limit"
+                ),
             ),
             (Some(n), Some(cpus)) if n < cpus.floor() => add(
                 "gomaxprocs-below-cpus",
                 Severity::Info,
                 format!("ENV GOMAXPROCS={v} uses fewer than the {cpus} CPU(s) the container gets"),
                 vec![format!("ENV GOMAXPROCS={v}"), format!("--cpus {cpus}")],
-                format!("delete `ENV GOMAXPROCS={v}`; Go 1.25+ or `boxwise exec` sets it from the CPU limit"),
+                format!(
+                    "delete `ENV GOMAXPROCS={v}`; Go 1.25+ or `boxwise exec` sets it from the CPU limit"
+                ),
             ),
             (Some(_), Some(_)) => {}
             _ => add(
@@ -512,7 +579,9 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
                 Severity::Info,
                 format!("ENV GOMAXPROCS={v} is fixed in the image: right for one CPU limit only"),
                 vec![format!("ENV GOMAXPROCS={v}")],
-                format!("delete `ENV GOMAXPROCS={v}` and let Go 1.25+ or `boxwise exec` set it per deployment (pass --cpus to judge it)"),
+                format!(
+                    "delete `ENV GOMAXPROCS={v}` and let Go 1.25+ or `boxwise exec` set it per deployment (pass --cpus to judge it)"
+                ),
             ),
         }
     }
@@ -522,28 +591,49 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
             (Some(n), Some(mem)) if n >= mem => add(
                 "gomemlimit-above-memory",
                 Severity::Error,
-                format!("ENV GOMEMLIMIT={v} is at or above the {} memory limit: the heap grows into an OOM kill before the GC works hard", human_bytes(mem)),
-                vec![format!("ENV GOMEMLIMIT={v} ({n} bytes)"), format!("--memory {mem}")],
-                format!("delete `ENV GOMEMLIMIT={v}` and run under `boxwise exec` (90% of the limit), or set it below the limit"),
+                format!(
+                    "ENV GOMEMLIMIT={v} is at or above the {} memory limit: the heap grows into an OOM kill before the GC works hard",
+                    human_bytes(mem)
+                ),
+                vec![
+                    format!("ENV GOMEMLIMIT={v} ({n} bytes)"),
+                    format!("--memory {mem}"),
+                ],
+                format!(
+                    "delete `ENV GOMEMLIMIT={v}` and run under `boxwise exec` (90% of the limit), or set it below the limit"
+                ),
             ),
             (Some(n), Some(mem)) if n as f64 > mem as f64 * 0.95 => add(
                 "gomemlimit-near-memory",
                 Severity::Warning,
-                format!("ENV GOMEMLIMIT={v} leaves under 5% of the {} limit for non-heap memory", human_bytes(mem)),
-                vec![format!("ENV GOMEMLIMIT={v} ({n} bytes)"), format!("--memory {mem}")],
-                "set GOMEMLIMIT to about 90% of the memory limit, or run under `boxwise exec`".into(),
+                format!(
+                    "ENV GOMEMLIMIT={v} leaves under 5% of the {} limit for non-heap memory",
+                    human_bytes(mem)
+                ),
+                vec![
+                    format!("ENV GOMEMLIMIT={v} ({n} bytes)"),
+                    format!("--memory {mem}"),
+                ],
+                "set GOMEMLIMIT to about 90% of the memory limit, or run under `boxwise exec`"
+                    .into(),
             ),
             (Some(_), Some(_)) => {}
             _ => add(
                 "gomemlimit-hardcoded",
                 Severity::Info,
-                format!("ENV GOMEMLIMIT={v} is fixed in the image: right for one memory limit only"),
+                format!(
+                    "ENV GOMEMLIMIT={v} is fixed in the image: right for one memory limit only"
+                ),
                 vec![format!("ENV GOMEMLIMIT={v}")],
-                format!("delete `ENV GOMEMLIMIT={v}` and let `boxwise exec` set it per deployment (pass --memory to judge it)"),
+                format!(
+                    "delete `ENV GOMEMLIMIT={v}` and let `boxwise exec` set it per deployment (pass --memory to judge it)"
+                ),
             ),
         }
     }
-    if env_value(&c.env, "GOGC").is_some_and(|v| v.eq_ignore_ascii_case("off")) && memlimit.is_none() {
+    if env_value(&c.env, "GOGC").is_some_and(|v| v.eq_ignore_ascii_case("off"))
+        && memlimit.is_none()
+    {
         add(
             "gogc-off-without-limit",
             Severity::Warning,
@@ -572,7 +662,11 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
             "add a `HEALTHCHECK CMD [...]` line that asks the service whether it works (or a Kubernetes probe)".into(),
         );
     }
-    if let Some(p) = c.exposed_ports.iter().find(|p| p.split('/').next() == Some("6060")) {
+    if let Some(p) = c
+        .exposed_ports
+        .iter()
+        .find(|p| p.split('/').next() == Some("6060"))
+    {
         add(
             "pprof-port-exposed",
             Severity::Warning,
@@ -589,9 +683,15 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
         add(
             "not-boxwise-exec",
             Severity::Info,
-            format!("{} ({}) sizes GOMAXPROCS from the host's CPUs, not the container's limit", s.path, s.go_version),
+            format!(
+                "{} ({}) sizes GOMAXPROCS from the host's CPUs, not the container's limit",
+                s.path, s.go_version
+            ),
             vec![format!("ENTRYPOINT/CMD: {}", json_array(argv))],
-            format!("start it as `ENTRYPOINT [\"/boxwise\", \"exec\", \"--\", \"{}\"]` (COPY a static boxwise in), or build with Go 1.25+", s.path),
+            format!(
+                "start it as `ENTRYPOINT [\"/boxwise\", \"exec\", \"--\", \"{}\"]` (COPY a static boxwise in), or build with Go 1.25+",
+                s.path
+            ),
         );
     }
     if r.wasted_bytes > 0 && r.efficiency < 0.9 {
@@ -599,7 +699,14 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
             .wasted_files
             .iter()
             .take(3)
-            .map(|w| format!("{}: {} wasted ({} copies shipped)", w.path, human_bytes(w.wasted_bytes), w.copies))
+            .map(|w| {
+                format!(
+                    "{}: {} wasted ({} copies shipped)",
+                    w.path,
+                    human_bytes(w.wasted_bytes),
+                    w.copies
+                )
+            })
             .collect();
         add(
             "wasted-space",
@@ -627,7 +734,8 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
                 human_bytes(s.size_bytes)
             ),
             vec![format!("base: {}", c.os.as_deref().unwrap_or("unknown"))],
-            "if it is static, copy it into `FROM scratch` (or distroless/static) in a second stage".into(),
+            "if it is static, copy it into `FROM scratch` (or distroless/static) in a second stage"
+                .into(),
         );
     }
     if r.go_binaries.is_empty() {
@@ -645,7 +753,9 @@ fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
 
 fn fix_for_note(id: &str) -> String {
     match id {
-        "go-not-container-aware" => "build with Go 1.25+ (go line 1.25 in go.mod), or start it under `boxwise exec`".into(),
+        "go-not-container-aware" => {
+            "build with Go 1.25+ (go line 1.25 in go.mod), or start it under `boxwise exec`".into()
+        }
         "gomaxprocs-not-updated" => "raise the go line in go.mod to 1.25+".into(),
         "dynamic-binary" => "build with `CGO_ENABLED=0` unless it needs cgo".into(),
         "debug-info-shipped" => "build with `go build -ldflags='-s -w'`".into(),
@@ -679,7 +789,10 @@ mod tests {
     fn instructions_are_tidied() {
         assert_eq!(tidy_instruction("/bin/sh -c #(nop) ENV A=1"), "ENV A=1");
         assert_eq!(tidy_instruction("/bin/sh -c rm -f /x"), "RUN rm -f /x");
-        assert_eq!(tidy_instruction("COPY f / # buildkit"), "COPY f / # buildkit");
+        assert_eq!(
+            tidy_instruction("COPY f / # buildkit"),
+            "COPY f / # buildkit"
+        );
     }
 
     proptest! {

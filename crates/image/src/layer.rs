@@ -159,8 +159,7 @@ fn scan_tar(reader: impl Read, name: &str) -> Result<LayerScan, Error> {
         if kind == Kind::File {
             if mode & 0o111 != 0 && (64..=MAX_EXECUTABLE).contains(&size) {
                 read_executable(&mut entry, &path, size, &mut out).map_err(bad)?;
-            } else if size <= MAX_TEXT
-                && (path == "etc/os-release" || path == "usr/lib/os-release")
+            } else if size <= MAX_TEXT && (path == "etc/os-release" || path == "usr/lib/os-release")
             {
                 let mut text = String::new();
                 if entry.read_to_string(&mut text).is_ok() {

@@ -51,7 +51,10 @@ impl Source {
         if let Some(p) = s.strip_prefix("oci:") {
             return Source::OciDir(p.into());
         }
-        if let Some(n) = s.strip_prefix("docker://").or_else(|| s.strip_prefix("docker-daemon:")) {
+        if let Some(n) = s
+            .strip_prefix("docker://")
+            .or_else(|| s.strip_prefix("docker-daemon:"))
+        {
             return Source::Engine(n.to_string());
         }
         let p = Path::new(s);
@@ -77,7 +80,8 @@ impl Source {
 pub fn load(source: &Source, platform: Option<&str>) -> Result<source::Loaded, Error> {
     match source {
         Source::Archive(p) => {
-            let f = std::fs::File::open(p).map_err(|e| Error::Io(format!("{}: {e}", p.display())))?;
+            let f =
+                std::fs::File::open(p).map_err(|e| Error::Io(format!("{}: {e}", p.display())))?;
             source::read_tar_stream(f, platform).map_err(|e| match e {
                 Error::Format(m) => Error::Format(format!("{}: {m}", p.display())),
                 other => other,

@@ -24,7 +24,9 @@ pub struct Loaded {
 /// layer blob is summarised as it passes and the manifest then says which are used.
 pub fn read_tar_stream(input: impl Read, platform: Option<&str>) -> Result<Loaded, Error> {
     let mut buffered = BufReader::with_capacity(256 << 10, input);
-    let head = buffered.fill_buf().map_err(|e| Error::Format(format!("archive: {e}")))?;
+    let head = buffered
+        .fill_buf()
+        .map_err(|e| Error::Format(format!("archive: {e}")))?;
     if head.starts_with(&[0x1f, 0x8b]) {
         return read_tar(flate2::bufread::MultiGzDecoder::new(buffered), platform);
     }
@@ -137,8 +139,7 @@ pub fn read_oci_dir(dir: &Path, platform: Option<&str>) -> Result<Loaded, Error>
     let mut layers = Vec::new();
     for path in &resolved.layers {
         let full = dir.join(path);
-        let file = File::open(&full)
-            .map_err(|e| Error::Io(format!("{}: {e}", full.display())))?;
+        let file = File::open(&full).map_err(|e| Error::Io(format!("{}: {e}", full.display())))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let scan = layer::scan(file, &full.display().to_string())?;
         layers.push((path.clone(), size, scan));
@@ -167,7 +168,10 @@ mod tests {
 
     #[test]
     fn relative_links_resolve() {
-        assert_eq!(clean_relative("b", "../a/layer.tar").as_deref(), Some("a/layer.tar"));
+        assert_eq!(
+            clean_relative("b", "../a/layer.tar").as_deref(),
+            Some("a/layer.tar")
+        );
         assert_eq!(clean_relative("", "../../x"), None);
     }
 }

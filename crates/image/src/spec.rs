@@ -202,7 +202,12 @@ pub fn resolve(
     let tags = index
         .manifests
         .iter()
-        .filter_map(|d| d.annotations.as_ref()?.get("io.containerd.image.name").cloned())
+        .filter_map(|d| {
+            d.annotations
+                .as_ref()?
+                .get("io.containerd.image.name")
+                .cloned()
+        })
         .collect();
     let manifest = pick(get, index, platform, 0)?;
     let path = blob_path(&manifest.config.digest)?;
@@ -258,7 +263,11 @@ fn pick(
         Some(w) => candidates
             .iter()
             .find(|d| d.platform.as_ref().is_some_and(|p| p.matches(w)))
-            .or_else(|| candidates.iter().find(|d| d.platform.is_none() && is_index(&d.media_type))),
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .find(|d| d.platform.is_none() && is_index(&d.media_type))
+            }),
         None if candidates.len() <= 1 || candidates.iter().all(|d| d.platform.is_none()) => {
             candidates.first()
         }
@@ -277,7 +286,11 @@ fn pick(
         return Err(Error::Platform(format!(
             "no image for {} in the index (it has: {}); pick one with --platform",
             want.unwrap_or_else(host_platform),
-            if have.is_empty() { "none".into() } else { have.join(", ") }
+            if have.is_empty() {
+                "none".into()
+            } else {
+                have.join(", ")
+            }
         )));
     };
     let path = blob_path(&d.digest)?;

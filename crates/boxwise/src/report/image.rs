@@ -126,13 +126,13 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
 
     if !r.wasted_files.is_empty() {
         out.push_str("\nWasted: shipped in a layer, not in the final filesystem\n");
-        let mut rows = vec![vec![
-            "wasted".to_string(),
-            "copies".into(),
-            "path".into(),
-        ]];
+        let mut rows = vec![vec!["wasted".to_string(), "copies".into(), "path".into()]];
         for w in &r.wasted_files {
-            let how = if w.kept { " (overwritten)" } else { " (deleted)" };
+            let how = if w.kept {
+                " (overwritten)"
+            } else {
+                " (deleted)"
+            };
             rows.push(vec![
                 human_bytes(w.wasted_bytes),
                 w.copies.to_string(),
@@ -153,33 +153,55 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
         (e, cmd) => {
             let mut parts = Vec::new();
             if let Some(e) = e {
-                parts.push(format!("ENTRYPOINT {}", serde_json::to_string(e).unwrap_or_default()));
+                parts.push(format!(
+                    "ENTRYPOINT {}",
+                    serde_json::to_string(e).unwrap_or_default()
+                ));
             }
             if let Some(cmd) = cmd {
-                parts.push(format!("CMD {}", serde_json::to_string(cmd).unwrap_or_default()));
+                parts.push(format!(
+                    "CMD {}",
+                    serde_json::to_string(cmd).unwrap_or_default()
+                ));
             }
             parts.join(" ")
         }
     };
-    s.row("starts", fit(&start, WIDTH - 16), if c.shell_form { "shell form" } else { "" });
+    s.row(
+        "starts",
+        fit(&start, WIDTH - 16),
+        if c.shell_form { "shell form" } else { "" },
+    );
     s.row(
         "program",
-        c.program.clone().unwrap_or_else(|| "not in the image".into()),
+        c.program
+            .clone()
+            .unwrap_or_else(|| "not in the image".into()),
         "PID 1",
     );
     if let Some(service) = &c.service {
-        let how = if c.boxwise_exec { "Go, under boxwise exec" } else { "Go" };
+        let how = if c.boxwise_exec {
+            "Go, under boxwise exec"
+        } else {
+            "Go"
+        };
         s.row("service", service.clone(), how);
     } else if c.boxwise_exec {
         s.row("service", "unknown", "boxwise exec runs it");
     }
     s.row(
         "user",
-        c.user.clone().unwrap_or_else(|| "root (USER not set)".into()),
+        c.user
+            .clone()
+            .unwrap_or_else(|| "root (USER not set)".into()),
         "",
     );
     for key in ["GOMAXPROCS", "GOMEMLIMIT", "GOGC", "GODEBUG"] {
-        if let Some(v) = c.env.iter().find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=')) {
+        if let Some(v) = c
+            .env
+            .iter()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+        {
             s.row(&format!("ENV {key}"), fit(v, WIDTH - 20), "");
         }
     }
@@ -200,7 +222,12 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
         },
         "",
     );
-    s.row("os", c.os.clone().unwrap_or_else(|| "unknown (no os-release)".into()), "");
+    s.row(
+        "os",
+        c.os.clone()
+            .unwrap_or_else(|| "unknown (no os-release)".into()),
+        "",
+    );
     s.render(&mut out);
 
     out.push_str("\nGo programs\n");
@@ -224,7 +251,11 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
         let facts = format!(
             "{link}; cgo {}; {}; trimpath {}; GOMAXPROCS container-aware {}",
             yes_no(g.cgo),
-            if g.stripped { "stripped" } else { "symbols/DWARF kept" },
+            if g.stripped {
+                "stripped"
+            } else {
+                "symbols/DWARF kept"
+            },
             if g.trimpath { "yes" } else { "no" },
             if g.container_aware { "yes" } else { "no" },
         );
@@ -281,18 +312,27 @@ pub fn markdown(r: &ImageReport) -> String {
             l.files_changed,
             l.files_removed,
             human_bytes(l.wasted_bytes),
-            l.created_by.as_deref().unwrap_or("unknown").replace('|', "\\|")
+            l.created_by
+                .as_deref()
+                .unwrap_or("unknown")
+                .replace('|', "\\|")
         ));
     }
     if !r.go_binaries.is_empty() {
-        out.push_str("\n| Go program | version | static | missing | size |\n|---|---|---|---|---|\n");
+        out.push_str(
+            "\n| Go program | version | static | missing | size |\n|---|---|---|---|---|\n",
+        );
         for g in &r.go_binaries {
             out.push_str(&format!(
                 "| `{}` | {} | {} | {} | {} |\n",
                 g.path,
                 g.go_version,
                 if g.static_ { "yes" } else { "no" },
-                if g.missing.is_empty() { "-".into() } else { g.missing.join(", ") },
+                if g.missing.is_empty() {
+                    "-".into()
+                } else {
+                    g.missing.join(", ")
+                },
                 human_bytes(g.size_bytes)
             ));
         }
@@ -314,7 +354,10 @@ pub fn markdown(r: &ImageReport) -> String {
         out.push_str(&format!("  - fix: {}\n", f.fix));
     }
     if let Some(ci) = &r.ci {
-        out.push_str(&format!("\nCI: **{}**\n", if ci.passed { "PASS" } else { "FAIL" }));
+        out.push_str(&format!(
+            "\nCI: **{}**\n",
+            if ci.passed { "PASS" } else { "FAIL" }
+        ));
     }
     out
 }
