@@ -46,6 +46,9 @@ pub enum Command {
     /// Summarise a GODEBUG=schedtrace=X capture: run queues, idle Ps, spinning and idle
     /// threads.
     Schedtrace(SchedtraceArgs),
+    /// What an image ships: layers, wasted bytes, the config, and the Go programs inside,
+    /// from the Docker engine, a `docker save` archive or an OCI layout directory.
+    Image(ImageArgs),
     /// Open-loop HTTP load at a constant rate; latency from each request's intended send time.
     #[command(hide = true)]
     Load(LoadArgs),
@@ -238,6 +241,10 @@ pub struct DoctorArgs {
     /// Examine the box under DIR (a copied /proc and /sys tree).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Also judge an image (engine name, `docker save` archive or OCI layout, as
+    /// `boxwise image`): its Go service is the binary examined, its findings join the list.
+    #[arg(long, value_name = "SOURCE", conflicts_with_all = ["binary", "pid"])]
+    pub image: Option<String>,
     /// Also read a CPU profile (a file, or a net/http/pprof URL such as
     /// `http://127.0.0.1:6060/debug/pprof/profile`) and add what it shows: GC, scheduler,
     /// lock or syscall heavy.
@@ -503,4 +510,105 @@ fn parse_http_url(s: &str) -> Result<String, String> {
     boxwise_loadgen::HttpUrl::parse(s)
         .map(|_| s.to_string())
         .map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// An image in the Docker engine (name or id; `docker://NAME`), a `docker save` archive
+    /// (`docker-archive:FILE`) or an OCI layout directory (`oci:DIR`).
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+    /// Which image of a multi-platform index: `os/arch[/variant]` (default: this machine's).
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
+    /// The CPUs the container will get, to judge a hard-coded ENV GOMAXPROCS.
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<f64>,
+    /// The memory limit it will get (512m, 1g, 512MiB or bytes), to judge ENV GOMEMLIMIT.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<u64>,
+    /// Layers that belong to the base image, for the user-wasted ratio [default: 1, as dive].
+    #[arg(long, value_name = "N")]
+    pub base_layers: Option<usize>,
+    /// Print JSON instead of the report.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print Markdown (for a pull request).
+    #[arg(long)]
+    pub markdown: bool,
+    /// Show every layer's full instruction and more wasted files (wider than 80 columns).
+    #[arg(long)]
+    pub wide: bool,
+    /// Exit 1 when a finding at LEVEL or worse exists (error, warning or info).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_image_severity)]
+    pub fail_on: Option<boxwise_image::Severity>,
+    /// Check dive's CI rules and exit 1 when one fails (also when CI=true in the environment).
+    #[arg(long)]
+    pub ci: bool,
+    /// --ci: fail when efficiency is below this (0..1; `off` disables) [default: 0.9].
+    #[arg(long, value_name = "RATIO", value_parser = parse_ratio_rule)]
+    pub lowest_efficiency: Option<Rule<f64>>,
+    /// --ci: fail when more bytes than this are wasted (`20MB`, `1GiB`; `off`) [default: off].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_rule)]
+    pub highest_wasted_bytes: Option<Rule<u64>>,
+    /// --ci: fail when wasted bytes over the user layers' bytes exceed this (0..1; `off`)
+    /// [default: 0.1].
+    #[arg(long, value_name = "RATIO", value_parser = parse_ratio_rule)]
+    pub highest_user_wasted_percent: Option<Rule<f64>>,
+}
+
+/// A CI threshold, or `off`.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule<T> {
+    Off,
+    At(T),
+}
+
+fn is_off(s: &str) -> bool {
+    matches!(s, "" | "off" | "disabled" | "false")
+}
+
+fn parse_ratio_rule(s: &str) -> Result<Rule<f64>, String> {
+    if is_off(s) {
+        return Ok(Rule::Off);
+    }
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(Rule::At(v)),
+        _ => Err(format!("{s:?} is not a ratio between 0 and 1 (or off)")),
+    }
+}
+
+fn parse_size_rule(s: &str) -> Result<Rule<u64>, String> {
+    if is_off(s) {
+        return Ok(Rule::Off);
+    }
+    // go-humanize's decimal units as dive reads them (20MB = 20,000,000), and binary ones.
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1048576.0,
+        "gib" => 1073741824.0,
+        _ => {
+            return Err(format!(
+                "{s:?}: unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)"
+            ));
+        }
+    };
+    match num.parse::<f64>() {
+        Ok(v) if v >= 0.0 => Ok(Rule::At((v * mult) as u64)),
+        _ => Err(format!("{s:?} is not a size (or off)")),
+    }
+}
+
+fn parse_image_severity(s: &str) -> Result<boxwise_image::Severity, String> {
+    boxwise_image::Severity::parse(s)
+        .ok_or_else(|| format!("unknown level {s:?}; expected error, warning or info"))
 }

@@ -56,6 +56,9 @@ pub enum FindingId {
     ProfileSyscallHeavy,
     ProfileCgoHeavy,
     ProfileNotCpu,
+    /// A finding about the image the program ships in (`doctor --image`), judged by the
+    /// image crate; the id is its own (`runs-as-root`, `shell-form-entrypoint`, ...).
+    Image(&'static str),
 }
 
 impl FindingId {
@@ -107,6 +110,7 @@ impl FindingId {
             FindingId::ProfileSyscallHeavy => "profile-syscall-heavy",
             FindingId::ProfileCgoHeavy => "profile-cgo-heavy",
             FindingId::ProfileNotCpu => "profile-not-cpu",
+            FindingId::Image(id) => id,
         }
     }
 }
@@ -134,6 +138,31 @@ pub struct Finding {
     pub evidence: Vec<String>,
     /// The exact change to make.
     pub fix: String,
+}
+
+impl Finding {
+    /// A finding judged elsewhere (the image crate), to fold into the ranked list.
+    pub fn external(
+        id: &'static str,
+        severity: Severity,
+        title: String,
+        evidence: Vec<String>,
+        fix: String,
+    ) -> Finding {
+        finding(FindingId::Image(id), severity, title, evidence, fix)
+    }
+}
+
+/// Adds the image's findings to the doctor's, skipping ids the doctor already reported
+/// (both judge the binary: go-not-container-aware, dynamic-binary, debug-info-shipped),
+/// and ranks the list again.
+pub fn fold(out: &mut Vec<Finding>, image: Vec<Finding>) {
+    for f in image {
+        if !out.iter().any(|o| o.id.as_str() == f.id.as_str()) {
+            out.push(f);
+        }
+    }
+    out.sort_by_key(|finding| finding.severity);
 }
 
 pub(crate) fn finding(

@@ -16,7 +16,7 @@ pub mod profile;
 mod vantage;
 
 pub use facts::{Facts, GoMaxProcs, ProfileCategory, ProfileFacts, effective_gomaxprocs};
-pub use finding::{Finding, FindingId, Severity};
+pub use finding::{Finding, FindingId, Severity, fold};
 
 /// Every rule, ranked errors first; within a severity, in the order below.
 pub fn diagnose(f: &Facts) -> Vec<Finding> {

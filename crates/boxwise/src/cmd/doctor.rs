@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use boxwise_doctor::{
-    Facts, ProfileCategory, ProfileFacts, Severity, diagnose, effective_gomaxprocs,
+    Facts, Finding, ProfileCategory, ProfileFacts, Severity, diagnose, effective_gomaxprocs,
 };
 use boxwise_goprog::GoBinary;
 use boxwise_pprof::summary::summarize;
@@ -19,7 +19,19 @@ use crate::report::doctor::{self as render, Subject};
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let (host, info, rec) = settings::full_box(&args.policy, args.root.as_ref(), args.pid)?;
 
+    let image = args.image.as_deref().map(image_findings).transpose()?;
     let (binary, subject, env_owner) = match (&args.binary, args.pid) {
+        _ if image.is_some() => {
+            let (source, service, _) = image.as_ref().expect("checked");
+            (
+                service.clone(),
+                Subject::Image {
+                    source: source.clone(),
+                    service: service.as_ref().map(|b| b.file.display().to_string()),
+                },
+                "boxwise's environment".to_string(),
+            )
+        }
         (Some(file), _) => {
             let b = GoBinary::read(file)?;
             (
@@ -61,7 +73,10 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         env_owner,
         profile: profile.as_ref(),
     };
-    let findings = diagnose(&facts);
+    let mut findings = diagnose(&facts);
+    if let Some((_, _, extra)) = image {
+        boxwise_doctor::fold(&mut findings, extra);
+    }
     let gomaxprocs = effective_gomaxprocs(&facts);
     let report = render::Report {
         subject: &subject,
@@ -88,6 +103,36 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Reads an image as `boxwise image` does: its source's name, the Go service in it (the
+/// binary the doctor examines), and its findings converted to the doctor's.
+fn image_findings(source: &str) -> anyhow::Result<(String, Option<GoBinary>, Vec<Finding>)> {
+    let src = boxwise_image::Source::parse(source);
+    let loaded = boxwise_image::load(&src, None)?;
+    let r = boxwise_image::analyze(&src, &loaded, &boxwise_image::Options::default());
+    let service = r.config.service.as_ref().and_then(|path| {
+        loaded
+            .layers
+            .iter()
+            .rev()
+            .flat_map(|(_, _, scan)| scan.go.iter())
+            .find(|b| b.file.to_string_lossy() == path.as_str())
+            .cloned()
+    });
+    let findings = r
+        .findings
+        .into_iter()
+        .map(|f| {
+            let severity = match f.severity {
+                boxwise_image::Severity::Error => Severity::Error,
+                boxwise_image::Severity::Warning => Severity::Warning,
+                boxwise_image::Severity::Info => Severity::Info,
+            };
+            Finding::external(f.id, severity, f.title, f.evidence, f.fix)
+        })
+        .collect();
+    Ok((src.describe(), service, findings))
 }
 
 /// Top functions per category the profile rules quote.

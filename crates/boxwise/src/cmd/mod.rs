@@ -4,6 +4,7 @@ mod binary;
 mod doctor;
 mod exec;
 mod gctrace;
+mod image;
 mod inspect;
 mod load;
 mod pprof;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(args),
         Command::Gctrace(args) => gctrace::run(args),
         Command::Schedtrace(args) => schedtrace::run(args),
+        Command::Image(args) => image::run(args),
         Command::Load(args) => load::run(args),
     }
 }

@@ -18,6 +18,11 @@ pub enum Subject {
         pid: u32,
         exe: PathBuf,
     },
+    /// An image (`--image`): its source and the Go service in it.
+    Image {
+        source: String,
+        service: Option<String>,
+    },
 }
 
 pub struct Report<'a> {
@@ -35,6 +40,10 @@ fn subject_words(s: &Subject) -> String {
         Subject::Box(Some(root)) => format!("the box under {}", root.display()),
         Subject::Binary(file) => format!("{} in this box", file.display()),
         Subject::Process { pid, exe } => format!("pid {pid} ({})", exe.display()),
+        Subject::Image { source, service } => match service {
+            Some(s) => format!("{s} of {source} in this box"),
+            None => format!("{source} in this box"),
+        },
     }
 }
 
@@ -119,6 +128,9 @@ pub fn json(r: &Report) -> Value {
         Subject::Box(root) => json!({"kind": "box", "root": root}),
         Subject::Binary(file) => json!({"kind": "binary", "file": file}),
         Subject::Process { pid, exe } => json!({"kind": "process", "pid": pid, "exe": exe}),
+        Subject::Image { source, service } => {
+            json!({"kind": "image", "source": source, "service": service})
+        }
     };
     json!({
         "subject": subject,

@@ -2,6 +2,7 @@
 
 pub mod binary;
 pub mod doctor;
+pub mod image;
 pub mod inspect;
 pub mod ps;
 pub mod run;

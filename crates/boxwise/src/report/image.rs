@@ -1,0 +1,363 @@
+//! `boxwise image` as text and Markdown: summary, layers, waste, config, Go programs,
+//! findings, CI rules.
+
+use boxwise_goprog::notes::human_bytes;
+use boxwise_image::{ImageReport, Severity};
+
+use super::{Section, grid};
+
+const WIDTH: usize = 80;
+
+/// Cuts `s` to `max` characters, ending in `…` when cut.
+fn fit(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Wraps words to `width`, every line after the first indented by `indent` spaces.
+fn wrap(s: &str, first: usize, indent: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0usize;
+    let mut limit = WIDTH.saturating_sub(first);
+    for word in s.split_whitespace() {
+        let n = word.chars().count();
+        if line > 0 && line + 1 + n > limit {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            line = 0;
+            limit = WIDTH.saturating_sub(indent);
+        }
+        if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += n;
+    }
+    out
+}
+
+fn pct(r: f64) -> String {
+    format!("{:.1}%", r * 100.0)
+}
+
+fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
+fn summary(r: &ImageReport) -> Vec<String> {
+    vec![
+        format!(
+            "{} shipped in {} layer(s); {} in the final filesystem ({} files)",
+            human_bytes(r.size_bytes),
+            r.layers.len(),
+            human_bytes(r.final_bytes),
+            r.files
+        ),
+        format!(
+            "wasted {} ({} bytes); efficiency {}",
+            human_bytes(r.wasted_bytes),
+            r.wasted_bytes,
+            pct(r.efficiency),
+        ),
+        format!(
+            "user wasted {} (wasted over the bytes above the first {} layer{})",
+            pct(r.user_wasted_ratio),
+            r.base_layers,
+            if r.base_layers == 1 { "" } else { "s" }
+        ),
+        format!(
+            "blobs {} as stored; platform {}",
+            human_bytes(r.blob_bytes),
+            r.platform
+        ),
+    ]
+}
+
+pub fn text(r: &ImageReport, wide: bool) -> String {
+    let mut out = String::new();
+    let title = if r.tags.is_empty() {
+        r.source.clone()
+    } else {
+        format!("{} ({})", r.source, r.tags.join(", "))
+    };
+    out.push_str(&fit(&title, if wide { usize::MAX } else { WIDTH }));
+    out.push('\n');
+    for l in summary(r) {
+        out.push_str(&format!("  {l}\n"));
+    }
+
+    out.push_str("\nLayers\n");
+    let mut rows = vec![vec![
+        "#".to_string(),
+        "size".into(),
+        "+".into(),
+        "~".into(),
+        "-".into(),
+        "wasted".into(),
+        "instruction".into(),
+    ]];
+    for l in &r.layers {
+        rows.push(vec![
+            l.index.to_string(),
+            human_bytes(l.size_bytes),
+            l.files_added.to_string(),
+            l.files_changed.to_string(),
+            l.files_removed.to_string(),
+            human_bytes(l.wasted_bytes),
+            l.created_by.clone().unwrap_or_else(|| "unknown".into()),
+        ]);
+    }
+    let table = grid(&rows);
+    for line in table.lines() {
+        let line = format!("  {line}");
+        out.push_str(&if wide { line } else { fit(&line, WIDTH) });
+        out.push('\n');
+    }
+    out.push_str("  (+ added, ~ changed, - removed files; size = file bytes in the layer)\n");
+
+    if !r.wasted_files.is_empty() {
+        out.push_str("\nWasted: shipped in a layer, not in the final filesystem\n");
+        let mut rows = vec![vec!["wasted".to_string(), "copies".into(), "path".into()]];
+        for w in &r.wasted_files {
+            let how = if w.kept {
+                " (overwritten)"
+            } else {
+                " (deleted)"
+            };
+            rows.push(vec![
+                human_bytes(w.wasted_bytes),
+                w.copies.to_string(),
+                format!("{}{how}", w.path),
+            ]);
+        }
+        for line in grid(&rows).lines() {
+            let line = format!("  {line}");
+            out.push_str(&if wide { line } else { fit(&line, WIDTH) });
+            out.push('\n');
+        }
+    }
+
+    let c = &r.config;
+    let mut s = Section::new("\nConfig");
+    let start = match (&c.entrypoint, &c.cmd) {
+        (None, None) => "none".to_string(),
+        (e, cmd) => {
+            let mut parts = Vec::new();
+            if let Some(e) = e {
+                parts.push(format!(
+                    "ENTRYPOINT {}",
+                    serde_json::to_string(e).unwrap_or_default()
+                ));
+            }
+            if let Some(cmd) = cmd {
+                parts.push(format!(
+                    "CMD {}",
+                    serde_json::to_string(cmd).unwrap_or_default()
+                ));
+            }
+            parts.join(" ")
+        }
+    };
+    s.row(
+        "starts",
+        fit(&start, WIDTH - 16),
+        if c.shell_form { "shell form" } else { "" },
+    );
+    s.row(
+        "program",
+        c.program
+            .clone()
+            .unwrap_or_else(|| "not in the image".into()),
+        "PID 1",
+    );
+    if let Some(service) = &c.service {
+        let how = if c.boxwise_exec {
+            "Go, under boxwise exec"
+        } else {
+            "Go"
+        };
+        s.row("service", service.clone(), how);
+    } else if c.boxwise_exec {
+        s.row("service", "unknown", "boxwise exec runs it");
+    }
+    s.row(
+        "user",
+        c.user
+            .clone()
+            .unwrap_or_else(|| "root (USER not set)".into()),
+        "",
+    );
+    for key in ["GOMAXPROCS", "GOMEMLIMIT", "GOGC", "GODEBUG"] {
+        if let Some(v) = c
+            .env
+            .iter()
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+        {
+            s.row(&format!("ENV {key}"), fit(v, WIDTH - 20), "");
+        }
+    }
+    s.row(
+        "healthcheck",
+        c.healthcheck
+            .as_ref()
+            .map(|h| fit(&h.join(" "), WIDTH - 16))
+            .unwrap_or_else(|| "none".into()),
+        "",
+    );
+    s.row(
+        "ports",
+        if c.exposed_ports.is_empty() {
+            "none".into()
+        } else {
+            c.exposed_ports.join(", ")
+        },
+        "",
+    );
+    s.row(
+        "os",
+        c.os.clone()
+            .unwrap_or_else(|| "unknown (no os-release)".into()),
+        "",
+    );
+    s.render(&mut out);
+
+    out.push_str("\nGo programs\n");
+    if r.go_binaries.is_empty() {
+        out.push_str("  none found\n");
+    }
+    for g in &r.go_binaries {
+        out.push_str(&format!(
+            "  {}  {}  {}\n",
+            fit(&g.path, 40),
+            g.go_version,
+            human_bytes(g.size_bytes)
+        ));
+        let link = if g.static_ {
+            "static".to_string()
+        } else if g.missing.is_empty() {
+            "dynamic, libraries present".to_string()
+        } else {
+            format!("dynamic, MISSING {}", g.missing.join(", "))
+        };
+        let facts = format!(
+            "{link}; cgo {}; {}; trimpath {}; GOMAXPROCS container-aware {}",
+            yes_no(g.cgo),
+            if g.stripped {
+                "stripped"
+            } else {
+                "symbols/DWARF kept"
+            },
+            if g.trimpath { "yes" } else { "no" },
+            if g.container_aware { "yes" } else { "no" },
+        );
+        out.push_str(&format!("    {}\n", wrap(&facts, 4, 4)));
+        if let Some(m) = &g.module {
+            out.push_str(&format!("    module {}\n", fit(m, WIDTH - 11)));
+        }
+    }
+
+    out.push_str("\nFindings\n");
+    if r.findings.is_empty() {
+        out.push_str("  none\n");
+    }
+    for f in &r.findings {
+        let head = format!("{:<7} {}", f.severity.as_str().to_uppercase(), f.id);
+        out.push_str(&format!("{head}\n        {}\n", wrap(&f.title, 8, 8)));
+        for e in &f.evidence {
+            out.push_str(&format!("        evidence: {}\n", wrap(e, 18, 18)));
+        }
+        out.push_str(&format!("        fix: {}\n", wrap(&f.fix, 13, 13)));
+    }
+
+    if let Some(ci) = &r.ci {
+        out.push_str(&format!(
+            "\nCI: {}\n",
+            if ci.passed { "PASS" } else { "FAIL" }
+        ));
+        for c in &ci.checks {
+            let threshold = c.threshold.map_or("off".to_string(), |t| format!("{t}"));
+            out.push_str(&format!(
+                "  {:<5} {:<28} value {:.4}  threshold {threshold}\n",
+                c.result.to_uppercase(),
+                c.rule,
+                c.value
+            ));
+        }
+    }
+    out
+}
+
+pub fn markdown(r: &ImageReport) -> String {
+    let mut out = format!("## Image `{}`\n\n", r.source);
+    for l in summary(r) {
+        out.push_str(&format!("- {l}\n"));
+    }
+    out.push_str("\n| # | size | added | changed | removed | wasted | instruction |\n");
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for l in &r.layers {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | `{}` |\n",
+            l.index,
+            human_bytes(l.size_bytes),
+            l.files_added,
+            l.files_changed,
+            l.files_removed,
+            human_bytes(l.wasted_bytes),
+            l.created_by
+                .as_deref()
+                .unwrap_or("unknown")
+                .replace('|', "\\|")
+        ));
+    }
+    if !r.go_binaries.is_empty() {
+        out.push_str(
+            "\n| Go program | version | static | missing | size |\n|---|---|---|---|---|\n",
+        );
+        for g in &r.go_binaries {
+            out.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} |\n",
+                g.path,
+                g.go_version,
+                if g.static_ { "yes" } else { "no" },
+                if g.missing.is_empty() {
+                    "-".into()
+                } else {
+                    g.missing.join(", ")
+                },
+                human_bytes(g.size_bytes)
+            ));
+        }
+    }
+    out.push_str("\n### Findings\n\n");
+    if r.findings.is_empty() {
+        out.push_str("None.\n");
+    }
+    for f in &r.findings {
+        let mark = match f.severity {
+            Severity::Error => "**error**",
+            Severity::Warning => "**warning**",
+            Severity::Info => "info",
+        };
+        out.push_str(&format!("- {mark} `{}`: {}\n", f.id, f.title));
+        for e in &f.evidence {
+            out.push_str(&format!("  - evidence: {e}\n"));
+        }
+        out.push_str(&format!("  - fix: {}\n", f.fix));
+    }
+    if let Some(ci) = &r.ci {
+        out.push_str(&format!(
+            "\nCI: **{}**\n",
+            if ci.passed { "PASS" } else { "FAIL" }
+        ));
+    }
+    out
+}

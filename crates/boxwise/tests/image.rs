@@ -1,0 +1,617 @@
+//! `boxwise image` on real images built by this machine's Docker engine `FROM scratch`
+//! (busybox-static for `RUN`), read three ways: `docker save`, the engine's export API,
+//! and skopeo's OCI layouts (gzip and zstd). Expected sizes are worked out here from the
+//! files the Dockerfile copies and checked against what a container from the image sees.
+//!
+//! Needs Docker, busybox-static, skopeo and Go; skips otherwise (fails in CI).
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+use serde_json::Value;
+use support::DockerImage;
+
+const BUSYBOX: &str = "/bin/busybox";
+const BIG: u64 = 300_000;
+const OVER: u64 = 200_000;
+
+fn prerequisites() -> bool {
+    support::docker_or_skip()
+        && support::require(
+            Path::new(BUSYBOX).exists(),
+            "no /bin/busybox (apt-get install busybox-static)",
+        )
+        && support::require(
+            Command::new("skopeo")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "no skopeo (apt-get install skopeo)",
+        )
+}
+
+/// A file of `n` bytes that compress badly (so layer sizes are not trivially small).
+fn noise(dir: &Path, name: &str, n: u64) -> PathBuf {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ n;
+    let data: Vec<u8> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let p = dir.join(name);
+    fs::write(&p, data).unwrap();
+    p
+}
+
+fn boxwise(args: &[&str]) -> (i32, String, String) {
+    let out = support::run(Command::new(cargo_bin("boxwise")).args(args));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn report(source: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["image", source, "--json"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = boxwise(&args);
+    assert!(
+        code == 0 || code == 1,
+        "boxwise image {source}: exit {code}: {stderr}"
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("JSON from {source}: {e}\n{stdout}"))
+}
+
+fn u(v: &Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{key} is not an integer in {v}"))
+}
+
+fn save(tag: &str, to: &Path) {
+    let mut cmd = Command::new("docker");
+    cmd.args(["save", "-o"]).arg(to).arg(tag);
+    let out = support::run(&mut cmd);
+    support::stdout_ok(&cmd, &out);
+}
+
+fn skopeo(from: &str, to: &str, extra: &[&str]) {
+    let mut cmd = Command::new("skopeo");
+    cmd.args(["copy", "-q"]).args(extra).args([from, to]);
+    let out = support::run(&mut cmd);
+    support::stdout_ok(&cmd, &out);
+}
+
+/// Bytes of the regular files a container of `img` sees on its root filesystem, less
+/// Docker's own /etc/hosts, /etc/hostname and /etc/resolv.conf (the images have no /etc).
+fn container_file_bytes(img: &DockerImage) -> u64 {
+    let (cmd, out) = img.run(
+        &["--entrypoint", "/busybox"],
+        &[
+            "sh",
+            "-c",
+            "/busybox find / -xdev -type f ! -path '/etc/*' | /busybox xargs /busybox stat -c %s",
+        ],
+    );
+    let text = support::stdout_ok(&cmd, &out);
+    text.split_whitespace()
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum()
+}
+
+#[test]
+#[ignore = "needs Docker, busybox-static, skopeo"]
+fn waste_matches_the_dockerfile_in_every_source_kind() {
+    if !prerequisites() {
+        return;
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    let big = noise(ctx.path(), "big", BIG);
+    let over = noise(ctx.path(), "over", OVER);
+    // The same bytes again under another mode: Docker 20.10's `docker save` drops a layer
+    // identical to the one before it, so the second copy must differ in its tar header.
+    let dup = ctx.path().join("dup");
+    fs::copy(&big, &dup).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&dup, fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let busybox_size = fs::metadata(BUSYBOX).unwrap().len();
+    // Deleted, overwritten and duplicated files, each in its own layer.
+    let img = DockerImage::build_scratch(
+        &[
+            (Path::new(BUSYBOX), "busybox"),
+            (&big, "big"),
+            (&over, "over"),
+            (&dup, "dup"),
+        ],
+        r#"COPY big /data/big
+COPY over /data/over
+COPY big /data/dup
+COPY dup /data/dup
+RUN ["/busybox", "rm", "/data/big"]
+RUN ["/busybox", "sh", "-c", "/busybox echo hi > /data/over"]
+ENV GOMAXPROCS=8
+ENTRYPOINT ["/busybox", "sleep", "1"]
+"#,
+    );
+    // /busybox, /big, /over, /dup, /data/dup and the 3-byte /data/over stay.
+    let final_bytes = busybox_size + BIG + OVER + BIG + BIG + 3;
+    // /data/big deleted, /data/over overwritten, the first /data/dup overwritten.
+    let wasted = BIG + OVER + BIG;
+    let shipped = final_bytes + wasted;
+    assert_eq!(
+        container_file_bytes(&img),
+        final_bytes,
+        "the container sees other files"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("save.tar");
+    save(img.tag(), &tar);
+    let tar_s = tar.to_str().unwrap();
+    let oci = dir.path().join("oci");
+    let zst = dir.path().join("zstd");
+    skopeo(
+        &format!("docker-archive:{tar_s}"),
+        &format!("oci:{}", oci.display()),
+        &[],
+    );
+    skopeo(
+        &format!("docker-archive:{tar_s}"),
+        &format!("oci:{}", zst.display()),
+        &["--dest-compress", "--dest-compress-format", "zstd"],
+    );
+    let sources = [
+        tar_s.to_string(),
+        format!("docker://{}", img.tag()),
+        oci.display().to_string(),
+        format!("oci:{}", zst.display()),
+    ];
+    for source in &sources {
+        let r = report(source, &[]);
+        assert_eq!(u(&r, "size_bytes"), shipped, "{source}");
+        assert_eq!(u(&r, "wasted_bytes"), wasted, "{source}");
+        assert_eq!(u(&r, "final_bytes"), final_bytes, "{source}");
+        let eff = r["efficiency"].as_f64().unwrap();
+        assert!(
+            (eff - final_bytes as f64 / shipped as f64).abs() < 1e-9,
+            "{source}: {eff}"
+        );
+        let layers = r["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 10, "{source}");
+        let sizes: Vec<u64> = layers.iter().map(|l| u(l, "size_bytes")).collect();
+        assert_eq!(
+            sizes,
+            vec![busybox_size, BIG, OVER, BIG, BIG, OVER, BIG, BIG, 0, 3],
+            "{source}"
+        );
+        assert_eq!(u(&layers[8], "files_removed"), 1, "{source}: rm /data/big");
+        assert_eq!(
+            u(&layers[9], "files_changed"),
+            1,
+            "{source}: /data/over rewritten"
+        );
+        assert_eq!(
+            u(&layers[7], "files_changed"),
+            1,
+            "{source}: second /data/dup"
+        );
+        let created = layers[8]["created_by"].as_str().unwrap_or("");
+        assert!(created.contains("rm"), "{source}: {created}");
+        // The kept copy of /data/dup is not waste (dive #684 would count both).
+        let dup = r["wasted_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["path"] == "/data/dup")
+            .unwrap();
+        assert_eq!(
+            (u(dup, "wasted_bytes"), u(dup, "copies")),
+            (BIG, 2),
+            "{source}"
+        );
+        assert!(r["go_binaries"].as_array().unwrap().is_empty());
+        let ids: Vec<&str> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            ids.contains(&"runs-as-root") && ids.contains(&"gomaxprocs-hardcoded"),
+            "{source}: {ids:?}"
+        );
+        assert!(
+            r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["severity"].is_string())
+        );
+    }
+    let r = report(&format!("oci:{}", zst.display()), &[]);
+    assert!(
+        r["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["compression"] == "zstd")
+    );
+
+    // --ci: dive's default efficiency rule (0.9) fails at 84%; relaxed rules pass.
+    let (code, stdout, _) = boxwise(&["image", tar_s, "--ci"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("CI: FAIL"), "{stdout}");
+    let (code, stdout, _) = boxwise(&[
+        "image",
+        tar_s,
+        "--ci",
+        "--lowest-efficiency",
+        "0.5",
+        "--highest-user-wasted-percent",
+        "off",
+        "--highest-wasted-bytes",
+        "1MB",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("CI: PASS"), "{stdout}");
+    let (code, _, _) = boxwise(&[
+        "image",
+        tar_s,
+        "--ci",
+        "--lowest-efficiency",
+        "0.5",
+        "--highest-user-wasted-percent",
+        "off",
+        "--highest-wasted-bytes",
+        "700KB",
+    ]);
+    assert_eq!(code, 1, "800,000 wasted bytes are over 700KB");
+    // --cpus judges the hard-coded GOMAXPROCS.
+    let r = report(tar_s, &["--cpus", "1"]);
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "gomaxprocs-above-cpus");
+    assert!(f.is_some_and(|f| f["severity"] == "warning"), "{r}");
+    // The text report fits 80 columns.
+    let (code, text, stderr) = boxwise(&["image", tar_s]);
+    assert_eq!(code, 0, "{stderr}");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "too wide: {line}");
+    }
+    assert!(text.contains("/data/dup"), "{text}");
+}
+
+/// Builds tests/go/corpus/cgo with cgo on: dynamically linked against glibc.
+fn build_cgo(dir: &Path) -> Option<PathBuf> {
+    let have = Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Command::new("gcc")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !support::require(have, "needs go and gcc for a cgo build") {
+        return None;
+    }
+    let out = dir.join("cgoapp");
+    let mut cmd = Command::new("go");
+    cmd.current_dir(support::workspace_root().join("tests/go/corpus/cgo"))
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg(".")
+        .env("CGO_ENABLED", "1")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env_remove("GOFLAGS");
+    if std::env::var_os("HOME").is_none() && std::env::var_os("GOCACHE").is_none() {
+        cmd.env("GOCACHE", dir.join("gocache"))
+            .env("GOPATH", dir.join("gopath"));
+    }
+    let o = support::run(&mut cmd);
+    support::stdout_ok(&cmd, &o);
+    Some(out)
+}
+
+#[test]
+#[ignore = "needs Docker, Go, gcc"]
+fn cgo_binary_in_scratch_is_broken_and_static_one_is_fine() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(cgo) = build_cgo(tmp.path()) else {
+        return;
+    };
+    let Some(hello) = support::build_go_program("hello") else {
+        return;
+    };
+
+    let broken = DockerImage::build_scratch(&[(&cgo, "app")], "ENTRYPOINT [\"/app\"]\n");
+    // Really broken: the kernel cannot find the loader.
+    let (_, out) = broken.run(&[], &[]);
+    assert!(!out.status.success(), "a cgo binary started FROM scratch");
+    let r = report(
+        &format!("docker://{}", broken.tag()),
+        &["--fail-on", "error"],
+    );
+    let g = &r["go_binaries"][0];
+    assert_eq!(g["path"], "/app");
+    assert_eq!(g["static"], false);
+    assert_eq!(g["cgo"], true);
+    let missing: Vec<&str> = g["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        missing.iter().any(|m| m.contains("ld-linux")),
+        "{missing:?}"
+    );
+    assert!(missing.contains(&"libc.so.6"), "{missing:?}");
+    let f = &r["findings"][0];
+    assert_eq!(
+        (f["id"].as_str(), f["severity"].as_str()),
+        (Some("go-binary-missing-libraries"), Some("error"))
+    );
+    assert_eq!(r["config"]["service"], "/app");
+    let (code, _, _) = boxwise(&[
+        "image",
+        &format!("docker://{}", broken.tag()),
+        "--fail-on",
+        "error",
+    ]);
+    assert_eq!(code, 1);
+    // doctor --image: the image's findings join the doctor's list, its Go program is judged.
+    let (code, stdout, stderr) = boxwise(&[
+        "doctor",
+        "--image",
+        &format!("docker://{}", broken.tag()),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let d: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(d["subject"]["kind"], "image");
+    assert_eq!(d["subject"]["service"], "/app");
+    let ids: Vec<&str> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids[0], "go-binary-missing-libraries", "{ids:?}");
+    assert!(ids.contains(&"runs-as-root"), "{ids:?}");
+    for id in &ids {
+        assert_eq!(
+            ids.iter().filter(|i| *i == id).count(),
+            1,
+            "{id} twice: {ids:?}"
+        );
+    }
+
+    let fine = DockerImage::build_scratch(
+        &[(&hello, "hello")],
+        "USER 65532:65532\nHEALTHCHECK CMD [\"/hello\", \"-h\"]\nENTRYPOINT [\"/hello\", \"-for\", \"1ms\"]\n",
+    );
+    let r = report(&format!("docker://{}", fine.tag()), &[]);
+    let g = &r["go_binaries"][0];
+    assert_eq!(g["path"], "/hello");
+    assert_eq!(g["static"], true);
+    let go_version = support::run(Command::new("go").args(["env", "GOVERSION"]));
+    assert_eq!(
+        g["go_version"].as_str().unwrap(),
+        String::from_utf8_lossy(&go_version.stdout).trim()
+    );
+    assert_eq!(u(g, "size_bytes"), fs::metadata(&hello).unwrap().len());
+    assert!(g["missing"].as_array().unwrap().is_empty());
+    let errors: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .filter(|f| f["id"] != "go-not-container-aware")
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let (code, _, stderr) = boxwise(&[
+        "image",
+        &format!("docker://{}", fine.tag()),
+        "--fail-on",
+        "error",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+#[ignore = "needs Docker"]
+fn missing_image_and_bad_archive_are_one_line_errors() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let (code, _, stderr) = boxwise(&["image", "docker://boxwise-no-such-image-xyz"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("boxwise: ") && stderr.trim().lines().count() == 1,
+        "{stderr}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let junk = tmp.path().join("junk.tar");
+    fs::write(&junk, b"not a tar at all").unwrap();
+    let (code, _, stderr) = boxwise(&["image", junk.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("junk.tar"), "{stderr}");
+}
+
+/// Removes an image on drop (for images loaded with skopeo rather than built).
+struct Rmi(String);
+
+impl Drop for Rmi {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
+    }
+}
+
+#[test]
+#[ignore = "needs Docker, busybox-static, skopeo, umoci"]
+fn opaque_whiteout_hides_the_lower_directory() {
+    if !prerequisites()
+        || !support::require(
+            Command::new("umoci")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "no umoci (apt-get install umoci)",
+        )
+    {
+        return;
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    let fa = noise(ctx.path(), "fa", BIG);
+    let fb = noise(ctx.path(), "fb", OVER);
+    let busybox_size = fs::metadata(BUSYBOX).unwrap().len();
+    let img = DockerImage::build_scratch(
+        &[(Path::new(BUSYBOX), "busybox"), (&fa, "fa"), (&fb, "fb")],
+        "COPY fa /data/dir/a\nCOPY fb /data/dir/b\nENTRYPOINT [\"/busybox\", \"true\"]\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("save.tar");
+    save(img.tag(), &tar);
+    let oci = dir.path().join("oci");
+    skopeo(
+        &format!("docker-archive:{}", tar.display()),
+        &format!("oci:{}:t", oci.display()),
+        &[],
+    );
+    // A layer as overlayfs writes one when a directory is deleted and made again:
+    // `.wh..wh..opq` hides everything below, then the new file.
+    let stage = dir.path().join("stage");
+    fs::create_dir_all(stage.join("data/dir")).unwrap();
+    fs::write(stage.join("data/dir/.wh..wh..opq"), b"").unwrap();
+    fs::write(stage.join("data/dir/c"), b"new").unwrap();
+    let layer = dir.path().join("layer.tar");
+    let mut cmd = Command::new("tar");
+    cmd.arg("-cf").arg(&layer).arg("-C").arg(&stage).arg("data");
+    let out = support::run(&mut cmd);
+    support::stdout_ok(&cmd, &out);
+    let mut cmd = Command::new("umoci");
+    cmd.args(["raw", "add-layer", "--image"])
+        .arg(format!("{}:t", oci.display()))
+        .arg(&layer);
+    let out = support::run(&mut cmd);
+    support::stdout_ok(&cmd, &out);
+
+    // The engine's own view of the result is the ground truth.
+    let loaded = Rmi(format!("{}-opq", img.tag()));
+    skopeo(
+        &format!("oci:{}:t", oci.display()),
+        &format!("docker-daemon:{}:latest", loaded.0),
+        &[],
+    );
+    let mut cmd = Command::new("docker");
+    cmd.args([
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/busybox",
+        &loaded.0,
+        "sh",
+        "-c",
+        "/busybox find / -xdev -type f ! -path '/etc/*' | /busybox xargs /busybox stat -c %s",
+    ]);
+    let out = support::run(&mut cmd);
+    let seen: u64 = support::stdout_ok(&cmd, &out)
+        .split_whitespace()
+        .map(|n| n.parse::<u64>().unwrap())
+        .sum();
+    let final_bytes = busybox_size + BIG + OVER + 3;
+    assert_eq!(seen, final_bytes, "the engine did not hide /data/dir");
+
+    for source in [
+        format!("oci:{}", oci.display()),
+        format!("docker://{}", loaded.0),
+    ] {
+        let r = report(&source, &[]);
+        assert_eq!(u(&r, "final_bytes"), final_bytes, "{source}");
+        assert_eq!(
+            u(&r, "wasted_bytes"),
+            BIG + OVER,
+            "{source}: the hidden /data/dir/a and b"
+        );
+        let last = r["layers"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            (u(&last, "files_removed"), u(&last, "files_added")),
+            (2, 1),
+            "{source}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs Docker, busybox-static, skopeo"]
+fn platform_picks_one_image_of_an_index() {
+    if !prerequisites() {
+        return;
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    let small = noise(ctx.path(), "small", 1000);
+    let large = noise(ctx.path(), "large", 5000);
+    let a = DockerImage::build_scratch(&[(&small, "small")], "");
+    let b = DockerImage::build_scratch(&[(&large, "large")], "");
+    let dir = tempfile::tempdir().unwrap();
+    let oci = dir.path().join("oci");
+    for (img, tag) in [(&a, "a"), (&b, "b")] {
+        let tar = dir.path().join(format!("{tag}.tar"));
+        save(img.tag(), &tar);
+        skopeo(
+            &format!("docker-archive:{}", tar.display()),
+            &format!("oci:{}:{tag}", oci.display()),
+            &[],
+        );
+    }
+    // Label the two manifests as two platforms of one index, as a multi-arch build does.
+    let index_path = oci.join("index.json");
+    let mut index: Value = serde_json::from_slice(&fs::read(&index_path).unwrap()).unwrap();
+    for m in index["manifests"].as_array_mut().unwrap() {
+        let tag = m["annotations"]["org.opencontainers.image.ref.name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let arch = if tag == "a" { "amd64" } else { "arm64" };
+        m["platform"] = serde_json::json!({"os": "linux", "architecture": arch});
+    }
+    fs::write(&index_path, serde_json::to_vec(&index).unwrap()).unwrap();
+    let src = oci.display().to_string();
+    assert_eq!(
+        u(&report(&src, &["--platform", "linux/amd64"]), "size_bytes"),
+        1000
+    );
+    assert_eq!(
+        u(&report(&src, &["--platform", "linux/arm64"]), "size_bytes"),
+        5000
+    );
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(
+            u(&report(&src, &[]), "size_bytes"),
+            1000,
+            "default: this machine's"
+        );
+    }
+    let (code, _, stderr) = boxwise(&["image", &src, "--platform", "linux/s390x"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("linux/amd64") && stderr.contains("linux/arm64"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,804 @@
+//! Judgements over the model: waste, the config, the Go programs; `--ci` rules.
+
+use serde::Serialize;
+
+use boxwise_goprog::{GoBinary, Linkage, notes::human_bytes};
+
+use crate::fs::{self, Filesystem};
+use crate::layer::LayerScan;
+use crate::source::Loaded;
+use crate::{ConfigReport, GoBinaryReport, ImageReport, LayerReport, Options, Source, WastedFile};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "info" => Some(Severity::Info),
+            _ => None,
+        }
+    }
+}
+
+/// One finding: a stable id, what is wrong, the numbers behind it, and the line to change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub title: String,
+    pub evidence: Vec<String>,
+    pub fix: String,
+}
+
+/// The deployment the image is judged against (`--cpus`, `--memory`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    pub cpus: Option<f64>,
+    pub memory: Option<u64>,
+}
+
+/// dive's `.dive-ci` rules; `None` disables one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CiRules {
+    pub lowest_efficiency: Option<f64>,
+    pub highest_wasted_bytes: Option<u64>,
+    pub highest_user_wasted_percent: Option<f64>,
+}
+
+impl Default for CiRules {
+    /// dive's defaults: efficiency 0.9, wasted bytes off, user wasted 0.1.
+    fn default() -> Self {
+        CiRules {
+            lowest_efficiency: Some(0.9),
+            highest_wasted_bytes: None,
+            highest_user_wasted_percent: Some(0.1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CiCheck {
+    pub rule: &'static str,
+    pub threshold: Option<f64>,
+    pub value: f64,
+    /// pass, fail or skip (disabled).
+    pub result: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CiResult {
+    pub passed: bool,
+    pub checks: Vec<CiCheck>,
+}
+
+fn ci(rules: &CiRules, r: &ImageReport) -> CiResult {
+    let mut checks = Vec::new();
+    let mut check = |rule, threshold: Option<f64>, value: f64, fails: &dyn Fn(f64) -> bool| {
+        let result = match threshold {
+            None => "skip",
+            Some(t) if fails(t) => "fail",
+            Some(_) => "pass",
+        };
+        checks.push(CiCheck {
+            rule,
+            threshold,
+            value,
+            result,
+        });
+    };
+    let eff = r.efficiency;
+    check("lowest_efficiency", rules.lowest_efficiency, eff, &|t| {
+        t > eff
+    });
+    let wasted = r.wasted_bytes as f64;
+    check(
+        "highest_wasted_bytes",
+        rules.highest_wasted_bytes.map(|b| b as f64),
+        wasted,
+        &|t| wasted > t,
+    );
+    let uw = r.user_wasted_ratio;
+    check(
+        "highest_user_wasted_percent",
+        rules.highest_user_wasted_percent,
+        uw,
+        &|t| uw > t,
+    );
+    CiResult {
+        passed: checks.iter().all(|c| c.result != "fail"),
+        checks,
+    }
+}
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const LIB_DIRS: &[&str] = &[
+    "lib",
+    "usr/lib",
+    "lib64",
+    "usr/lib64",
+    "lib/x86_64-linux-gnu",
+    "usr/lib/x86_64-linux-gnu",
+    "lib/aarch64-linux-gnu",
+    "usr/lib/aarch64-linux-gnu",
+    "usr/local/lib",
+];
+
+fn env_value<'a>(env: &'a [String], key: &str) -> Option<&'a str> {
+    env.iter()
+        .rev()
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+}
+
+fn is_shell(prog: &str) -> bool {
+    matches!(
+        prog.rsplit('/').next(),
+        Some("sh" | "bash" | "ash" | "dash" | "busybox")
+    )
+}
+
+/// The command line PID 1 runs: ENTRYPOINT followed by CMD.
+fn argv(cfg: &ConfigReport) -> Vec<String> {
+    let mut v = cfg.entrypoint.clone().unwrap_or_default();
+    if cfg.entrypoint.is_none() || cfg.cmd.is_some() {
+        v.extend(cfg.cmd.clone().unwrap_or_default());
+    }
+    v
+}
+
+/// Finds a program as execve would: absolute, relative to WORKDIR, or on PATH.
+fn locate(fs: &Filesystem, prog: &str, env: &[String], workdir: Option<&str>) -> Option<String> {
+    let candidates: Vec<String> = if prog.starts_with('/') {
+        vec![prog.to_string()]
+    } else if prog.contains('/') {
+        vec![format!("{}/{prog}", workdir.unwrap_or("/"))]
+    } else {
+        env_value(env, "PATH")
+            .unwrap_or(DEFAULT_PATH)
+            .split(':')
+            .map(|d| format!("{d}/{prog}"))
+            .collect()
+    };
+    candidates
+        .into_iter()
+        .find_map(|c| {
+            fs.resolve(&c)
+                .filter(|(_, n)| n.kind != crate::layer::Kind::Dir)
+        })
+        .map(|(p, _)| format!("/{p}"))
+}
+
+/// Parses Go's GOMEMLIMIT syntax: a number with an optional B/KiB/MiB/GiB/TiB suffix.
+pub fn parse_gomemlimit(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let units = [
+        ("TiB", 1u64 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("B", 1),
+    ];
+    for (suffix, mult) in units {
+        if let Some(n) = v.strip_suffix(suffix) {
+            return n.trim().parse::<u64>().ok()?.checked_mul(mult);
+        }
+    }
+    v.parse().ok()
+}
+
+pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageReport {
+    let scans: Vec<&LayerScan> = loaded.layers.iter().map(|(_, _, s)| s).collect();
+    let fsys = fs::apply(&scans);
+    let cfg_raw = &loaded.resolved.config;
+    let run = cfg_raw.config.clone().unwrap_or_default();
+    // History entries that made a layer, in order, line up with the layers.
+    let made: Vec<Option<String>> = cfg_raw
+        .history
+        .iter()
+        .filter(|h| !h.empty_layer)
+        .map(|h| h.created_by.clone())
+        .collect();
+    let history_fits = made.len() == scans.len();
+    let layers: Vec<LayerReport> = loaded
+        .layers
+        .iter()
+        .zip(&fsys.changes)
+        .enumerate()
+        .map(|(i, ((blob, blob_bytes, scan), c))| LayerReport {
+            index: i,
+            blob: blob.clone(),
+            blob_bytes: *blob_bytes,
+            compression: scan.compression,
+            size_bytes: c.size_bytes,
+            created_by: if history_fits {
+                made[i].clone().map(|s| tidy_instruction(&s))
+            } else {
+                None
+            },
+            files_added: c.added,
+            files_changed: c.changed,
+            files_removed: c.removed,
+            wasted_bytes: c.wasted_bytes,
+        })
+        .collect();
+    let size_bytes: u64 = layers.iter().map(|l| l.size_bytes).sum();
+    let wasted_bytes: u64 = layers.iter().map(|l| l.wasted_bytes).sum();
+    let final_bytes = fsys.size_bytes();
+    let base_layers = opts.base_layers.unwrap_or(1).min(layers.len());
+    let user_bytes: u64 = layers[base_layers..].iter().map(|l| l.size_bytes).sum();
+    let efficiency = if size_bytes == 0 {
+        1.0
+    } else {
+        final_bytes as f64 / size_bytes as f64
+    };
+    let user_wasted_ratio = if user_bytes == 0 {
+        0.0
+    } else {
+        wasted_bytes as f64 / user_bytes as f64
+    };
+
+    let env = run.env.clone().unwrap_or_default();
+    let os = ["etc/os-release", "usr/lib/os-release"]
+        .iter()
+        .find_map(|p| {
+            let (_, node) = fsys.resolve(p)?;
+            let text = scans.get(node.layer)?.texts.iter().find(|(tp, _)| {
+                fsys.resolve(tp)
+                    .is_some_and(|(rp, _)| fsys.resolve(p).is_some_and(|(q, _)| q == rp))
+            })?;
+            text.1.lines().find_map(|l| {
+                Some(
+                    l.strip_prefix("PRETTY_NAME=")?
+                        .trim_matches('"')
+                        .to_string(),
+                )
+            })
+        });
+    let mut config = ConfigReport {
+        entrypoint: run.entrypoint.clone(),
+        cmd: run.cmd.clone(),
+        shell_form: false,
+        program: None,
+        boxwise_exec: false,
+        service: None,
+        user: run.user.clone().filter(|u| !u.is_empty()),
+        env: env.clone(),
+        working_dir: run.working_dir.clone().filter(|w| !w.is_empty()),
+        healthcheck: run
+            .healthcheck
+            .as_ref()
+            .and_then(|h| h.test.clone())
+            .filter(|t| t.first().is_some_and(|f| f != "NONE")),
+        exposed_ports: run
+            .exposed_ports
+            .as_ref()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
+        os,
+        base_created_by: made
+            .first()
+            .cloned()
+            .flatten()
+            .map(|s| tidy_instruction(&s)),
+    };
+
+    // Go binaries that survive in the final filesystem.
+    let mut go: Vec<(&GoBinary, usize)> = Vec::new();
+    for (i, scan) in scans.iter().enumerate() {
+        for b in &scan.go {
+            let p = b.file.to_string_lossy();
+            let key = p.trim_start_matches('/');
+            if fsys.nodes.get(key).is_some_and(|n| n.layer == i) {
+                go.push((b, i));
+            }
+        }
+    }
+    go.sort_by(|a, b| a.0.file.cmp(&b.0.file));
+    let go_binaries: Vec<GoBinaryReport> = go
+        .iter()
+        .map(|(b, layer)| {
+            let mut missing = Vec::new();
+            if b.linkage == Linkage::Dynamic {
+                if let Some(interp) = &b.interpreter
+                    && !fsys.has_file(interp)
+                {
+                    missing.push(interp.clone());
+                }
+                for lib in &b.needed {
+                    let found = if lib.contains('/') {
+                        fsys.has_file(lib)
+                    } else {
+                        LIB_DIRS
+                            .iter()
+                            .any(|d| fsys.has_file(&format!("{d}/{lib}")))
+                    };
+                    if !found {
+                        missing.push(lib.clone());
+                    }
+                }
+            }
+            GoBinaryReport {
+                path: b.file.to_string_lossy().into_owned(),
+                layer: *layer,
+                size_bytes: b.file_size,
+                go_version: b.go_version.clone(),
+                module: b
+                    .main
+                    .as_ref()
+                    .map(|m| m.path.clone())
+                    .or_else(|| (!b.path.is_empty()).then(|| b.path.clone())),
+                cgo: b.cgo_enabled(),
+                static_: b.linkage != Linkage::Dynamic,
+                interpreter: b.interpreter.clone(),
+                missing,
+                stripped: b.stripped(),
+                trimpath: b.trimpath(),
+                container_aware: b.container_aware_gomaxprocs(),
+                notes: b.notes(),
+            }
+        })
+        .collect();
+
+    // What PID 1 runs.
+    let args = argv(&config);
+    let mut prog_args: Vec<String> = args.clone();
+    if args.len() >= 3 && is_shell(&args[0]) && args[1] == "-c" {
+        config.shell_form = true;
+        let script = args[2].trim();
+        let script = script.strip_prefix("exec ").unwrap_or(script);
+        prog_args = script.split_whitespace().map(str::to_string).collect();
+    }
+    // PID 1 is argv[0] (the shell, in shell form); the service is what it ends up running.
+    if let Some(first) = args.first() {
+        config.program = locate(&fsys, first, &env, config.working_dir.as_deref());
+    }
+    if let Some(first) = prog_args.first() {
+        let is_boxwise = first.rsplit('/').next() == Some("boxwise");
+        let found = locate(&fsys, first, &env, config.working_dir.as_deref());
+        if is_boxwise && prog_args.get(1).is_some_and(|a| a == "exec") {
+            config.boxwise_exec = true;
+            let target = prog_args[2..].iter().find(|a| !a.starts_with('-'));
+            if let Some(t) = target {
+                config.service = locate(&fsys, t, &env, config.working_dir.as_deref());
+            }
+        } else {
+            config.service = found;
+        }
+    }
+    if config
+        .service
+        .as_ref()
+        .is_some_and(|s| !go_binaries.iter().any(|g| &g.path == s))
+    {
+        config.service = None;
+    }
+
+    let mut report = ImageReport {
+        source: source.describe(),
+        tags: loaded.resolved.tags.clone(),
+        platform: loaded.resolved.platform.clone(),
+        size_bytes,
+        blob_bytes: layers.iter().map(|l| l.blob_bytes).sum(),
+        final_bytes,
+        wasted_bytes,
+        efficiency,
+        base_layers,
+        user_wasted_ratio,
+        files: fsys
+            .nodes
+            .values()
+            .filter(|n| n.kind != crate::layer::Kind::Dir)
+            .count() as u64,
+        layers,
+        wasted_files: fsys
+            .wasted
+            .iter()
+            .take(opts.top_wasted.max(1))
+            .map(|w| WastedFile {
+                path: format!("/{}", w.path),
+                wasted_bytes: w.wasted_bytes,
+                copies: w.copies,
+                kept: w.kept,
+            })
+            .collect(),
+        config,
+        go_binaries,
+        findings: Vec::new(),
+        ci: None,
+    };
+    report.findings = findings(&report, &args, &opts.limits);
+    if let Some(rules) = &opts.ci {
+        report.ci = Some(ci(rules, &report));
+    }
+    report
+}
+
+/// Drops the legacy builder's `/bin/sh -c #(nop) ` prefix: `#(nop) ENV A=1` -> `ENV A=1`.
+fn tidy_instruction(s: &str) -> String {
+    let s = s.trim();
+    let s = s.strip_prefix("/bin/sh -c #(nop) ").unwrap_or(s);
+    match s.strip_prefix("/bin/sh -c ") {
+        Some(rest) => format!("RUN {rest}"),
+        None => s.trim().to_string(),
+    }
+}
+
+fn json_array(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn findings(r: &ImageReport, argv: &[String], limits: &Limits) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut add =
+        |id: &'static str, severity, title: String, evidence: Vec<String>, fix: String| {
+            out.push(Finding {
+                id,
+                severity,
+                title,
+                evidence,
+                fix,
+            })
+        };
+    let c = &r.config;
+    let service = c
+        .service
+        .as_ref()
+        .and_then(|s| r.go_binaries.iter().find(|g| &g.path == s));
+
+    for g in &r.go_binaries {
+        if !g.static_ && !g.missing.is_empty() {
+            add(
+                "go-binary-missing-libraries",
+                Severity::Error,
+                format!(
+                    "{} cannot start: the image lacks what it is linked against",
+                    g.path
+                ),
+                vec![
+                    format!("{} is dynamically linked (cgo: {})", g.path, yes_no(g.cgo)),
+                    format!("missing from the image: {}", g.missing.join(", ")),
+                ],
+                "build it with `RUN CGO_ENABLED=0 go build ...`, or start FROM an image that \
+                 ships the C library it needs"
+                    .into(),
+            );
+        }
+        for n in &g.notes {
+            let sev = match n.severity {
+                boxwise_goprog::notes::Severity::Warning => Severity::Warning,
+                boxwise_goprog::notes::Severity::Info => Severity::Info,
+            };
+            // The dynamic note is the finding above when libraries are missing.
+            if n.id == "dynamic-binary" && !g.missing.is_empty() {
+                continue;
+            }
+            add(
+                n.id,
+                sev,
+                format!("{}: {}", g.path, n.text),
+                vec![format!("{} {}", g.path, g.go_version)],
+                fix_for_note(n.id),
+            );
+        }
+    }
+    if let Some(first) = argv.first()
+        && c.program.is_none()
+    {
+        add(
+            "entrypoint-missing",
+            Severity::Error,
+            format!("the program the container starts, {first}, is not in the image"),
+            vec![format!("ENTRYPOINT/CMD: {}", json_array(argv))],
+            "fix the path in ENTRYPOINT or COPY the program there".into(),
+        );
+    } else if argv.is_empty() {
+        add(
+            "no-entrypoint",
+            Severity::Info,
+            "the image sets neither ENTRYPOINT nor CMD".into(),
+            vec![],
+            "add `ENTRYPOINT [\"/app\"]` so the image runs its service by itself".into(),
+        );
+    }
+    if c.shell_form {
+        let script = argv.get(2).cloned().unwrap_or_default();
+        if !script.trim_start().starts_with("exec ") {
+            let words: Vec<String> = script.split_whitespace().map(str::to_string).collect();
+            add(
+                "shell-form-entrypoint",
+                Severity::Warning,
+                "ENTRYPOINT/CMD runs through a shell: the shell is PID 1 and does not pass \
+                 SIGTERM on, so stops wait for the kill timeout"
+                    .into(),
+                vec![format!("ENTRYPOINT/CMD: {}", json_array(argv))],
+                format!("use the exec form: `ENTRYPOINT {}`", json_array(&words)),
+            );
+        }
+    }
+    let root = match c.user.as_deref() {
+        None => true,
+        Some(u) => {
+            let name = u.split(':').next().unwrap_or("");
+            name == "root" || name == "0"
+        }
+    };
+    if root {
+        add(
+            "runs-as-root",
+            Severity::Warning,
+            "the container runs as root: a bug in the service is a bug with root's rights".into(),
+            vec![format!(
+                "USER: {}",
+                c.user.as_deref().unwrap_or("(not set)")
+            )],
+            "add `USER 65532:65532` (any non-zero uid) after the last RUN".into(),
+        );
+    }
+    let go_service = service.is_some() || !r.go_binaries.is_empty();
+    if let Some(v) = env_value(&c.env, "GOMAXPROCS") {
+        let n: Option<f64> = v.trim().parse().ok();
+        match (n, limits.cpus) {
+            (Some(n), Some(cpus)) if n > cpus.ceil() => add(
+                "gomaxprocs-above-cpus",
+                Severity::Warning,
+                format!(
+                    "ENV GOMAXPROCS={v} but the container gets {cpus} CPU(s): Go runs {v} threads on a {cpus}-CPU quota and gets throttled"
+                ),
+                vec![format!("ENV GOMAXPROCS={v}"), format!("--cpus {cpus}")],
+                format!(
+                    "delete `ENV GOMAXPROCS={v}`; Go 1.25+ or `boxwise exec` sets it from the CPU limit"
+                ),
+            ),
+            (Some(n), Some(cpus)) if n < cpus.floor() => add(
+                "gomaxprocs-below-cpus",
+                Severity::Info,
+                format!("ENV GOMAXPROCS={v} uses fewer than the {cpus} CPU(s) the container gets"),
+                vec![format!("ENV GOMAXPROCS={v}"), format!("--cpus {cpus}")],
+                format!(
+                    "delete `ENV GOMAXPROCS={v}`; Go 1.25+ or `boxwise exec` sets it from the CPU limit"
+                ),
+            ),
+            (Some(_), Some(_)) => {}
+            _ => add(
+                "gomaxprocs-hardcoded",
+                Severity::Info,
+                format!("ENV GOMAXPROCS={v} is fixed in the image: right for one CPU limit only"),
+                vec![format!("ENV GOMAXPROCS={v}")],
+                format!(
+                    "delete `ENV GOMAXPROCS={v}` and let Go 1.25+ or `boxwise exec` set it per deployment (pass --cpus to judge it)"
+                ),
+            ),
+        }
+    }
+    let memlimit = env_value(&c.env, "GOMEMLIMIT");
+    if let Some(v) = memlimit {
+        match (parse_gomemlimit(v), limits.memory) {
+            (Some(n), Some(mem)) if n >= mem => add(
+                "gomemlimit-above-memory",
+                Severity::Error,
+                format!(
+                    "ENV GOMEMLIMIT={v} is at or above the {} memory limit: the heap grows into an OOM kill before the GC works hard",
+                    human_bytes(mem)
+                ),
+                vec![
+                    format!("ENV GOMEMLIMIT={v} ({n} bytes)"),
+                    format!("--memory {mem}"),
+                ],
+                format!(
+                    "delete `ENV GOMEMLIMIT={v}` and run under `boxwise exec` (90% of the limit), or set it below the limit"
+                ),
+            ),
+            (Some(n), Some(mem)) if n as f64 > mem as f64 * 0.95 => add(
+                "gomemlimit-near-memory",
+                Severity::Warning,
+                format!(
+                    "ENV GOMEMLIMIT={v} leaves under 5% of the {} limit for non-heap memory",
+                    human_bytes(mem)
+                ),
+                vec![
+                    format!("ENV GOMEMLIMIT={v} ({n} bytes)"),
+                    format!("--memory {mem}"),
+                ],
+                "set GOMEMLIMIT to about 90% of the memory limit, or run under `boxwise exec`"
+                    .into(),
+            ),
+            (Some(_), Some(_)) => {}
+            _ => add(
+                "gomemlimit-hardcoded",
+                Severity::Info,
+                format!(
+                    "ENV GOMEMLIMIT={v} is fixed in the image: right for one memory limit only"
+                ),
+                vec![format!("ENV GOMEMLIMIT={v}")],
+                format!(
+                    "delete `ENV GOMEMLIMIT={v}` and let `boxwise exec` set it per deployment (pass --memory to judge it)"
+                ),
+            ),
+        }
+    }
+    if env_value(&c.env, "GOGC").is_some_and(|v| v.eq_ignore_ascii_case("off"))
+        && memlimit.is_none()
+    {
+        add(
+            "gogc-off-without-limit",
+            Severity::Warning,
+            "ENV GOGC=off without GOMEMLIMIT: the GC never runs and the heap grows until the OOM kill".into(),
+            vec!["ENV GOGC=off".into()],
+            "delete `ENV GOGC=off`, or add a GOMEMLIMIT (`boxwise exec` sets one)".into(),
+        );
+    }
+    if let Some(v) = env_value(&c.env, "GODEBUG")
+        && v.split(',').any(|kv| kv.trim() == "containermaxprocs=0")
+    {
+        add(
+            "godebug-containermaxprocs-off",
+            Severity::Warning,
+            "ENV GODEBUG turns off Go 1.25's container-aware GOMAXPROCS".into(),
+            vec![format!("ENV GODEBUG={v}")],
+            "remove containermaxprocs=0 from `ENV GODEBUG`".into(),
+        );
+    }
+    if c.healthcheck.is_none() && go_service {
+        add(
+            "no-healthcheck",
+            Severity::Info,
+            "no HEALTHCHECK: Docker cannot tell a hung service from a working one".into(),
+            vec![],
+            "add a `HEALTHCHECK CMD [...]` line that asks the service whether it works (or a Kubernetes probe)".into(),
+        );
+    }
+    if let Some(p) = c
+        .exposed_ports
+        .iter()
+        .find(|p| p.split('/').next() == Some("6060"))
+    {
+        add(
+            "pprof-port-exposed",
+            Severity::Warning,
+            "port 6060 (net/http/pprof's usual port) is exposed: profiles and goroutine dumps should not be public".into(),
+            vec![format!("EXPOSE {p}")],
+            "remove `EXPOSE 6060`; reach pprof with `docker exec` or a port-forward instead".into(),
+        );
+    }
+    if let Some(s) = service
+        && !s.container_aware
+        && !c.boxwise_exec
+        && env_value(&c.env, "GOMAXPROCS").is_none()
+    {
+        add(
+            "not-boxwise-exec",
+            Severity::Info,
+            format!(
+                "{} ({}) sizes GOMAXPROCS from the host's CPUs, not the container's limit",
+                s.path, s.go_version
+            ),
+            vec![format!("ENTRYPOINT/CMD: {}", json_array(argv))],
+            format!(
+                "start it as `ENTRYPOINT [\"/boxwise\", \"exec\", \"--\", \"{}\"]` (COPY a static boxwise in), or build with Go 1.25+",
+                s.path
+            ),
+        );
+    }
+    if r.wasted_bytes > 0 && r.efficiency < 0.9 {
+        let top: Vec<String> = r
+            .wasted_files
+            .iter()
+            .take(3)
+            .map(|w| {
+                format!(
+                    "{}: {} wasted ({} copies shipped)",
+                    w.path,
+                    human_bytes(w.wasted_bytes),
+                    w.copies
+                )
+            })
+            .collect();
+        add(
+            "wasted-space",
+            Severity::Warning,
+            format!(
+                "{} of the {} shipped are not in the final filesystem (efficiency {:.0}%)",
+                human_bytes(r.wasted_bytes),
+                human_bytes(r.size_bytes),
+                r.efficiency * 100.0
+            ),
+            top,
+            "delete files in the same RUN that creates them, or build in one stage and `COPY --from` only the result".into(),
+        );
+    }
+    if let Some(s) = service
+        && r.final_bytes > s.size_bytes.saturating_mul(3)
+        && r.final_bytes - s.size_bytes > 10 << 20
+    {
+        add(
+            "image-larger-than-service",
+            Severity::Info,
+            format!(
+                "the image holds {} for a {} Go service",
+                human_bytes(r.final_bytes),
+                human_bytes(s.size_bytes)
+            ),
+            vec![format!("base: {}", c.os.as_deref().unwrap_or("unknown"))],
+            "if it is static, copy it into `FROM scratch` (or distroless/static) in a second stage"
+                .into(),
+        );
+    }
+    if r.go_binaries.is_empty() {
+        add(
+            "no-go-binary",
+            Severity::Info,
+            "no Go executable in the final filesystem".into(),
+            vec![],
+            "nothing to change if this image runs no Go service".into(),
+        );
+    }
+    out.sort_by_key(|f| f.severity);
+    out
+}
+
+fn fix_for_note(id: &str) -> String {
+    match id {
+        "go-not-container-aware" => {
+            "build with Go 1.25+ (go line 1.25 in go.mod), or start it under `boxwise exec`".into()
+        }
+        "gomaxprocs-not-updated" => "raise the go line in go.mod to 1.25+".into(),
+        "dynamic-binary" => "build with `CGO_ENABLED=0` unless it needs cgo".into(),
+        "debug-info-shipped" => "build with `go build -ldflags='-s -w'`".into(),
+        "gomemlimit-unsupported" => "build with Go 1.19 or later".into(),
+        _ => "see `boxwise binary` on this file".into(),
+    }
+}
+
+fn yes_no(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn gomemlimit_syntax() {
+        assert_eq!(parse_gomemlimit("512MiB"), Some(512 << 20));
+        assert_eq!(parse_gomemlimit("1GiB"), Some(1 << 30));
+        assert_eq!(parse_gomemlimit("1000"), Some(1000));
+        assert_eq!(parse_gomemlimit("lots"), None);
+    }
+
+    #[test]
+    fn instructions_are_tidied() {
+        assert_eq!(tidy_instruction("/bin/sh -c #(nop) ENV A=1"), "ENV A=1");
+        assert_eq!(tidy_instruction("/bin/sh -c rm -f /x"), "RUN rm -f /x");
+        assert_eq!(
+            tidy_instruction("COPY f / # buildkit"),
+            "COPY f / # buildkit"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn gomemlimit_never_panics(s in "\\PC{0,20}") {
+            let _ = parse_gomemlimit(&s);
+        }
+    }
+}
