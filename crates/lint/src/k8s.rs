@@ -309,7 +309,7 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
             .collect();
         if !missing.is_empty() {
             let port = ports[0].get("containerPort").and_then(Node::str).unwrap_or("8080");
-            let what = missing.join(" and ");
+            let what = if missing.len() == 2 { "readinessProbe or livenessProbe".to_string() } else { missing[0].to_string() };
             let fix: String = missing
                 .iter()
                 .map(|p| format!("{p}:\n  httpGet:\n    path: /healthz\n    port: {port}\n"))

@@ -139,8 +139,8 @@ impl Report {
     }
 }
 
-/// Lint one file's text. Pure: no I/O.
-pub fn lint_source(src: &Source, config: &Config) -> Result<Vec<Finding>, FileError> {
+/// The hits in one file that survive its ignore comments and the configuration.
+fn hits(src: &Source, config: &Config) -> Result<Vec<Hit>, FileError> {
     let hits = match src.kind {
         FileKind::Dockerfile => dockerfile::lint(&src.text).map_err(|e| FileError {
             file: src.name.clone(),
@@ -167,9 +167,26 @@ pub fn lint_source(src: &Source, config: &Config) -> Result<Vec<Finding>, FileEr
         }
     };
     let ignores = files::ignores(&src.text);
-    let mut out: Vec<Finding> = hits
+    Ok(hits
         .into_iter()
         .filter(|h| !files::ignored(&ignores, h.pos.line, h.rule.id))
+        .filter(|h| config.severity(h.rule).is_some())
+        .collect())
+}
+
+/// The safe edits `--fix` may apply to one file, each with the rule it fixes.
+pub fn fix_edits(src: &Source, config: &Config) -> Vec<(&'static str, fix::Edit)> {
+    hits(src, config)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|h| Some((h.rule.id, h.edit?)))
+        .collect()
+}
+
+/// Lint one file's text. Pure: no I/O.
+pub fn lint_source(src: &Source, config: &Config) -> Result<Vec<Finding>, FileError> {
+    let mut out: Vec<Finding> = hits(src, config)?
+        .into_iter()
         .filter_map(|h| {
             let severity = config.severity(h.rule)?;
             Some(Finding {

@@ -5,6 +5,7 @@ mod doctor;
 mod exec;
 mod gctrace;
 mod inspect;
+mod lint;
 mod load;
 mod pprof;
 mod ps;
@@ -30,5 +31,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gctrace(args) => gctrace::run(args),
         Command::Schedtrace(args) => schedtrace::run(args),
         Command::Load(args) => load::run(args),
+        Command::Lint(args) => lint::run(args),
     }
 }

@@ -165,7 +165,7 @@ fn build_flags(b: &GoBuild, hits: &mut Vec<Hit>) {
     if b.verb() == "run" {
         return;
     }
-    let cmd = b.words.join(" ");
+    let cmd = shell_join(&b.words);
     if !b.has_flag("-trimpath") {
         hits.push(hit(
             &NO_TRIMPATH,
@@ -343,8 +343,8 @@ fn cgo_without_libc(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
                 &CGO_NO_LIBC,
                 ins.pos,
                 format!("the binary is built with {why}, so it links {built} dynamically, but {} has {have}: it will fail to start with \"no such file or directory\"", m.root_image(f.index)),
-                format!("{} / {}", b.words.join(" "), evidence(ins)),
-                format!("RUN CGO_ENABLED=0 {}", b.words.join(" ")),
+                format!("{} / {}", shell_join(&b.words), evidence(ins)),
+                format!("RUN CGO_ENABLED=0 {}", shell_join(&b.words)),
             ));
             return;
         }
@@ -404,6 +404,21 @@ fn entrypoint(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
             edit,
         });
     }
+}
+
+/// Words back into shell text, quoting those that need it.
+pub fn shell_join(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c)) {
+                w.clone()
+            } else {
+                format!("\"{}\"", w.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn json_array(w: &[String]) -> String {
