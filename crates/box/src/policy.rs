@@ -200,7 +200,13 @@ fn quota_procs(q: &CpuQuotaInfo, policy: CpuPolicy, min: u32, cpus: u32) -> u32 
 
 /// GOMAXPROCS for a quota of `quota_us` per `period_us` under `policy`, at least `min` and at
 /// most `cpus`: the same rule without a probed box, for limits read from manifests (lint).
-pub fn procs_for_quota(quota_us: u64, period_us: u64, policy: CpuPolicy, min: u32, cpus: u32) -> u32 {
+pub fn procs_for_quota(
+    quota_us: u64,
+    period_us: u64,
+    policy: CpuPolicy,
+    min: u32,
+    cpus: u32,
+) -> u32 {
     let period_us = period_us.max(1);
     let rounded = match policy {
         CpuPolicy::Go125 | CpuPolicy::Ceil => quota_us.div_ceil(period_us),

@@ -48,7 +48,8 @@ pub static ALL: &[&Rule] = &[
 
 /// A Compose file has a `services` mapping and no Kubernetes `kind`.
 pub fn is_compose(doc: &Node) -> bool {
-    doc.get("kind").is_none() && matches!(doc.get("services").map(|s| &s.value), Some(Value::Map(_)))
+    doc.get("kind").is_none()
+        && matches!(doc.get("services").map(|s| &s.value), Some(Value::Map(_)))
 }
 
 fn cpus_millis(s: &str) -> Option<u64> {
@@ -96,7 +97,11 @@ pub fn lint(doc: &Node) -> Vec<Hit> {
     for (name, key_pos, svc) in services.entries() {
         let limits = svc.at(&["deploy", "resources", "limits"]);
         let reservations = svc.at(&["deploy", "resources", "reservations"]);
-        let s = |n: Option<&Node>, k: &str| n.and_then(|n| n.get(k)).and_then(Node::str).map(str::to_string);
+        let s = |n: Option<&Node>, k: &str| {
+            n.and_then(|n| n.get(k))
+                .and_then(Node::str)
+                .map(str::to_string)
+        };
         let cpu = s(limits, "cpus").or_else(|| s(Some(svc), "cpus"));
         let mem = s(limits, "memory").or_else(|| s(Some(svc), "mem_limit"));
         let cpu_m = cpu.as_deref().and_then(cpus_millis);
@@ -116,25 +121,28 @@ pub fn lint(doc: &Node) -> Vec<Hit> {
             ("cpus", cpus_millis as fn(&str) -> Option<u64>),
             ("memory", |m: &str| parse_size(m).ok()),
         ] {
-            if let (Some(r), Some(l)) = (s(reservations, k), s(limits, k)) {
-                if let (Some(rv), Some(lv)) = (parse(&r), parse(&l)) {
-                    if rv > lv {
-                        let p = reservations.map(|n| n.key_pos(k)).unwrap_or(*key_pos);
-                        hits.push(hit(&RESERVATIONS_ABOVE, p,
+            if let (Some(r), Some(l)) = (s(reservations, k), s(limits, k))
+                && let (Some(rv), Some(lv)) = (parse(&r), parse(&l))
+                && rv > lv
+            {
+                let p = reservations.map(|n| n.key_pos(k)).unwrap_or(*key_pos);
+                hits.push(hit(&RESERVATIONS_ABOVE, p,
                             format!("service {name} reserves {k} {r} but is limited to {l}: the reservation can never be used and Swarm cannot place it sensibly"),
                             format!("reservations.{k}: {r}, limits.{k}: {l}"),
                             format!("reservations:\n  {k}: {l}")));
-                    }
-                }
             }
         }
         for (k, v, p) in environment(svc) {
             match k.as_str() {
                 "GOMAXPROCS" => {
                     if let Some(j) = gojudge::gomaxprocs(&v, cpu_m) {
-                        hits.push(hit(&GOMAXPROCS, p, format!("service {name}: {}", j.message),
+                        hits.push(hit(
+                            &GOMAXPROCS,
+                            p,
+                            format!("service {name}: {}", j.message),
                             format!("GOMAXPROCS={v}, cpus: {}", cpu.clone().unwrap_or_default()),
-                            format!("GOMAXPROCS: \"{}\"", j.fix_value.unwrap_or_default())));
+                            format!("GOMAXPROCS: \"{}\"", j.fix_value.unwrap_or_default()),
+                        ));
                     }
                 }
                 "GOMEMLIMIT" => {
@@ -144,12 +152,19 @@ pub fn lint(doc: &Node) -> Vec<Hit> {
                             Verdict::GomemlimitNoHeadroom => &MEM_HEADROOM,
                             _ => &MEM_MALFORMED,
                         };
-                        hits.push(hit(rule, p, format!("service {name}: {}", j.message),
-                            format!("GOMEMLIMIT={v}, memory: {}", mem.clone().unwrap_or_default()),
+                        hits.push(hit(
+                            rule,
+                            p,
+                            format!("service {name}: {}", j.message),
+                            format!(
+                                "GOMEMLIMIT={v}, memory: {}",
+                                mem.clone().unwrap_or_default()
+                            ),
                             match j.fix_value {
                                 Some(f) => format!("GOMEMLIMIT: \"{f}\""),
                                 None => "set a memory limit, then GOMEMLIMIT to 90% of it".into(),
-                            }));
+                            },
+                        ));
                     }
                 }
                 _ => {}

@@ -28,7 +28,10 @@ impl Config {
     /// Parse a config file's text; unknown rules and severities are errors with their line.
     pub fn parse(text: &str) -> Result<Config, String> {
         let docs = yaml::load(text).map_err(|e| {
-            format!("line {}, column {}: {}", e.pos.line, e.pos.column, e.message)
+            format!(
+                "line {}, column {}: {}",
+                e.pos.line, e.pos.column, e.message
+            )
         })?;
         let mut overrides = BTreeMap::new();
         let Some(doc) = docs.first() else {
@@ -37,7 +40,10 @@ impl Config {
         let known: Vec<&str> = all_rules().iter().map(|r| r.id).collect();
         for (key, pos, _) in doc.entries() {
             if key != "rules" {
-                return Err(format!("line {}: unknown key {key:?}; expected rules", pos.line));
+                return Err(format!(
+                    "line {}: unknown key {key:?}; expected rules",
+                    pos.line
+                ));
             }
         }
         let Some(rules) = doc.get("rules") else {
@@ -45,13 +51,19 @@ impl Config {
         };
         for (id, pos, v) in rules.entries() {
             if !known.contains(&id.as_str()) {
-                return Err(format!("line {}: unknown rule {id:?} (see `boxwise lint --list-rules`)", pos.line));
+                return Err(format!(
+                    "line {}: unknown rule {id:?} (see `boxwise lint --list-rules`)",
+                    pos.line
+                ));
             }
             let text = v.str().unwrap_or("");
             let sev = match text {
                 "off" | "false" => None,
                 s => Some(Severity::parse(s).ok_or_else(|| {
-                    format!("line {}: severity {s:?} for {id}; expected error, warning, info or off", v.pos.line)
+                    format!(
+                        "line {}: severity {s:?} for {id}; expected error, warning, info or off",
+                        v.pos.line
+                    )
                 })?),
             };
             overrides.insert(id.clone(), sev);
@@ -66,7 +78,8 @@ mod tests {
 
     #[test]
     fn overrides() {
-        let c = Config::parse("rules:\n  k8s/no-probes: error\n  dockerfile/latest-tag: off\n").unwrap();
+        let c = Config::parse("rules:\n  k8s/no-probes: error\n  dockerfile/latest-tag: off\n")
+            .unwrap();
         assert_eq!(c.severity(&crate::k8s::NO_PROBES), Some(Severity::Error));
         assert_eq!(c.severity(&crate::dockerfile::rules::LATEST_TAG), None);
         assert_eq!(c.severity(&crate::k8s::NO_LIMITS), Some(Severity::Warning));

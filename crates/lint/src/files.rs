@@ -51,7 +51,11 @@ pub fn kind_of_text(text: &str) -> FileKind {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
-    let word = first.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    let word = first
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
     if matches!(word.as_str(), "FROM" | "ARG") {
         FileKind::Dockerfile
     } else {
@@ -91,13 +95,15 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, FileKind)>) -> Result<(), std::io::E
         let Ok(ft) = e.file_type() else { continue };
         let name = e.file_name().to_string_lossy().to_string();
         if ft.is_dir() {
-            if !(name.starts_with('.') || matches!(name.as_str(), "vendor" | "node_modules" | "target")) {
+            if !(name.starts_with('.')
+                || matches!(name.as_str(), "vendor" | "node_modules" | "target"))
+            {
                 walk(&path, out)?;
             }
-        } else if ft.is_file() {
-            if let Some(kind) = kind_of(&path) {
-                out.push((path, kind));
-            }
+        } else if ft.is_file()
+            && let Some(kind) = kind_of(&path)
+        {
+            out.push((path, kind));
         }
     }
     Ok(())
@@ -123,7 +129,10 @@ pub fn read(path: &Path, kind: FileKind) -> Result<Source, crate::FileError> {
         .read_to_string(&mut text)
         .map_err(|e| err(format!("not readable as UTF-8 text: {e}")))?;
     if text.len() as u64 > MAX_FILE_BYTES {
-        return Err(err(format!("larger than {} MiB; not linted", MAX_FILE_BYTES >> 20)));
+        return Err(err(format!(
+            "larger than {} MiB; not linted",
+            MAX_FILE_BYTES >> 20
+        )));
     }
     Ok(Source { name, kind, text })
 }
@@ -173,7 +182,8 @@ mod tests {
 
     #[test]
     fn ignore_comments() {
-        let ig = ignores("FROM x\n# boxwise:ignore=a/b,c/d\nUSER root\nRUN x # boxwise:ignore=all\n");
+        let ig =
+            ignores("FROM x\n# boxwise:ignore=a/b,c/d\nUSER root\nRUN x # boxwise:ignore=all\n");
         assert!(ignored(&ig, 3, "a/b"));
         assert!(ignored(&ig, 3, "c/d"));
         assert!(!ignored(&ig, 3, "e/f"));

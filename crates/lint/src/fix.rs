@@ -59,7 +59,10 @@ pub fn apply(text: &str, edits: &[Edit]) -> (String, usize) {
         let line = lines[i - 1];
         match by_line.get(&i) {
             Some(Edit::Lines { last, text, .. }) => {
-                let indent: String = line.chars().take_while(|c| c.is_whitespace() && *c != '\n').collect();
+                let indent: String = line
+                    .chars()
+                    .take_while(|c| c.is_whitespace() && *c != '\n')
+                    .collect();
                 for l in text.lines() {
                     out.push_str(&indent);
                     out.push_str(l);
@@ -102,9 +105,19 @@ mod tests {
         let (out, n) = apply(
             text,
             &[
-                Edit::Lines { first: 2, last: 3, text: "CMD [\"x\", \"y\"]".into() },
-                Edit::Value { pos: Position::new(4, 4), text: "\"2\"".into() },
-                Edit::Value { pos: Position::new(5, 4), text: "\"3\"".into() },
+                Edit::Lines {
+                    first: 2,
+                    last: 3,
+                    text: "CMD [\"x\", \"y\"]".into(),
+                },
+                Edit::Value {
+                    pos: Position::new(4, 4),
+                    text: "\"2\"".into(),
+                },
+                Edit::Value {
+                    pos: Position::new(5, 4),
+                    text: "\"3\"".into(),
+                },
             ],
         );
         assert_eq!(n, 2);

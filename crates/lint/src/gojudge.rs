@@ -14,7 +14,9 @@ const PERIOD_US: u64 = 100_000;
 pub enum MemSource {
     Literal(String),
     /// Downward API `resourceFieldRef: limits.memory` with this divisor in bytes.
-    LimitsMemory { divisor: u64 },
+    LimitsMemory {
+        divisor: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +55,9 @@ pub fn gomaxprocs(value: &str, limit_millis: Option<u64>) -> Option<Judgement> {
     let Some(v) = parse_gomaxprocs(value) else {
         return Some(Judgement {
             verdict: Verdict::GomaxprocsMismatch,
-            message: format!("GOMAXPROCS={value:?} is not a whole number above 0, so the Go runtime ignores it and uses the node's CPU count, not the {cores}-CPU limit"),
+            message: format!(
+                "GOMAXPROCS={value:?} is not a whole number above 0, so the Go runtime ignores it and uses the node's CPU count, not the {cores}-CPU limit"
+            ),
             fix_value: Some(recommended_procs(millis).to_string()),
         });
     };
@@ -64,13 +68,18 @@ pub fn gomaxprocs(value: &str, limit_millis: Option<u64>) -> Option<Judgement> {
     if v > ceil.max(rec) {
         Some(Judgement {
             verdict: Verdict::GomaxprocsMismatch,
-            message: format!("GOMAXPROCS={v} with a {cores}-CPU limit: {v} threads run Go code at once but the quota allows {cores} CPUs per 100 ms, so the container is throttled and tail latency jumps; the Go 1.25 rule gives {rec}"),
+            message: format!(
+                "GOMAXPROCS={v} with a {cores}-CPU limit: {v} threads run Go code at once but the quota allows {cores} CPUs per 100 ms, so the container is throttled and tail latency jumps; the Go 1.25 rule gives {rec}"
+            ),
             fix_value: Some(rec.to_string()),
         })
     } else if v < floor {
         Some(Judgement {
             verdict: Verdict::GomaxprocsMismatch,
-            message: format!("GOMAXPROCS={v} with a {cores}-CPU limit leaves {} CPUs of the limit unused; the Go 1.25 rule gives {rec}", floor - v),
+            message: format!(
+                "GOMAXPROCS={v} with a {cores}-CPU limit leaves {} CPUs of the limit unused; the Go 1.25 rule gives {rec}",
+                floor - v
+            ),
             fix_value: Some(rec.to_string()),
         })
     } else {
@@ -95,12 +104,16 @@ pub fn gomemlimit(src: &MemSource, limit: Option<u64>) -> Option<Judgement> {
     match src {
         MemSource::LimitsMemory { divisor } if *divisor > 1 => Some(Judgement {
             verdict: Verdict::GomemlimitMalformed,
-            message: format!("GOMEMLIMIT from limits.memory with divisor {divisor}: the variable gets a count of {divisor}-byte units, but Go reads a bare number as bytes, so the heap limit is tiny and the GC runs all the time"),
+            message: format!(
+                "GOMEMLIMIT from limits.memory with divisor {divisor}: the variable gets a count of {divisor}-byte units, but Go reads a bare number as bytes, so the heap limit is tiny and the GC runs all the time"
+            ),
             fix_value: limit.map(recommended_memlimit),
         }),
         MemSource::LimitsMemory { .. } => Some(Judgement {
             verdict: Verdict::GomemlimitNoHeadroom,
-            message: format!("GOMEMLIMIT from the Downward API limits.memory is 100% of the limit: the GC lets the heap reach the OOM-kill line, and stacks, runtime and cgo memory push it over; use about {pct}%"),
+            message: format!(
+                "GOMEMLIMIT from the Downward API limits.memory is 100% of the limit: the GC lets the heap reach the OOM-kill line, and stacks, runtime and cgo memory push it over; use about {pct}%"
+            ),
             fix_value: limit.map(recommended_memlimit),
         }),
         MemSource::Literal(text) => {
@@ -119,13 +132,19 @@ pub fn gomemlimit(src: &MemSource, limit: Option<u64>) -> Option<Judgement> {
             if bytes >= limit {
                 Some(Judgement {
                     verdict: Verdict::GomemlimitOverLimit,
-                    message: format!("GOMEMLIMIT={text} is at or above the {} memory limit: the GC will not work harder before the kernel OOM-kills the container", units::bytes(limit)),
+                    message: format!(
+                        "GOMEMLIMIT={text} is at or above the {} memory limit: the GC will not work harder before the kernel OOM-kills the container",
+                        units::bytes(limit)
+                    ),
                     fix_value: Some(recommended_memlimit(limit)),
                 })
             } else if bytes > ratio.apply(limit) {
                 Some(Judgement {
                     verdict: Verdict::GomemlimitNoHeadroom,
-                    message: format!("GOMEMLIMIT={text} is more than {pct}% of the {} memory limit: memory outside the Go heap (stacks, runtime, cgo) can push the container over it", units::bytes(limit)),
+                    message: format!(
+                        "GOMEMLIMIT={text} is more than {pct}% of the {} memory limit: memory outside the Go heap (stacks, runtime, cgo) can push the container over it",
+                        units::bytes(limit)
+                    ),
                     fix_value: Some(recommended_memlimit(limit)),
                 })
             } else {
@@ -157,9 +176,18 @@ mod tests {
         let l = Some(512 << 20);
         assert_eq!(recommended_memlimit(512 << 20), "460MiB");
         let lit = |s: &str| MemSource::Literal(s.into());
-        assert_eq!(gomemlimit(&lit("512MiB"), l).unwrap().verdict, Verdict::GomemlimitOverLimit);
-        assert_eq!(gomemlimit(&lit("500MiB"), l).unwrap().verdict, Verdict::GomemlimitNoHeadroom);
+        assert_eq!(
+            gomemlimit(&lit("512MiB"), l).unwrap().verdict,
+            Verdict::GomemlimitOverLimit
+        );
+        assert_eq!(
+            gomemlimit(&lit("500MiB"), l).unwrap().verdict,
+            Verdict::GomemlimitNoHeadroom
+        );
         assert!(gomemlimit(&lit("460MiB"), l).is_none());
-        assert_eq!(gomemlimit(&lit("512M"), l).unwrap().verdict, Verdict::GomemlimitMalformed);
+        assert_eq!(
+            gomemlimit(&lit("512M"), l).unwrap().verdict,
+            Verdict::GomemlimitMalformed
+        );
     }
 }

@@ -172,7 +172,11 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
     let n = name(c);
     let limits = c.at(&["resources", "limits"]);
     let requests = c.at(&["resources", "requests"]);
-    let get = |m: Option<&Node>, k: &str| m.and_then(|m| m.get(k)).and_then(Node::str).map(str::to_string);
+    let get = |m: Option<&Node>, k: &str| {
+        m.and_then(|m| m.get(k))
+            .and_then(Node::str)
+            .map(str::to_string)
+    };
     let lim_cpu = get(limits, "cpu");
     let lim_mem = get(limits, "memory");
     let req_cpu = get(requests, "cpu");
@@ -180,7 +184,11 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
     let cpu_millis_lim = lim_cpu.as_deref().and_then(cpu_millis);
     let mem_lim = lim_mem.as_deref().and_then(mem_bytes);
     let res_pos = c.key_pos("resources");
-    let pos = if c.get("resources").is_some() { res_pos } else { c.pos };
+    let pos = if c.get("resources").is_some() {
+        res_pos
+    } else {
+        c.pos
+    };
 
     if !init && (lim_cpu.is_none() || lim_mem.is_none()) {
         let missing = match (lim_cpu.is_none(), lim_mem.is_none()) {
@@ -190,8 +198,14 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
         };
         let fix = format!(
             "resources:\n  limits:\n    cpu: \"{}\"\n    memory: \"{}\"",
-            lim_cpu.clone().or(req_cpu.clone()).unwrap_or_else(|| "<cpu>".into()),
-            lim_mem.clone().or(req_mem.clone()).unwrap_or_else(|| "<memory>".into())
+            lim_cpu
+                .clone()
+                .or(req_cpu.clone())
+                .unwrap_or_else(|| "<cpu>".into()),
+            lim_mem
+                .clone()
+                .or(req_mem.clone())
+                .unwrap_or_else(|| "<memory>".into())
         );
         if pod_limits {
             hits.push(hit(&POD_RESOURCES, pos,
@@ -205,19 +219,23 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
     }
 
     for (res, req, lim, parse) in [
-        ("cpu", &req_cpu, &lim_cpu, cpu_millis as fn(&str) -> Option<u64>),
+        (
+            "cpu",
+            &req_cpu,
+            &lim_cpu,
+            cpu_millis as fn(&str) -> Option<u64>,
+        ),
         ("memory", &req_mem, &lim_mem, mem_bytes),
     ] {
-        if let (Some(r), Some(l)) = (req, lim) {
-            if let (Some(rv), Some(lv)) = (parse(r), parse(l)) {
-                if rv > lv {
-                    let p = requests.map(|m| m.key_pos(res)).unwrap_or(pos);
-                    hits.push(hit(&REQUESTS_ABOVE, p,
+        if let (Some(r), Some(l)) = (req, lim)
+            && let (Some(rv), Some(lv)) = (parse(r), parse(l))
+            && rv > lv
+        {
+            let p = requests.map(|m| m.key_pos(res)).unwrap_or(pos);
+            hits.push(hit(&REQUESTS_ABOVE, p,
                         format!("container {n} requests {res} {r} but is limited to {l}: the API server rejects a request above its limit"),
                         format!("requests.{res}: {r}, limits.{res}: {l}"),
                         format!("requests:\n  {res}: \"{l}\"")));
-                }
-            }
         }
     }
 
@@ -234,11 +252,20 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
                     fixed_procs = Some(e);
                     if let Some(j) = gojudge::gomaxprocs(v, cpu_millis_lim) {
                         let fv = j.fix_value.unwrap_or_default();
-                        let mut h = hit(&GOMAXPROCS, e.key_pos("value"),
+                        let mut h = hit(
+                            &GOMAXPROCS,
+                            e.key_pos("value"),
                             format!("container {n}: {}", j.message),
-                            format!("GOMAXPROCS: {v:?}, limits.cpu: {}", lim_cpu.clone().unwrap_or_default()),
-                            format!("- name: GOMAXPROCS\n  value: \"{fv}\""));
-                        h.edit = e.get("value").map(|vn| Edit::Value { pos: vn.pos, text: format!("\"{fv}\"") });
+                            format!(
+                                "GOMAXPROCS: {v:?}, limits.cpu: {}",
+                                lim_cpu.clone().unwrap_or_default()
+                            ),
+                            format!("- name: GOMAXPROCS\n  value: \"{fv}\""),
+                        );
+                        h.edit = e.get("value").map(|vn| Edit::Value {
+                            pos: vn.pos,
+                            text: format!("\"{fv}\""),
+                        });
                         hits.push(h);
                     }
                 }
@@ -250,7 +277,11 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
                     if r.get("resource").and_then(Node::str) != Some("limits.memory") {
                         continue;
                     }
-                    let divisor = r.get("divisor").and_then(Node::str).and_then(mem_bytes).unwrap_or(1);
+                    let divisor = r
+                        .get("divisor")
+                        .and_then(Node::str)
+                        .and_then(mem_bytes)
+                        .unwrap_or(1);
                     MemSource::LimitsMemory { divisor }
                 } else {
                     continue;
@@ -262,17 +293,35 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
                         _ => &MEM_MALFORMED,
                     };
                     let evidence = match &src {
-                        MemSource::Literal(v) => format!("GOMEMLIMIT: {v:?}, limits.memory: {}", lim_mem.clone().unwrap_or_default()),
-                        MemSource::LimitsMemory { divisor } => format!("GOMEMLIMIT: resourceFieldRef limits.memory (divisor {divisor})"),
+                        MemSource::Literal(v) => format!(
+                            "GOMEMLIMIT: {v:?}, limits.memory: {}",
+                            lim_mem.clone().unwrap_or_default()
+                        ),
+                        MemSource::LimitsMemory { divisor } => format!(
+                            "GOMEMLIMIT: resourceFieldRef limits.memory (divisor {divisor})"
+                        ),
                     };
                     let fix = match &j.fix_value {
                         Some(v) => format!("- name: GOMEMLIMIT\n  value: \"{v}\""),
                         None => "set limits.memory, then GOMEMLIMIT to 90% of it".into(),
                     };
-                    let p = if value.is_some() { e.key_pos("value") } else { e.key_pos("valueFrom") };
-                    let mut h = hit(rule, p, format!("container {n}: {}", j.message), evidence, fix);
+                    let p = if value.is_some() {
+                        e.key_pos("value")
+                    } else {
+                        e.key_pos("valueFrom")
+                    };
+                    let mut h = hit(
+                        rule,
+                        p,
+                        format!("container {n}: {}", j.message),
+                        evidence,
+                        fix,
+                    );
                     h.edit = match (&j.fix_value, e.get("value")) {
-                        (Some(v), Some(vn)) => Some(Edit::Value { pos: vn.pos, text: format!("\"{v}\"") }),
+                        (Some(v), Some(vn)) => Some(Edit::Value {
+                            pos: vn.pos,
+                            text: format!("\"{v}\""),
+                        }),
                         _ => None,
                     };
                     hits.push(h);
@@ -283,7 +332,10 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
     }
 
     if let Some(rp) = c.get("resizePolicy") {
-        let cpu_resizable = rp.seq().iter().any(|p| p.get("resourceName").and_then(Node::str) == Some("cpu"));
+        let cpu_resizable = rp
+            .seq()
+            .iter()
+            .any(|p| p.get("resourceName").and_then(Node::str) == Some("cpu"));
         if cpu_resizable {
             let p = c.key_pos("resizePolicy");
             if let Some(e) = fixed_procs {
@@ -308,8 +360,15 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
             .filter(|p| c.get(p).is_none())
             .collect();
         if !missing.is_empty() {
-            let port = ports[0].get("containerPort").and_then(Node::str).unwrap_or("8080");
-            let what = if missing.len() == 2 { "readinessProbe or livenessProbe".to_string() } else { missing[0].to_string() };
+            let port = ports[0]
+                .get("containerPort")
+                .and_then(Node::str)
+                .unwrap_or("8080");
+            let what = if missing.len() == 2 {
+                "readinessProbe or livenessProbe".to_string()
+            } else {
+                missing[0].to_string()
+            };
             let fix: String = missing
                 .iter()
                 .map(|p| format!("{p}:\n  httpGet:\n    path: /healthz\n    port: {port}\n"))

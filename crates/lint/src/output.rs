@@ -123,13 +123,19 @@ pub fn github(report: &Report) -> String {
             (Some(l), Some(c)) => format!(",line={l},col={c}"),
             _ => String::new(),
         };
-        out.push_str(&format!("::error file={}{at}::{}\n", prop(&e.file), data(&e.message)));
+        out.push_str(&format!(
+            "::error file={}{at}::{}\n",
+            prop(&e.file),
+            data(&e.message)
+        ));
     }
     out
 }
 
 fn data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn prop(s: &str) -> String {
@@ -155,7 +161,12 @@ mod tests {
                 evidence: String::new(),
                 fix: "x\ny".into(),
             }],
-            errors: vec![FileError { file: "x".into(), line: Some(1), column: Some(2), message: "m".into() }],
+            errors: vec![FileError {
+                file: "x".into(),
+                line: Some(1),
+                column: Some(2),
+                message: "m".into(),
+            }],
         };
         assert_eq!(
             github(&r),

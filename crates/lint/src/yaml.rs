@@ -151,7 +151,15 @@ pub fn load(text: &str) -> Result<Vec<Node>, YamlError> {
     })?;
     docs.iter()
         .map(|d| convert(d, 0))
-        .filter(|r| !matches!(r, Ok(Node { value: Value::Null, .. })))
+        .filter(|r| {
+            !matches!(
+                r,
+                Ok(Node {
+                    value: Value::Null,
+                    ..
+                })
+            )
+        })
         .collect()
 }
 
@@ -162,7 +170,8 @@ mod tests {
 
     #[test]
     fn positions_anchors_merges_documents() {
-        let text = "a: 1\n---\nbase: &b\n  x: one\n  y: two\nuse:\n  <<: *b\n  y: mine\nlist: [*b]\n";
+        let text =
+            "a: 1\n---\nbase: &b\n  x: one\n  y: two\nuse:\n  <<: *b\n  y: mine\nlist: [*b]\n";
         let docs = load(text).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[0].get("a").unwrap().str(), Some("1"));
@@ -172,7 +181,10 @@ mod tests {
         assert_eq!(u.get("x").unwrap().str(), Some("one"));
         assert_eq!(u.get("y").unwrap().str(), Some("mine"));
         assert_eq!(u.get("y").unwrap().pos, Position::new(8, 6));
-        assert_eq!(d.get("list").unwrap().seq()[0].get("y").unwrap().str(), Some("two"));
+        assert_eq!(
+            d.get("list").unwrap().seq()[0].get("y").unwrap().str(),
+            Some("two")
+        );
     }
 
     #[test]

@@ -20,8 +20,8 @@ fn corpus_files() -> Vec<(PathBuf, FileKind)> {
 
 fn findings_json(path: &Path, kind: FileKind) -> Value {
     let src = files::read(path, kind).unwrap();
-    let found = lint_source(&src, &Config::default())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let found =
+        lint_source(&src, &Config::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut v = serde_json::to_value(found).unwrap();
     for f in v.as_array_mut().unwrap() {
         f.as_object_mut().unwrap().remove("file");
@@ -37,8 +37,11 @@ fn corpus_findings_are_exact() {
         let got = findings_json(&path, kind);
         let expected_path = PathBuf::from(format!("{}.expected.json", path.display()));
         if bless {
-            std::fs::write(&expected_path, serde_json::to_string_pretty(&got).unwrap() + "\n")
-                .unwrap();
+            std::fs::write(
+                &expected_path,
+                serde_json::to_string_pretty(&got).unwrap() + "\n",
+            )
+            .unwrap();
             continue;
         }
         let text = std::fs::read_to_string(&expected_path)
@@ -88,10 +91,22 @@ fn fixed_files_relint_clean() {
         let before = lint_source(&src, &config).unwrap();
         let only: Vec<fix::Edit> = edits.iter().map(|(_, e)| e.clone()).collect();
         let (text, applied) = fix::apply(&src.text, &only);
-        assert_eq!(applied, edits.len(), "{}: not every edit applied", path.display());
-        let after = lint_source(&files::Source { text, ..src.clone() }, &config)
-            .unwrap_or_else(|e| panic!("{}: fixed text no longer parses: {e}", path.display()));
-        let count = |v: &[boxwise_lint::Finding], rule: &str| v.iter().filter(|f| f.rule == rule).count();
+        assert_eq!(
+            applied,
+            edits.len(),
+            "{}: not every edit applied",
+            path.display()
+        );
+        let after = lint_source(
+            &files::Source {
+                text,
+                ..src.clone()
+            },
+            &config,
+        )
+        .unwrap_or_else(|e| panic!("{}: fixed text no longer parses: {e}", path.display()));
+        let count =
+            |v: &[boxwise_lint::Finding], rule: &str| v.iter().filter(|f| f.rule == rule).count();
         for (rule, _) in &edits {
             let n = edits.iter().filter(|(r, _)| r == rule).count();
             assert_eq!(
@@ -103,7 +118,12 @@ fn fixed_files_relint_clean() {
             fixed_rules.insert(*rule);
         }
         for a in &after {
-            assert!(count(&before, a.rule) > 0, "{}: the fix brought a new {} finding", path.display(), a.rule);
+            assert!(
+                count(&before, a.rule) > 0,
+                "{}: the fix brought a new {} finding",
+                path.display(),
+                a.rule
+            );
         }
     }
     for rule in [
@@ -113,6 +133,9 @@ fn fixed_files_relint_clean() {
         "k8s/gomemlimit-over-limit",
         "k8s/gomemlimit-malformed",
     ] {
-        assert!(fixed_rules.contains(rule), "{rule} not fixed anywhere: {fixed_rules:?}");
+        assert!(
+            fixed_rules.contains(rule),
+            "{rule} not fixed anywhere: {fixed_rules:?}"
+        );
     }
 }

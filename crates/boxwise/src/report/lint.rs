@@ -61,18 +61,29 @@ pub fn text(r: &Report, wide: bool) -> String {
     for f in &r.findings {
         // The location alone on the first line (long paths would hide the rule), then
         // severity and rule, never cut.
-        out.push_str(&cut_left(&format!("{}:{}:{}", f.file, f.line, f.column), width));
+        out.push_str(&cut_left(
+            &format!("{}:{}:{}", f.file, f.line, f.column),
+            width,
+        ));
         out.push('\n');
         out.push_str(&format!("  {}  {}\n", f.severity.name(), f.rule));
         out.push_str(&wrap(&f.message, "  ", "  ", width));
         let ev: Vec<&str> = f.evidence.lines().collect();
         for (i, l) in ev.iter().enumerate() {
-            let head = if i == 0 { "  evidence: " } else { "            " };
+            let head = if i == 0 {
+                "  evidence: "
+            } else {
+                "            "
+            };
             out.push_str(&cut(&format!("{head}{l}"), width));
             out.push('\n');
         }
         for (i, l) in f.fix.lines().enumerate() {
-            let head = if i == 0 { "  fix:      " } else { "            " };
+            let head = if i == 0 {
+                "  fix:      "
+            } else {
+                "            "
+            };
             out.push_str(&cut(&format!("{head}{l}"), width));
             out.push('\n');
         }
@@ -105,11 +116,16 @@ pub fn text(r: &Report, wide: bool) -> String {
 
 /// `--list-rules`: id, default severity, summary.
 pub fn rules(rules: &[&Rule]) -> String {
-    let rows: Vec<Vec<String>> = std::iter::once(vec!["RULE".into(), "SEVERITY".into(), "WHAT".into()])
-        .chain(rules.iter().map(|r| {
-            vec![r.id.to_string(), r.severity.name().to_string(), r.summary.to_string()]
-        }))
-        .collect();
+    let rows: Vec<Vec<String>> =
+        std::iter::once(vec!["RULE".into(), "SEVERITY".into(), "WHAT".into()])
+            .chain(rules.iter().map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.severity.name().to_string(),
+                    r.summary.to_string(),
+                ]
+            }))
+            .collect();
     super::grid(&rows)
 }
 

@@ -116,10 +116,7 @@ impl<'a> Model<'a> {
                 }
             }
         }
-        Model {
-            file,
-            stages,
-        }
+        Model { file, stages }
     }
 
     pub fn final_stage(&self) -> Option<&Stage<'a>> {
@@ -209,7 +206,9 @@ impl<'a> Model<'a> {
                             inline.push((k.into(), v.into()));
                             words = &words[1..];
                         }
-                        let is_go = words.first().is_some_and(|w| w == "go" || w.ends_with("/go"));
+                        let is_go = words
+                            .first()
+                            .is_some_and(|w| w == "go" || w.ends_with("/go"));
                         let verb = words.get(1).map(String::as_str);
                         if !is_go || !matches!(verb, Some("build" | "install" | "run")) {
                             continue;
@@ -263,8 +262,17 @@ pub fn libc_of(image: &str) -> Libc {
     if last == "alpine" || tag.contains("alpine") {
         return Libc::Musl;
     }
-    if matches!(last, "debian" | "ubuntu" | "golang" | "busybox" | "fedora" | "ubi-minimal" | "ubi" | "redhat/ubi9")
-    {
+    if matches!(
+        last,
+        "debian"
+            | "ubuntu"
+            | "golang"
+            | "busybox"
+            | "fedora"
+            | "ubi-minimal"
+            | "ubi"
+            | "redhat/ubi9"
+    ) {
         return if last == "busybox" && !tag.contains("glibc") {
             Libc::Unknown
         } else {
@@ -306,11 +314,20 @@ mod tests {
 
     #[test]
     fn images() {
-        assert_eq!(split_image("localhost:5000/app:1.2"), ("localhost:5000/app".into(), "1.2".into()));
-        assert_eq!(split_image("golang@sha256:ab"), ("golang".into(), "".into()));
+        assert_eq!(
+            split_image("localhost:5000/app:1.2"),
+            ("localhost:5000/app".into(), "1.2".into())
+        );
+        assert_eq!(
+            split_image("golang@sha256:ab"),
+            ("golang".into(), "".into())
+        );
         assert_eq!(golang_tag_version("golang:1.23-alpine"), Some((1, 23)));
         assert_eq!(golang_tag_version("golang"), None);
-        assert_eq!(libc_of("gcr.io/distroless/static-debian12:nonroot"), Libc::None);
+        assert_eq!(
+            libc_of("gcr.io/distroless/static-debian12:nonroot"),
+            Libc::None
+        );
         assert_eq!(libc_of("gcr.io/distroless/base-debian12"), Libc::Glibc);
         assert_eq!(libc_of("alpine:3.20"), Libc::Musl);
         assert_eq!(libc_of("golang:1.22-alpine"), Libc::Musl);

@@ -383,7 +383,10 @@ pub fn key_values(args: &Args) -> Vec<(String, String)> {
     let words = split_words(&text);
     if words.len() >= 2 && !words[0].contains('=') {
         // Legacy `ENV KEY the rest` form.
-        let (k, v) = text.trim().split_once(char::is_whitespace).unwrap_or(("", ""));
+        let (k, v) = text
+            .trim()
+            .split_once(char::is_whitespace)
+            .unwrap_or(("", ""));
         return vec![(k.to_string(), v.trim().to_string())];
     }
     words
@@ -466,16 +469,25 @@ mod tests {
         let text = "# syntax=docker/dockerfile:1.7\n# escape=`\nARG GO=1.23\nFROM golang:${GO}-alpine AS build\nRUN go build `\n  # a comment inside\n  -o /app .\nRUN <<EOF\nset -e\necho hi\nEOF\nCOPY --from=build /app /app\nENTRYPOINT [\"/app\", \"serve\"]\nCMD serve --port 80\n";
         let d = parse(text).unwrap();
         assert_eq!(d.escape, '`');
-        assert_eq!(d.directives[0], ("syntax".into(), "docker/dockerfile:1.7".into()));
+        assert_eq!(
+            d.directives[0],
+            ("syntax".into(), "docker/dockerfile:1.7".into())
+        );
         let kw: Vec<_> = d.instructions.iter().map(|i| i.keyword.as_str()).collect();
-        assert_eq!(kw, ["ARG", "FROM", "RUN", "RUN", "COPY", "ENTRYPOINT", "CMD"]);
+        assert_eq!(
+            kw,
+            ["ARG", "FROM", "RUN", "RUN", "COPY", "ENTRYPOINT", "CMD"]
+        );
         let run = &d.instructions[2];
         assert_eq!(run.args, Args::Shell("go build   -o /app .".into()));
         assert_eq!((run.pos.line, run.end_line), (5, 7));
         assert_eq!(d.instructions[3].heredocs[0].body, "set -e\necho hi\n");
         assert_eq!(d.instructions[3].end_line, 11);
         assert_eq!(d.instructions[4].flags, [("from".into(), "build".into())]);
-        assert_eq!(d.instructions[5].args, Args::Exec(vec!["/app".into(), "serve".into()]));
+        assert_eq!(
+            d.instructions[5].args,
+            Args::Exec(vec!["/app".into(), "serve".into()])
+        );
         assert!(matches!(d.instructions[6].args, Args::Shell(_)));
     }
 

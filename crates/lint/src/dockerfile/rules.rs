@@ -245,10 +245,7 @@ fn add_remote(s: &Stage, hits: &mut Vec<Hit>) {
 fn go_in_final(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
     let root = m.root_image(f.index);
     let toolchain = split_image(root).0.rsplit('/').next() == Some("golang");
-    let builds = m
-        .go_builds(f.index)
-        .into_iter()
-        .any(|b| b.verb() != "run");
+    let builds = m.go_builds(f.index).into_iter().any(|b| b.verb() != "run");
     let runs = m.go_builds(f.index).into_iter().any(|b| b.verb() == "run")
         || final_command(f).is_some_and(|(_, w)| w.first().map(String::as_str) == Some("go"));
     if toolchain || builds || runs {
@@ -383,7 +380,10 @@ fn entrypoint(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
         let exec = exec_form(text);
         let fix = match &exec {
             Some(w) => format!("{kw} {}", json_array(w)),
-            None => format!("{kw} [\"/bin/sh\", \"-c\", \"exec {}\"]", text.replace('"', "\\\"")),
+            None => format!(
+                "{kw} [\"/bin/sh\", \"-c\", \"exec {}\"]",
+                text.replace('"', "\\\"")
+            ),
         };
         // Only plain words are rewritten by --fix; shell syntax needs a person.
         let edit = exec.is_some().then(|| Edit::Lines {
@@ -391,9 +391,14 @@ fn entrypoint(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
             last: ins.end_line,
             text: fix.clone(),
         });
-        let mut message = format!("shell-form {kw} runs `/bin/sh -c`, so the shell is PID 1: SIGTERM from `docker stop` or Kubernetes is not forwarded and the Go program is killed after the grace period instead of shutting down cleanly");
+        let mut message = format!(
+            "shell-form {kw} runs `/bin/sh -c`, so the shell is PID 1: SIGTERM from `docker stop` or Kubernetes is not forwarded and the Go program is killed after the grace period instead of shutting down cleanly"
+        );
         if no_shell {
-            message.push_str(&format!("; {} has no /bin/sh, so the container will not start at all", m.root_image(f.index)));
+            message.push_str(&format!(
+                "; {} has no /bin/sh, so the container will not start at all",
+                m.root_image(f.index)
+            ));
         }
         hits.push(Hit {
             rule: &SHELL_FORM,
@@ -411,10 +416,18 @@ pub fn shell_join(words: &[String]) -> String {
     words
         .iter()
         .map(|w| {
-            if !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c)) {
+            if !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+".contains(c))
+            {
                 w.clone()
             } else {
-                format!("\"{}\"", w.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$"))
+                format!(
+                    "\"{}\"",
+                    w.replace('\\', "\\\\")
+                        .replace('"', "\\\"")
+                        .replace('$', "\\$")
+                )
             }
         })
         .collect::<Vec<_>>()
@@ -474,10 +487,16 @@ fn go_env(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
         .collect();
     for (k, v, ins) in &env {
         let why = match k.as_str() {
-            "GOMAXPROCS" => format!("GOMAXPROCS={v} is fixed in the image, so it cannot follow the CPU limit of wherever the image runs (Go 1.25+ and `boxwise exec` derive it from the cgroup)"),
-            "GOMEMLIMIT" => format!("GOMEMLIMIT={v} is fixed in the image, but the memory limit is set at deploy time: set it per deployment (about 90% of the limit) or let `boxwise exec` derive it"),
+            "GOMAXPROCS" => format!(
+                "GOMAXPROCS={v} is fixed in the image, so it cannot follow the CPU limit of wherever the image runs (Go 1.25+ and `boxwise exec` derive it from the cgroup)"
+            ),
+            "GOMEMLIMIT" => format!(
+                "GOMEMLIMIT={v} is fixed in the image, but the memory limit is set at deploy time: set it per deployment (about 90% of the limit) or let `boxwise exec` derive it"
+            ),
             "GOGC" if v == "off" => {
-                let has_limit = env.iter().any(|(k2, v2, _)| k2 == "GOMEMLIMIT" && !v2.is_empty() && v2 != "off");
+                let has_limit = env
+                    .iter()
+                    .any(|(k2, v2, _)| k2 == "GOMEMLIMIT" && !v2.is_empty() && v2 != "off");
                 if has_limit {
                     "GOGC=off with a fixed GOMEMLIMIT: the GC runs only near that limit, so the heap grows to it whatever the container's real limit is".into()
                 } else {
@@ -509,7 +528,9 @@ fn expose(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
                 let mut h = hit(
                     &PPROF_EXPOSED,
                     ins.pos,
-                    format!("port {PPROF_PORT} is the usual net/http/pprof port: exposing it publishes heap dumps, goroutine stacks and a CPU profiler to whoever reaches the container; bind pprof to localhost and reach it with port-forward"),
+                    format!(
+                        "port {PPROF_PORT} is the usual net/http/pprof port: exposing it publishes heap dumps, goroutine stacks and a CPU profiler to whoever reaches the container; bind pprof to localhost and reach it with port-forward"
+                    ),
                     evidence(ins),
                     {
                         let rest: Vec<String> = ins
@@ -534,7 +555,11 @@ fn expose(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
                 h.edit = Some(Edit::Lines {
                     first: ins.pos.line,
                     last: ins.end_line,
-                    text: if rest.is_empty() { String::new() } else { format!("EXPOSE {}", rest.join(" ")) },
+                    text: if rest.is_empty() {
+                        String::new()
+                    } else {
+                        format!("EXPOSE {}", rest.join(" "))
+                    },
                 });
                 hits.push(h);
             }
