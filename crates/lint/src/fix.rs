@@ -17,6 +17,8 @@ pub enum Edit {
     },
     /// Replace from `pos` to the end of its line by `text` (a YAML scalar value).
     Value { pos: Position, text: String },
+    /// Insert `text` before line `before`, each line with that line's indentation.
+    Insert { before: usize, text: String },
 }
 
 impl Edit {
@@ -24,6 +26,7 @@ impl Edit {
         match self {
             Edit::Lines { first, .. } => *first,
             Edit::Value { pos, .. } => pos.line,
+            Edit::Insert { before, .. } => *before,
         }
     }
 }
@@ -39,6 +42,7 @@ pub fn apply(text: &str, edits: &[Edit]) -> (String, usize) {
         let (a, b) = match e {
             Edit::Lines { first, last, .. } => (*first, *last),
             Edit::Value { pos, .. } => (pos.line, pos.line),
+            Edit::Insert { before, .. } => (*before, *before),
         };
         if a == 0 || b > lines.len() || taken.iter().any(|(x, y)| a <= *y && *x <= b) {
             continue;
@@ -75,6 +79,19 @@ pub fn apply(text: &str, edits: &[Edit]) -> (String, usize) {
                 out.push_str(&head);
                 out.push_str(text);
                 out.push('\n');
+                i += 1;
+            }
+            Some(Edit::Insert { text, .. }) => {
+                let indent: String = line
+                    .chars()
+                    .take_while(|c| *c == ' ' || *c == '\t')
+                    .collect();
+                for l in text.lines() {
+                    out.push_str(&indent);
+                    out.push_str(l);
+                    out.push('\n');
+                }
+                out.push_str(line);
                 i += 1;
             }
             None => {

@@ -212,9 +212,35 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
                 format!("container {n} has no {missing} of its own while the pod sets pod-level resources: the limit is on the pod's cgroup, and the Go runtime reads only its own container's cgroup, so GOMAXPROCS stays at the node's CPU count and GOMEMLIMIT is unset"),
                 format!("containers[{n}].resources: no {missing}"), fix));
         } else {
-            hits.push(hit(&NO_LIMITS, pos,
-                format!("container {n} has no {missing}: the Go runtime sizes GOMAXPROCS and the heap from the container's limits, and without them it uses the whole node's CPUs and has no memory line to collect garbage against"),
-                format!("containers[{n}].resources: no {missing}"), fix));
+            let mut h = hit(
+                &NO_LIMITS,
+                pos,
+                format!(
+                    "container {n} has no {missing}: the Go runtime sizes GOMAXPROCS and the heap from the container's limits, and without them it uses the whole node's CPUs and has no memory line to collect garbage against"
+                ),
+                format!("containers[{n}].resources: no {missing}"),
+                fix,
+            );
+            // Safe only when nothing of limits exists, both requests are known and
+            // `requests:` starts its own block line: limits equal to the requests go above it.
+            if let (None, Some(_), Some(rc), Some(rm)) = (limits, requests, &req_cpu, &req_mem) {
+                let req_line = c.get("resources").map(|r| r.key_pos("requests").line);
+                // Limits equal to the requests could fall below a GOMEMLIMIT or GOMAXPROCS
+                // already set: then a person has to choose.
+                let go_env = c.get("env").map(Node::seq).unwrap_or(&[]).iter().any(|e| {
+                    matches!(
+                        e.get("name").and_then(Node::str),
+                        Some("GOMAXPROCS" | "GOMEMLIMIT")
+                    )
+                });
+                if req_line.is_some_and(|l| l != res_pos.line) && !go_env {
+                    h.edit = Some(Edit::Insert {
+                        before: req_line.unwrap_or(0),
+                        text: format!("limits:\n  cpu: \"{rc}\"\n  memory: \"{rm}\""),
+                    });
+                }
+            }
+            hits.push(h);
         }
     }
 

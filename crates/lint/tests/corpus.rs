@@ -132,6 +132,7 @@ fn fixed_files_relint_clean() {
         "k8s/gomaxprocs-vs-cpu-limit",
         "k8s/gomemlimit-over-limit",
         "k8s/gomemlimit-malformed",
+        "k8s/no-limits",
     ] {
         assert!(
             fixed_rules.contains(rule),
