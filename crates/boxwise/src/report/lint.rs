@@ -31,18 +31,6 @@ fn wrap(text: &str, first: &str, indent: &str, width: Option<usize>) -> String {
     out
 }
 
-/// Cut a line to `width` columns with an ellipsis.
-fn cut(s: &str, width: Option<usize>) -> String {
-    match width {
-        Some(w) if s.chars().count() > w => {
-            let mut t: String = s.chars().take(w - 1).collect();
-            t.push('…');
-            t
-        }
-        _ => s.to_string(),
-    }
-}
-
 /// Cut from the left (paths keep their file name), with an ellipsis.
 fn cut_left(s: &str, width: Option<usize>) -> String {
     match width {
@@ -75,8 +63,8 @@ pub fn text(r: &Report, wide: bool) -> String {
             } else {
                 "            "
             };
-            out.push_str(&cut(&format!("{head}{l}"), width));
-            out.push('\n');
+            // Wrapped, never cut: every word of the evidence and the fix stays visible.
+            out.push_str(&wrap(l, head, "              ", width));
         }
         for (i, l) in f.fix.lines().enumerate() {
             let head = if i == 0 {
@@ -84,8 +72,8 @@ pub fn text(r: &Report, wide: bool) -> String {
             } else {
                 "            "
             };
-            out.push_str(&cut(&format!("{head}{l}"), width));
-            out.push('\n');
+            // Wrapped, never cut: every word of the evidence and the fix stays visible.
+            out.push_str(&wrap(l, head, "              ", width));
         }
         out.push('\n');
     }
@@ -114,19 +102,14 @@ pub fn text(r: &Report, wide: bool) -> String {
     out
 }
 
-/// `--list-rules`: id, default severity, summary.
+/// `--list-rules`: id and default severity, then the summary indented below (80 columns).
 pub fn rules(rules: &[&Rule]) -> String {
-    let rows: Vec<Vec<String>> =
-        std::iter::once(vec!["RULE".into(), "SEVERITY".into(), "WHAT".into()])
-            .chain(rules.iter().map(|r| {
-                vec![
-                    r.id.to_string(),
-                    r.severity.name().to_string(),
-                    r.summary.to_string(),
-                ]
-            }))
-            .collect();
-    super::grid(&rows)
+    let mut out = String::new();
+    for r in rules {
+        out.push_str(&format!("{}  ({})\n", r.id, r.severity.name()));
+        out.push_str(&wrap(r.summary, "    ", "    ", Some(WIDTH)));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -140,6 +123,6 @@ mod tests {
         assert!(w.lines().count() > 1);
         assert!(w.lines().all(|l| l.chars().count() <= WIDTH), "{w}");
         assert_eq!(wrap("a b", "  ", "  ", None), "  a b\n");
-        assert_eq!(cut("abcdef", Some(4)), "abc…");
+        assert_eq!(cut_left("dir/file:1:2", Some(8)), "…ile:1:2");
     }
 }
