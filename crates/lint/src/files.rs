@@ -95,7 +95,11 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, FileKind)>) -> Result<(), std::io::E
         let Ok(ft) = e.file_type() else { continue };
         let name = e.file_name().to_string_lossy().to_string();
         if ft.is_dir() {
+            // A Helm chart's templates are not YAML until rendered: lint `helm template`'s
+            // output on stdin instead.
+            let chart_templates = name == "templates" && dir.join("Chart.yaml").exists();
             if !(name.starts_with('.')
+                || chart_templates
                 || matches!(name.as_str(), "vendor" | "node_modules" | "target"))
             {
                 walk(&path, out)?;
@@ -178,6 +182,39 @@ mod tests {
         assert_eq!(k("main.go"), None);
         assert_eq!(kind_of_text("# c\nFROM x\n"), FileKind::Dockerfile);
         assert_eq!(kind_of_text("apiVersion: v1\n"), FileKind::Yaml);
+    }
+
+    #[test]
+    fn walk_finds_kinds_and_skips_chart_templates() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        for f in [
+            "Dockerfile",
+            "chart/Chart.yaml",
+            "chart/templates/deploy.yaml",
+            "k8s/app.yaml",
+            "vendor/x/Dockerfile",
+            ".git/a.yaml",
+            "main.go",
+            "compose.yaml",
+        ] {
+            std::fs::create_dir_all(p.join(f).parent().unwrap()).unwrap();
+            std::fs::write(p.join(f), "x").unwrap();
+        }
+        let found: Vec<(String, FileKind)> = discover(&[p.to_path_buf()])
+            .unwrap()
+            .into_iter()
+            .map(|(f, k)| (f.strip_prefix(p).unwrap().display().to_string(), k))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("Dockerfile".to_string(), FileKind::Dockerfile),
+                ("chart/Chart.yaml".to_string(), FileKind::Kubernetes),
+                ("compose.yaml".to_string(), FileKind::Compose),
+                ("k8s/app.yaml".to_string(), FileKind::Kubernetes),
+            ]
+        );
     }
 
     #[test]

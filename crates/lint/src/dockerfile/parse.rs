@@ -526,6 +526,29 @@ mod tests {
             }
         }
 
+        /// Continuation lines join into one instruction at the first line's position, the
+        /// words intact; a heredoc body comes back byte for byte.
+        #[test]
+        fn continuations_and_heredocs(
+            // Not starting with `-`: a leading `--x` word is a RUN flag.
+            words in proptest::collection::vec("[a-z0-9][a-z0-9=./-]{0,7}", 1..12),
+            body in proptest::collection::vec("[ -~]{0,20}", 0..6),
+            pad in 0usize..3,
+        ) {
+            prop_assume!(body.iter().all(|l| l != "EOF"));
+            let run: String = words.join(" \\\n  ");
+            let heredoc: String = body.iter().map(|l| format!("{l}\n")).collect();
+            let text = format!("{}FROM x\nRUN {run}\nCOPY <<EOF /f\n{heredoc}EOF\nUSER 1\n", "\n".repeat(pad));
+            let d = parse(&text).unwrap();
+            prop_assert_eq!(d.instructions.len(), 4);
+            let r = &d.instructions[1];
+            prop_assert_eq!(r.pos.line, pad + 2);
+            prop_assert_eq!(r.end_line, pad + 1 + words.len());
+            prop_assert_eq!(split_words(&r.args.text()), words.clone());
+            prop_assert_eq!(&d.instructions[2].heredocs[0].body, &heredoc);
+            prop_assert_eq!(d.instructions[3].pos.line, pad + 2 + words.len() + body.len() + 2);
+        }
+
         /// Exec form round-trips any strings through JSON.
         #[test]
         fn exec_form_round_trips(args in proptest::collection::vec("\\PC{0,10}", 1..5)) {
