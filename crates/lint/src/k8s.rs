@@ -265,6 +265,7 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
         }
     }
 
+    let image = c.get("image").and_then(Node::str).unwrap_or("IMAGE");
     let env = c.get("env").map(Node::seq).unwrap_or(&[]);
     let mut fixed_procs: Option<&Node> = None;
     for e in env {
@@ -281,7 +282,10 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
                         let mut h = hit(
                             &GOMAXPROCS,
                             e.key_pos("value"),
-                            format!("container {n}: {}", j.message),
+                            format!(
+                                "container {n}: {}; with Go 1.25+ in the image (`boxwise image {image}` tells) dropping GOMAXPROCS lets the runtime follow the limit",
+                                j.message
+                            ),
                             format!(
                                 "GOMAXPROCS: {v:?}, limits.cpu: {}",
                                 lim_cpu.clone().unwrap_or_default()
@@ -372,7 +376,7 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
                     "remove the GOMAXPROCS env entry and run Go 1.25+, which re-reads the CPU limit".into()));
             } else {
                 hits.push(hit(&RESIZE_GO125, p,
-                    format!("container {n} allows in-place CPU resize: only a Go 1.25+ runtime re-reads the CPU limit and changes GOMAXPROCS; the manifest cannot tell the image's Go version, so check it with `boxwise image <image>`"),
+                    format!("container {n} allows in-place CPU resize: only a Go 1.25+ runtime re-reads the CPU limit and changes GOMAXPROCS; the manifest cannot tell the image's Go version, so check it with `boxwise image {image}`"),
                     "resizePolicy: cpu".into(),
                     "build with Go 1.25 or newer (FROM golang:1.25 or later)".into()));
             }
