@@ -29,7 +29,7 @@ impl CpuPolicy {
     pub const NAMES: [&str; 3] = ["go125", "floor", "ceil"];
 
     /// The smallest GOMAXPROCS the policy gives under a quota.
-    fn default_min(self) -> u32 {
+    pub fn default_min(self) -> u32 {
         match self {
             CpuPolicy::Go125 => 2,
             CpuPolicy::Floor | CpuPolicy::Ceil => 1,
@@ -195,9 +195,22 @@ fn count_words(count: u32) -> String {
 /// `Go125` and a minimum of 2 this is the runtime's own rule (runtime/cgroup_linux.go
 /// `adjustCgroupGOMAXPROCS`: ceil, at least 2, then the CPU count wins).
 fn quota_procs(q: &CpuQuotaInfo, policy: CpuPolicy, min: u32, cpus: u32) -> u32 {
+    procs_for_quota(q.quota_us, q.period_us, policy, min, cpus)
+}
+
+/// GOMAXPROCS for a quota of `quota_us` per `period_us` under `policy`, at least `min` and at
+/// most `cpus`: the same rule without a probed box, for limits read from manifests (lint).
+pub fn procs_for_quota(
+    quota_us: u64,
+    period_us: u64,
+    policy: CpuPolicy,
+    min: u32,
+    cpus: u32,
+) -> u32 {
+    let period_us = period_us.max(1);
     let rounded = match policy {
-        CpuPolicy::Go125 | CpuPolicy::Ceil => q.quota_us.div_ceil(q.period_us),
-        CpuPolicy::Floor => q.quota_us / q.period_us,
+        CpuPolicy::Go125 | CpuPolicy::Ceil => quota_us.div_ceil(period_us),
+        CpuPolicy::Floor => quota_us / period_us,
     };
     u32::try_from(rounded)
         .unwrap_or(u32::MAX)

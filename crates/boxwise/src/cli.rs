@@ -52,6 +52,54 @@ pub enum Command {
     /// Open-loop HTTP load at a constant rate; latency from each request's intended send time.
     #[command(hide = true)]
     Load(LoadArgs),
+    /// Check Dockerfiles, Compose files and Kubernetes manifests for what a Go service needs
+    /// from its container: limits vs GOMAXPROCS/GOMEMLIMIT, static binaries, signals, pprof.
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFailOn {
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Files or directories (walked for Dockerfile, Containerfile, *.Dockerfile, compose and
+    /// docker-compose YAML, and other *.yaml/*.yml as Kubernetes); `-` reads stdin.
+    #[arg(value_name = "PATH", required_unless_present = "list_rules")]
+    pub paths: Vec<PathBuf>,
+    /// Output: text for people, json (stable), sarif (2.1.0, for code scanning), github
+    /// (Actions annotations).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: LintFormat,
+    /// Exit 1 when a finding at this severity or worse exists; files that cannot be read or
+    /// parsed always make the exit status 1.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: LintFailOn,
+    /// Rewrite what is safe to rewrite in place and print the diff.
+    #[arg(long)]
+    pub fix: bool,
+    /// Severities per rule (YAML: `rules: {RULE: error|warning|info|off}`); by default
+    /// `.boxwise-lint.yaml` in the current directory when it exists.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// List the rules with their default severity and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+    /// Do not truncate messages to 80 columns.
+    #[arg(long)]
+    pub wide: bool,
 }
 
 /// How to turn limits into Go settings. Flags win over the BOXWISE_* environment variables.

@@ -6,6 +6,7 @@ mod exec;
 mod gctrace;
 mod image;
 mod inspect;
+mod lint;
 mod load;
 mod pprof;
 mod ps;
@@ -32,5 +33,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedtrace(args) => schedtrace::run(args),
         Command::Image(args) => image::run(args),
         Command::Load(args) => load::run(args),
+        Command::Lint(args) => lint::run(args),
     }
 }

@@ -4,6 +4,7 @@ pub mod binary;
 pub mod doctor;
 pub mod image;
 pub mod inspect;
+pub mod lint;
 pub mod ps;
 pub mod run;
 pub mod sweep;
