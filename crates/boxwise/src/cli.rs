@@ -15,6 +15,10 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Full-length lines: no wrapping or hidden columns to fit the terminal (COLUMNS or the
+    /// tty's width; a pipe always gets full lines).
+    #[arg(long, global = true)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,6 +217,7 @@ pub fn parse() -> Cli {
         let ExecOnly::Exec(args) = ExecOnly::parse();
         return Cli {
             command: Command::Exec(args),
+            wide: false,
         };
     }
     Cli::parse()

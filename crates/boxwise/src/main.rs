@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::parse();
+    report::fit::init(cli.wide);
     match cmd::run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -76,7 +76,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&render::json(&report)).context("encoding JSON")? + "\n"
         }
         DoctorFormat::Markdown => render::markdown(&report),
-        DoctorFormat::Text => render::text(&report),
+        DoctorFormat::Text => crate::report::fit::fit(&render::text(&report)),
     };
     print!("{text}");
 

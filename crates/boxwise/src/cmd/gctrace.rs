@@ -39,7 +39,7 @@ pub fn run(args: GctraceArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!(
             "{}",
-            report::trace::gc_text(&name, &trace, &gc, scav.as_ref())
+            report::fit::fit(&report::trace::gc_text(&name, &trace, &gc, scav.as_ref()))
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -24,7 +24,7 @@ pub fn run(args: PsArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
-        print!("{}", render::table(&rows));
+        print!("{}", render::table(&rows, crate::report::fit::width()));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,13 @@ fn or_dash<T>(v: Option<T>, f: impl FnOnce(T) -> String) -> String {
     v.map_or_else(|| "-".into(), f)
 }
 
-pub fn table(rows: &[Row]) -> String {
+/// The columns dropped first when the table is wider than the terminal, least useful first:
+/// the limits and the settings judged against them stay.
+const DROP_ORDER: [usize; 5] = [5, 6, 9, 8, 2];
+
+/// `ps`'s table; with a `width`, columns in [`DROP_ORDER`] go until the rows fit, and a last
+/// line names them.
+pub fn table(rows: &[Row], width: Option<usize>) -> String {
     let header = [
         "PID",
         "NAME",
@@ -68,8 +74,38 @@ pub fn table(rows: &[Row]) -> String {
             container,
         ]);
     }
-    let rows_text: Vec<Vec<String>> = cells.into_iter().map(Vec::from).collect();
-    let mut out = super::grid(&rows_text);
+    let all: Vec<Vec<String>> = cells.into_iter().map(Vec::from).collect();
+    let mut out = super::grid(&all);
+    let too_wide = |text: &str, w: usize| text.lines().any(|l| l.chars().count() > w);
+    if let Some(w) = width.filter(|&w| too_wide(&out, w)) {
+        let mut hidden: Vec<usize> = Vec::new();
+        for col in DROP_ORDER {
+            hidden.push(col);
+            let shown: Vec<Vec<String>> = all
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .enumerate()
+                        .filter(|(i, _)| !hidden.contains(i))
+                        .map(|(_, c)| c.clone())
+                        .collect()
+                })
+                .collect();
+            out = super::grid(&shown);
+            if !too_wide(&out, w) {
+                break;
+            }
+        }
+        out = super::fit::wrap(&out, w);
+        let names: Vec<&str> = hidden.iter().map(|&i| header[i]).collect();
+        out.push_str(&super::fit::wrap(
+            &format!(
+                "({} hidden to fit {w} columns; --wide or --json for all)\n",
+                names.join(", ")
+            ),
+            w,
+        ));
+    }
     if rows.is_empty() {
         out.push_str("(no Go processes found)\n");
     }
