@@ -368,6 +368,9 @@ pub struct RunArgs {
     /// Write the run's statistics as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
+    /// No summary on stderr after the run (limits that bit are still reported).
+    #[arg(short, long)]
+    pub quiet: bool,
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,

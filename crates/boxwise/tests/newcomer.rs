@@ -125,7 +125,10 @@ fn tmux_80x24_pane_fits_every_line() {
         return;
     }
     let bin = PathBuf::from(BIN);
-    for args in COMMANDS {
+    let run = [
+        "run", "--cpus", "0.5", "--memory", "64m", "--pids", "20", "--", "sh", "-c", "echo hi",
+    ];
+    for args in COMMANDS.iter().copied().chain([&run[..]]) {
         let shell = format!("{} {}", bin.display(), args.join(" "));
         let (_tmux, pane) = Tmux::run_80x24(&shell);
         assert!(
@@ -134,4 +137,116 @@ fn tmux_80x24_pane_fits_every_line() {
         );
         assert_eq!(over(&pane, 80), Vec::<String>::new(), "{shell}:\n{pane}");
     }
+}
+
+/// The first CPU this process may not use, and how many it may.
+fn affinity() -> (u32, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let mut allowed = Vec::new();
+    for part in list.split(',') {
+        let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+        allowed.extend(lo.parse::<u32>().unwrap()..=hi.parse::<u32>().unwrap());
+    }
+    let outside = (0..).find(|c| !allowed.contains(c)).unwrap();
+    (outside, allowed.len() as u64)
+}
+
+/// A CPU outside the affinity and a quota above the CPUs are usage errors in one line, found
+/// before any cgroup is made (no cgroup path, no kernel errno).
+#[test]
+fn run_cpu_limits_are_checked_before_the_cgroup() {
+    let (outside, count) = affinity();
+    let too_many = (count + 1).to_string();
+    let outside = outside.to_string();
+    for (flag, value, needle) in [
+        (
+            "--cpuset",
+            outside.as_str(),
+            format!("CPU {outside} is not one boxwise may use"),
+        ),
+        ("--cpus", too_many.as_str(), format!("only {count} CPU")),
+        ("--cpus", "1e9", format!("--cpus 1e9: only {count} CPU")),
+        (
+            "--cpus",
+            "1e-300",
+            "--cpus 1e-300: the kernel's smallest quota".to_string(),
+        ),
+    ] {
+        let out = support::run(Command::new(BIN).args(["run", flag, value, "--", "true"]));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}: {err}");
+        assert_eq!(err.lines().count(), 1, "{flag} {value}: {err}");
+        assert!(
+            err.starts_with("boxwise: ") && err.contains(&needle),
+            "{flag} {value}: {err}"
+        );
+        assert!(
+            !err.contains("/sys/fs/cgroup") && !err.contains("os error"),
+            "{err}"
+        );
+    }
+}
+
+/// Errors from main, from run and from exec's launcher all read `boxwise: <what>`: never
+/// `boxwise: error:` or a bare `error:` (clap's own usage errors aside).
+#[test]
+fn one_error_style() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("noexec");
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    let cases: [&[&str]; 6] = [
+        &["binary", "/nonexistent/prog"],
+        &["gctrace", "/nonexistent/trace"],
+        &["inspect", "--root", "/nonexistent/root"],
+        &["run", "--cpus", "0", "--", "true"],
+        &["exec", "--", "/nonexistent/prog"],
+        &["pprof", "top", "/nonexistent/cpu.pprof"],
+    ];
+    for args in cases {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).env("GOMEMLIMIT", "400m");
+        let out = support::run(&mut cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(!err.is_empty(), "{args:?}");
+        for line in err.lines() {
+            assert!(line.starts_with("boxwise: "), "{args:?}: {line}");
+            assert!(!line.starts_with("boxwise: error"), "{args:?}: {line}");
+        }
+    }
+}
+
+/// `run` ends with a summary on stderr (its exit status, CPU, memory peak, OOM kills, pids),
+/// and `--quiet` drops it.
+#[test]
+#[ignore = "needs root and cgroups"]
+fn run_prints_a_summary_unless_quiet() {
+    let out =
+        support::run(Command::new(BIN).args(["run", "--pids", "50", "--", "sh", "-c", "exit 3"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !support::require(!err.contains("needs root"), &format!("boxwise run: {err}")) {
+        return;
+    }
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let labels: Vec<&str> = err
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        labels,
+        ["boxwise:", "cpu", "memory", "OOM", "pids"],
+        "{err}"
+    );
+    assert!(err.starts_with("boxwise: run: exited 3 after "), "{err}");
+    assert!(err.contains("OOM kills  none"), "{err}");
+    assert!(err.contains(" of --pids 50"), "{err}");
+    let quiet = support::run(Command::new(BIN).args(["run", "-q", "--", "true"]));
+    assert!(quiet.status.success());
+    assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
 }

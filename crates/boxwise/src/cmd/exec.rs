@@ -60,7 +60,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = &plan {
         for problem in &p.problems {
-            eprintln!("boxwise: error: {problem}");
+            eprintln!("boxwise: {problem}");
         }
         if args.strict && !p.problems.is_empty() {
             return Ok(ExitCode::from(1));

@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 static WIDTH: OnceLock<Option<usize>> = OnceLock::new();
+static ERR_WIDTH: OnceLock<Option<usize>> = OnceLock::new();
 
 /// The narrowest width we wrap to: below this, wrapping does more harm than good.
 const MIN_WIDTH: usize = 40;
@@ -18,6 +19,11 @@ pub fn init(wide: bool) {
         .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
         .flatten();
     let _ = WIDTH.set(choose(wide, columns.as_deref(), tty));
+    let err_tty = std::io::stderr()
+        .is_terminal()
+        .then(|| terminal_size::terminal_size_of(std::io::stderr()).map(|(w, _)| usize::from(w.0)))
+        .flatten();
+    let _ = ERR_WIDTH.set(choose(wide, columns.as_deref(), err_tty));
 }
 
 /// `--wide` wins; an explicit `COLUMNS` next (the user asked for it, even into a pipe); then
@@ -41,6 +47,14 @@ pub fn width() -> Option<usize> {
 /// `text` with every line wider than the output width wrapped (see [`wrap`]).
 pub fn fit(text: &str) -> String {
     match width() {
+        Some(w) => wrap(text, w),
+        None => text.to_string(),
+    }
+}
+
+/// [`fit`] for text on stderr (its own terminal, or a pipe).
+pub fn fit_stderr(text: &str) -> String {
+    match ERR_WIDTH.get().copied().flatten() {
         Some(w) => wrap(text, w),
         None => text.to_string(),
     }
