@@ -24,7 +24,10 @@ pub(crate) fn throttled(f: &Facts, out: &mut Vec<Finding>) {
             out.push(finding(
                 FindingId::CpuThrottled,
                 Severity::Warning,
-                format!("throttled in {}% of CPU periods", units::decimal(share * 100.0, 1)),
+                format!(
+                    "throttled in {}% of CPU periods",
+                    units::decimal(share * 100.0, 1)
+                ),
                 vec![format!(
                     "{} of {} periods throttled, {} s in all, from {}",
                     t.nr_throttled,
@@ -32,10 +35,7 @@ pub(crate) fn throttled(f: &Facts, out: &mut Vec<Finding>) {
                     units::decimal(t.throttled_seconds, 2),
                     t.source.display()
                 )],
-                format!(
-                    "keep GOMAXPROCS at or below the quota (recommended {}), or raise the CPU limit; measure with `boxwise run`",
-                    f.rec.gomaxprocs
-                ),
+                throttled_fix(f),
             ));
         }
     }
@@ -137,5 +137,23 @@ pub(crate) fn pressure(f: &Facts, out: &mut Vec<Finding>) {
                 },
             ));
         }
+    }
+}
+
+/// The fix for throttling: GOMAXPROCS at the quota, except that under 1 CPU or less the
+/// recommended 2 is above it on purpose (say why, so it does not read as a contradiction).
+fn throttled_fix(f: &Facts) -> String {
+    let rec = f.rec.gomaxprocs;
+    match &f.info.cpu.quota {
+        Some(q) if boxwise_box::policy::above_quota_for_gc(rec, q.cores) => format!(
+            "set GOMAXPROCS={rec}, just above the {} quota on purpose: {}; if the throttling \
+             still hurts, raise the CPU limit; measure with `boxwise run`",
+            units::cpus(q.cores),
+            boxwise_box::policy::WHY_TWO
+        ),
+        _ => format!(
+            "keep GOMAXPROCS at or below the quota (recommended {rec}), or raise the CPU limit; \
+             measure with `boxwise run`"
+        ),
     }
 }

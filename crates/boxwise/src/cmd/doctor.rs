@@ -25,7 +25,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             (
                 Some(b),
                 Subject::Binary(file.clone()),
-                "boxwise's environment".to_string(),
+                "boxwise (inherited from the shell that started it)".to_string(),
             )
         }
         (None, Some(pid)) => {
@@ -43,7 +43,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         (None, None) => {
             let owner = match &args.root {
                 Some(root) => format!("the process under {}", root.display()),
-                None => "boxwise's environment".to_string(),
+                None => "boxwise (inherited from the shell that started it)".to_string(),
             };
             (None, Subject::Box(args.root.clone()), owner)
         }

@@ -81,7 +81,7 @@ fn not_container_aware() {
         by_default[0].evidence,
         [
             "go1.25.1 runs with containermaxprocs=0 (DefaultGODEBUG: its go.mod says 1.24 or lower)",
-            "DefaultGODEBUG=containermaxprocs=0,updatemaxprocs=0",
+            "DefaultGODEBUG has containermaxprocs=0",
         ]
     );
     // GODEBUG in the environment wins over DefaultGODEBUG, either way.
@@ -184,6 +184,35 @@ fn throttled_above_five_percent() {
     assert_eq!(ids(&just_above), [("cpu-throttled", Warning)]);
     assert_eq!(just_above[0].title, "throttled in 5.1% of CPU periods");
     assert_eq!(ids(&at(0, 0)), []);
+    assert!(
+        just_above[0]
+            .fix
+            .starts_with("keep GOMAXPROCS at or below the quota (recommended 2)")
+    );
+}
+
+// v2-private-ns's 0.5-CPU quota: the recommended 2 is above it, and the fix says why rather
+// than asking for GOMAXPROCS "at or below the quota (recommended 2)".
+#[test]
+fn throttled_under_half_a_cpu_explains_two() {
+    let mut case = Case::of("v2-private-ns");
+    let t = case
+        .info
+        .cpu
+        .throttling
+        .as_mut()
+        .expect("v2-private-ns has cpu.stat");
+    (t.nr_throttled, t.nr_periods) = (500, 1000);
+    let found = case.rule(health::throttled);
+    assert_eq!(ids(&found), [("cpu-throttled", Warning)]);
+    assert_eq!(
+        found[0].fix,
+        format!(
+            "set GOMAXPROCS=2, just above the 0.5 CPUs quota on purpose: {}; if the throttling \
+             still hurts, raise the CPU limit; measure with `boxwise run`",
+            boxwise_box::policy::WHY_TWO
+        )
+    );
 }
 
 #[test]
