@@ -63,8 +63,10 @@ impl Tmux {
             "set -g history-limit 100000\nset -g remain-on-exit on\n",
         )
         .unwrap();
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux {
-            socket: format!("boxwise-test-{}", std::process::id()),
+            socket: format!("boxwise-test-{}-{n}", std::process::id()),
             _dir: dir,
         };
         let marker = "__boxwise_done__";
@@ -249,4 +251,76 @@ fn run_prints_a_summary_unless_quiet() {
     let quiet = support::run(Command::new(BIN).args(["run", "-q", "--", "true"]));
     assert!(quiet.status.success());
     assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");
+}
+
+/// A v1 soft limit (what `docker run --memory-reservation` writes) shows in inspect's text and
+/// JSON; the CPU time used names the file it came from.
+#[test]
+#[ignore = "needs root and a cgroup v1 memory controller"]
+fn v1_soft_limit_and_the_cpu_usage_source_are_shown() {
+    if !support::require(
+        support::host_cgroup_version() != "v2",
+        "needs cgroup v1 (memory.soft_limit_in_bytes is v1 only)",
+    ) {
+        return;
+    }
+    let Some(cg) = support::TestCgroup::create_or_skip() else {
+        return;
+    };
+    let soft = 96u64 << 20;
+    std::fs::write(
+        cg.memory_dir().join("memory.soft_limit_in_bytes"),
+        soft.to_string(),
+    )
+    .unwrap();
+    let mut json = cg.command(BIN);
+    json.args(["inspect", "--json"]);
+    let out = support::run(&mut json);
+    let doc: serde_json::Value = serde_json::from_str(&support::stdout_ok(&json, &out)).unwrap();
+    assert_eq!(support::json_at(&doc, "memory.soft_limit_bytes"), soft);
+    let source = support::json_at(&doc, "cpu.usage_source")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        source.ends_with("/cpuacct.usage") || source.ends_with("/cpu.stat"),
+        "{source}"
+    );
+    let mut text = cg.command(BIN);
+    text.args(["inspect", "--wide"]);
+    let out = support::run(&mut text);
+    let text = support::stdout_ok(&text, &out);
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("soft limit"))
+        .unwrap_or_else(|| panic!("no soft limit row:\n{text}"));
+    assert!(
+        row.contains("96 MiB (Docker's --memory-reservation)"),
+        "{row}"
+    );
+    assert!(row.ends_with("/memory.soft_limit_in_bytes"), "{row}");
+    let used = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("used"))
+        .unwrap();
+    assert!(used.ends_with(&source), "{used}");
+}
+
+/// `boxwise inspect --json | head -1`: a reader that stops early ends boxwise quietly (the
+/// status a shell reports for SIGPIPE), never with a panic and a backtrace.
+#[test]
+fn a_closed_pipe_is_not_a_panic() {
+    for args in [&["inspect", "--json"][..], &["inspect"], &["ps"]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader); // closed before boxwise writes a byte: the first write fails with EPIPE
+        let out = Command::new(BIN)
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err, "", "{args:?}");
+        assert_eq!(out.status.code(), Some(141), "{args:?}");
+    }
 }
