@@ -324,3 +324,92 @@ fn a_closed_pipe_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(141), "{args:?}");
     }
 }
+
+/// Trace readers: a line without end (`/dev/zero` on stdin) or a huge line in a file stops at
+/// the cap with one line naming the line number; a FIFO nobody writes to reads as empty
+/// instead of hanging in open, and pprof refuses it; a device is refused.
+#[test]
+fn trace_and_profile_inputs_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.log");
+    let mut text = "gc 1 @0.010s 1%: 0.010+0.20+0.003 ms clock, 0.040+0.1/0.2/0.3+0.012 ms cpu, 4->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 4 P\n".repeat(2);
+    text.push_str(&"x".repeat(200 << 10));
+    std::fs::write(&huge, text).unwrap();
+    let fifo = dir.path().join("trace.fifo");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let zero = || std::fs::File::open("/dev/zero").unwrap();
+    let cases: Vec<(Command, &str)> = vec![
+        (
+            {
+                let mut c = Command::new(BIN);
+                c.args(["gctrace", "-"]).stdin(zero());
+                c
+            },
+            "<stdin>:1: a line longer than 64 KiB",
+        ),
+        (
+            {
+                let mut c = Command::new(BIN);
+                c.args(["schedtrace", "-"]).stdin(zero());
+                c
+            },
+            "<stdin>:1: a line longer than 64 KiB",
+        ),
+        (
+            {
+                let mut c = Command::new(BIN);
+                c.arg("gctrace").arg(&huge);
+                c
+            },
+            "huge.log:3: a line longer than 64 KiB",
+        ),
+        (
+            {
+                let mut c = Command::new(BIN);
+                c.args(["gctrace", "/dev/zero"]);
+                c
+            },
+            "/dev/zero: not a regular file or a pipe",
+        ),
+        (
+            {
+                let mut c = Command::new(BIN);
+                c.arg("gctrace").arg(&fifo);
+                c
+            },
+            "no gctrace lines among 0 lines",
+        ),
+        (
+            {
+                let mut c = Command::new(BIN);
+                c.args(["pprof", "top"]).arg(&fifo);
+                c
+            },
+            "not a regular file",
+        ),
+        (
+            {
+                let mut c = Command::new(BIN);
+                c.arg("inspect").arg("--root").arg(dir.path());
+                c
+            },
+            "--root expects a copy of a machine's /proc and /sys/fs/cgroup",
+        ),
+    ];
+    for (mut cmd, needle) in cases {
+        let out = support::run(&mut cmd);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{cmd:?}: {err}");
+        assert!(
+            err.starts_with("boxwise: ") && err.contains(needle),
+            "{cmd:?}: {err}"
+        );
+    }
+}

@@ -24,6 +24,9 @@ use crate::cli::ExecArgs;
 pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let resolved = settings::resolve(&args.policy);
     let mut warnings = resolved.warnings;
+    if let Some(root) = &args.root {
+        super::settings::check_root(root)?;
+    }
     let host = args.root.as_ref().map_or_else(Host::live, Host::new);
     let own_env = settings::own_go_env();
     let target = Target {

@@ -15,6 +15,9 @@ use crate::cli::PsArgs;
 use crate::report::ps as render;
 
 pub fn run(args: PsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(root) = &args.root {
+        super::settings::check_root(root)?;
+    }
     let host = args.root.as_ref().map_or_else(Host::live, Host::new);
     let me = host.is_live().then(std::process::id);
     let rows: Vec<Row> = discover(&host, me)?
