@@ -413,3 +413,116 @@ fn trace_and_profile_inputs_are_bounded() {
         );
     }
 }
+
+/// A container OOM-killed and restarted by Docker (`--restart on-failure`) runs in a new
+/// memory cgroup whose `oom_kill` counter is 0; `doctor --pid` still reports the kill, from
+/// the kernel log (which process, its RSS) and the Docker engine's state.
+#[test]
+#[ignore = "needs Docker, Go and root (/dev/kmsg)"]
+fn an_oom_kill_survives_a_docker_restart() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let Some(worker) = support::build_go_program("worker") else {
+        return;
+    };
+    // First start: mark the writable layer (it survives restarts) and allocate past the
+    // limit; every later start finds the mark and sleeps.
+    let img = support::DockerImage::build_scratch(
+        &[
+            (worker.as_path(), "worker"),
+            (std::path::Path::new("/bin/busybox"), "busybox"),
+        ],
+        r#"ENTRYPOINT ["/busybox", "sh", "-c", "if /busybox test -e /oomed; then exec /worker sleep; fi; /busybox touch /oomed; exec /worker alloc 512"]"#,
+    );
+    // Not `img.run`: `--rm` refuses a restart policy. The label lets the image's Drop remove
+    // the container.
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "-d", "--label"])
+        .arg(format!("boxwise-test={}", img.tag()))
+        .args([
+            "--memory",
+            "48m",
+            "--memory-swap",
+            "48m",
+            "--restart",
+            "on-failure:3",
+        ])
+        .arg(img.tag());
+    let out = support::run(&mut cmd);
+    let id = support::stdout_ok(&cmd, &out).trim().to_string();
+    let inspect = |format: &str| {
+        let o = Command::new("docker")
+            .args(["inspect", "-f", format, &id])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    let start = Instant::now();
+    let pid = loop {
+        let state = inspect("{{.RestartCount}} {{.State.Running}} {{.State.Pid}}");
+        let f: Vec<&str> = state.split_whitespace().collect();
+        if f.len() == 3 && f[0] != "0" && f[1] == "true" && f[2] != "0" {
+            break f[2].to_string();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "no restart after an OOM kill: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut c = Command::new(BIN);
+        c.args(args);
+        let o = support::run(&mut c);
+        serde_json::from_str(&support::stdout_ok(&c, &o)).unwrap()
+    };
+    // The premise: the new cgroup's own counter knows nothing.
+    let box_json = json(&["inspect", "--json", "--pid", &pid]);
+    assert_eq!(
+        support::json_at(&box_json, "memory.oom_kill_events"),
+        0,
+        "{box_json:#}"
+    );
+    let doctor = json(&["doctor", "--json", "--pid", &pid]);
+    let findings = support::json_at(&doctor, "findings").as_array().unwrap();
+    let oom = findings
+        .iter()
+        .find(|f| f["id"] == "oom-killed")
+        .unwrap_or_else(|| panic!("no oom-killed finding:\n{doctor:#}"));
+    let evidence: Vec<&str> = oom["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    let title = oom["title"].as_str().unwrap();
+    assert!(title.contains("worker (pid "), "{title}");
+    assert!(title.contains(" resident"), "{title}");
+    let kernel = evidence
+        .iter()
+        .find(|e| e.starts_with("kernel log: ") && e.contains(&id[..12]))
+        .unwrap_or_else(|| panic!("no kernel log line naming the container: {evidence:#?}"));
+    assert!(
+        kernel.contains(": worker pid ") && kernel.contains(" ago,"),
+        "{kernel}"
+    );
+    assert!(!kernel.contains("RSS unknown"), "{kernel}");
+    let engine_says = inspect("{{.State.OOMKilled}}");
+    if engine_says == "true" {
+        assert!(
+            evidence.iter().any(|e| e.starts_with("Docker engine: container ") && e.contains("OOMKilled=true")),
+            "{evidence:#?}"
+        );
+    }
+    let text = {
+        let mut c = Command::new(BIN);
+        c.args(["doctor", "--pid", &pid]);
+        let o = support::run(&mut c);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    assert!(
+        text.contains("OOM-killed before this cgroup's counter started"),
+        "{text}"
+    );
+}

@@ -44,25 +44,117 @@ pub(crate) fn throttled(f: &Facts, out: &mut Vec<Finding>) {
 /// `oom-killed`.
 pub(crate) fn oom_killed(f: &Facts, out: &mut Vec<Finding>) {
     let info = f.info;
+    let fix = match f.rec.gomemlimit_bytes {
+        Some(b) => format!(
+            "{}; or raise the memory limit",
+            env_fix("GOMEMLIMIT", &b.to_string())
+        ),
+        None => "set a memory limit and GOMEMLIMIT below it".into(),
+    };
+    let history = f.oom_history.filter(|h| h.any());
     if let Some(n) = info.memory.oom_kill_events.filter(|&n| n > 0) {
         let mut evidence = vec![format!("{n} OOM kill(s) recorded for this cgroup")];
+        if let Some(l) = &info.memory.limit {
+            evidence.push(limit_words(l));
+        }
+        evidence.extend(history.map(history_evidence).unwrap_or_default());
+        out.push(finding(
+            FindingId::OomKilled,
+            Severity::Error,
+            format!("the kernel OOM-killed {n} process(es) in this cgroup"),
+            evidence,
+            fix,
+        ));
+    } else if let Some(h) = history {
+        // The cgroup's own counter starts at 0 again after a restart; the kill is not gone.
+        let title = match h.kernel_kills.as_ref().and_then(|k| k.last()) {
+            Some(k) => format!(
+                "OOM-killed before this cgroup's counter started: {} (pid {}){}",
+                k.task,
+                k.pid,
+                k.rss_bytes.map_or_else(String::new, |b| format!(
+                    " with {} resident",
+                    units::bytes(b)
+                ))
+            ),
+            None => "OOM-killed before: the container's earlier run was killed".to_string(),
+        };
+        let mut evidence = vec![format!(
+            "this cgroup's own counter says {}: it was made anew (a restart)",
+            info.memory
+                .oom_kill_events
+                .map_or("unknown".into(), |n| n.to_string())
+        )];
+        evidence.extend(history_evidence(h));
         if let Some(l) = &info.memory.limit {
             evidence.push(limit_words(l));
         }
         out.push(finding(
             FindingId::OomKilled,
             Severity::Error,
-            format!("the kernel OOM-killed {n} process(es) in this cgroup"),
+            title,
             evidence,
-            match f.rec.gomemlimit_bytes {
-                Some(b) => format!(
-                    "{}; or raise the memory limit",
-                    env_fix("GOMEMLIMIT", &b.to_string())
-                ),
-                None => "set a memory limit and GOMEMLIMIT below it".into(),
-            },
+            fix,
         ));
     }
+}
+
+/// `42 s`, `12 min`, `5 h`, `3 days`: how long ago, as a person says it.
+fn ago_words(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..90 => format!("{s} s"),
+        90..5400 => format!("{} min", s / 60),
+        5400..172_800 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86_400),
+    }
+}
+
+/// One line per source that recorded a kill: the kernel log's last three kills (when,
+/// which process, its RSS), the parent's counter, the Docker engine's state.
+fn history_evidence(h: &boxwise_oom::History) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(kills) = &h.kernel_kills {
+        let shown = kills.len().saturating_sub(3);
+        if shown > 0 {
+            out.push(format!("kernel log: {shown} earlier OOM kill(s) not shown"));
+        }
+        for k in &kills[shown..] {
+            let when = match h.uptime_seconds {
+                Some(up) => {
+                    let ago = (up - k.usec as f64 / 1e6).max(0.0);
+                    format!("{} ago", ago_words(ago))
+                }
+                None => format!("{} s after boot", units::decimal(k.usec as f64 / 1e6, 1)),
+            };
+            out.push(format!(
+                "kernel log: {when}, oom-kill in {} (limit of {}): {} pid {}, RSS {}",
+                k.task_memcg,
+                k.oom_memcg,
+                k.task,
+                k.pid,
+                k.rss_bytes.map_or("unknown".into(), units::bytes)
+            ));
+        }
+    }
+    if let Some(p) = h.parent_oom_kills.as_ref().filter(|p| p.oom_kill > 0) {
+        out.push(format!(
+            "{} oom_kill {} (counts every cgroup below it, earlier ones too)",
+            p.path.display(),
+            p.oom_kill
+        ));
+    }
+    if let Some(d) = h.docker.as_ref().filter(|d| d.oom_killed) {
+        out.push(format!(
+            "Docker engine: container {} OOMKilled=true, restarted {} time(s){}",
+            d.name.as_deref().unwrap_or(&d.id[..d.id.len().min(12)]),
+            d.restart_count,
+            d.finished_at
+                .as_ref()
+                .map_or_else(String::new, |t| format!(", last exit {t}"))
+        ));
+    }
+    out
 }
 
 /// `memory-near-limit`: the working set (warning) or only the raw usage (info).

@@ -54,12 +54,16 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|p| profile_facts(p, args.profile_seconds))
         .transpose()?;
+    // Kills the cgroup's own counter forgot (a restart makes a new cgroup): only on the live
+    // machine, where the kernel log and the Docker socket are this machine's.
+    let oom_history = args.root.is_none().then(|| oom_history(&info));
     let facts = Facts {
         info: &info,
         rec: &rec,
         binary: binary.as_ref(),
         env_owner,
         profile: profile.as_ref(),
+        oom_history: oom_history.as_ref(),
     };
     let findings = diagnose(&facts);
     let gomaxprocs = effective_gomaxprocs(&facts);
@@ -162,4 +166,25 @@ mod tests {
             assert_eq!(facts.is_cpu(), pprof::is_cpu(ty, unit), "{ty}/{unit}");
         }
     }
+}
+
+/// Where the memory cgroup's past kills may be recorded (see `boxwise_oom::read::gather`).
+fn oom_history(info: &boxwise_box::BoxInfo) -> boxwise_oom::History {
+    use boxwise_box::cgroup::Controller;
+    use boxwise_box::layout::Hierarchy;
+    let dir = info
+        .cgroup
+        .controllers
+        .get(&Controller::Memory)
+        .or(info.cgroup.unified.as_ref());
+    let cgroup = dir.map_or("/", |d| d.cgroup_path.as_str());
+    let docker_id = (info.container.runtime == boxwise_box::container::Runtime::Docker)
+        .then_some(info.container.id.as_deref())
+        .flatten();
+    boxwise_oom::read::gather(
+        cgroup,
+        dir.map(|d| d.dir.as_path()),
+        dir.is_some_and(|d| d.hierarchy == Hierarchy::V2),
+        docker_id,
+    )
 }

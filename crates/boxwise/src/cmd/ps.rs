@@ -67,6 +67,7 @@ fn gomaxprocs(
         binary: Some(binary),
         env_owner: format!("pid {pid}"),
         profile: None,
+        oom_history: None,
     })
     .value
 }
