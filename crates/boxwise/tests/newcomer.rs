@@ -504,7 +504,7 @@ fn an_oom_kill_survives_a_docker_restart() {
         .find(|e| e.starts_with("kernel log: ") && e.contains(&id[..12]))
         .unwrap_or_else(|| panic!("no kernel log line naming the container: {evidence:#?}"));
     assert!(
-        kernel.contains(": worker pid ") && kernel.contains(" ago,"),
+        kernel.contains(" ago, the OOM killer killed worker (pid "),
         "{kernel}"
     );
     assert!(!kernel.contains("RSS unknown"), "{kernel}");

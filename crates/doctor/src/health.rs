@@ -127,13 +127,18 @@ fn history_evidence(h: &boxwise_oom::History) -> Vec<String> {
                 }
                 None => format!("{} s after boot", units::decimal(k.usec as f64 / 1e6, 1)),
             };
+            // The limit that was hit is said only when it was a parent's (a pod's).
+            let limit = if k.oom_memcg == k.task_memcg {
+                String::new()
+            } else {
+                format!(" (the limit of {} was hit)", k.oom_memcg)
+            };
             out.push(format!(
-                "kernel log: {when}, oom-kill in {} (limit of {}): {} pid {}, RSS {}",
-                k.task_memcg,
-                k.oom_memcg,
+                "kernel log: {when}, the OOM killer killed {} (pid {}, RSS {}) in {}{limit}",
                 k.task,
                 k.pid,
-                k.rss_bytes.map_or("unknown".into(), units::bytes)
+                k.rss_bytes.map_or("unknown".into(), units::bytes),
+                k.task_memcg,
             ));
         }
     }

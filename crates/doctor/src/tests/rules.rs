@@ -391,3 +391,39 @@ fn profile_thresholds() {
         [("profile-not-cpu", Info)]
     );
 }
+
+// docker-v1 with its own counter at 0 and a kill in the kernel log and the engine's state:
+// the finding names the process, its RSS and when; without history it stays silent.
+#[test]
+fn oom_history_after_a_restart() {
+    let mut case = Case::of("docker-v1");
+    case.info.memory.oom_kill_events = Some(0);
+    assert_eq!(ids(&case.rule(health::oom_killed)), []);
+    case.oom_history = Some(boxwise_oom::History {
+        cgroup: "/docker/abc".into(),
+        kernel_kills: Some(vec![boxwise_oom::Kill {
+            usec: 100_000_000,
+            oom_memcg: "/docker/abc".into(),
+            task_memcg: "/docker/abc".into(),
+            task: "worker".into(),
+            pid: 42,
+            rss_bytes: Some(48 << 20),
+        }]),
+        parent_oom_kills: None,
+        docker: None,
+        uptime_seconds: Some(400.0),
+    });
+    let found = case.rule(health::oom_killed);
+    assert_eq!(ids(&found), [("oom-killed", Error)]);
+    assert_eq!(
+        found[0].title,
+        "OOM-killed before this cgroup's counter started: worker (pid 42) with 48 MiB resident"
+    );
+    assert_eq!(
+        found[0].evidence[1],
+        "kernel log: 5 min ago, the OOM killer killed worker (pid 42, RSS 48 MiB) in /docker/abc"
+    );
+    // An empty history (sources read, nothing found) says nothing.
+    case.oom_history.as_mut().unwrap().kernel_kills = Some(vec![]);
+    assert_eq!(ids(&case.rule(health::oom_killed)), []);
+}
