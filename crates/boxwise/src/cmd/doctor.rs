@@ -139,6 +139,27 @@ fn profile_facts(source: &str, seconds: Option<u32>) -> anyhow::Result<ProfileFa
     })
 }
 
+/// Where the memory cgroup's past kills may be recorded (see `boxwise_oom::read::gather`).
+fn oom_history(info: &boxwise_box::BoxInfo) -> boxwise_oom::History {
+    use boxwise_box::cgroup::Controller;
+    use boxwise_box::layout::Hierarchy;
+    let dir = info
+        .cgroup
+        .controllers
+        .get(&Controller::Memory)
+        .or(info.cgroup.unified.as_ref());
+    let cgroup = dir.map_or("/", |d| d.cgroup_path.as_str());
+    let docker_id = (info.container.runtime == boxwise_box::container::Runtime::Docker)
+        .then_some(info.container.id.as_deref())
+        .flatten();
+    boxwise_oom::read::gather(
+        cgroup,
+        dir.map(|d| d.dir.as_path()),
+        dir.is_some_and(|d| d.hierarchy == Hierarchy::V2),
+        docker_id,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use boxwise_doctor::profile as doctor;
@@ -166,25 +187,4 @@ mod tests {
             assert_eq!(facts.is_cpu(), pprof::is_cpu(ty, unit), "{ty}/{unit}");
         }
     }
-}
-
-/// Where the memory cgroup's past kills may be recorded (see `boxwise_oom::read::gather`).
-fn oom_history(info: &boxwise_box::BoxInfo) -> boxwise_oom::History {
-    use boxwise_box::cgroup::Controller;
-    use boxwise_box::layout::Hierarchy;
-    let dir = info
-        .cgroup
-        .controllers
-        .get(&Controller::Memory)
-        .or(info.cgroup.unified.as_ref());
-    let cgroup = dir.map_or("/", |d| d.cgroup_path.as_str());
-    let docker_id = (info.container.runtime == boxwise_box::container::Runtime::Docker)
-        .then_some(info.container.id.as_deref())
-        .flatten();
-    boxwise_oom::read::gather(
-        cgroup,
-        dir.map(|d| d.dir.as_path()),
-        dir.is_some_and(|d| d.hierarchy == Hierarchy::V2),
-        docker_id,
-    )
 }
