@@ -204,13 +204,25 @@ pub(crate) fn pressure(f: &Facts, out: &mut Vec<Finding>) {
         ("memory", &info.pressure.memory),
         ("io", &info.pressure.io),
     ];
+    // At the cgroup2 root (a hybrid host's unified hierarchy, where the process sits at `/`)
+    // the pressure is every process's on the machine, not this box's.
+    let whole_machine = info
+        .cgroup
+        .unified
+        .as_ref()
+        .is_some_and(|u| u.cgroup_path == "/" && u.mount_root == "/" && !u.ancestors_hidden);
+    let whose = if whole_machine {
+        "on the whole machine (the cgroup root)"
+    } else {
+        "in this cgroup"
+    };
     for (resource, p) in pressures {
         if let Some(p) = p.as_ref().filter(|p| p.some.avg60 > PRESSURE_PERCENT) {
             out.push(finding(
                 FindingId::PressureHigh,
                 Severity::Warning,
                 format!(
-                    "{resource} pressure: tasks stalled {}% of the last minute",
+                    "{resource} pressure {whose}: tasks stalled {}% of the last minute",
                     units::decimal(p.some.avg60, 1)
                 ),
                 vec![format!(
@@ -218,22 +230,34 @@ pub(crate) fn pressure(f: &Facts, out: &mut Vec<Finding>) {
                     p.some.avg10,
                     p.some.avg60,
                     p.some.avg300,
-                    info.cgroup.unified.as_ref().map_or_else(
-                        || format!("{resource}.pressure"),
-                        |u| u
-                            .dir
-                            .join(format!("{resource}.pressure"))
-                            .display()
-                            .to_string()
-                    )
+                    p.source.display()
                 )],
-                match resource {
-                    "cpu" => "lower GOMAXPROCS to the quota or raise the CPU limit".into(),
-                    "memory" => "set GOMEMLIMIT below the limit or raise the memory limit".into(),
-                    _ => "look for heavy disk or swap use in this cgroup".into(),
-                },
+                pressure_fix(f, resource, whole_machine),
             ));
         }
+    }
+}
+
+/// A fix that fits whose pressure it is and whether a quota exists.
+fn pressure_fix(f: &Facts, resource: &str, whole_machine: bool) -> String {
+    match (resource, whole_machine, &f.info.cpu.quota) {
+        ("cpu", true, _) => "other processes compete for this machine's CPUs; no Go setting \
+            causes that: run less here, or move the service to a machine with spare CPUs"
+            .into(),
+        ("cpu", false, Some(q)) => format!(
+            "keep GOMAXPROCS at {} (recommended for the quota of {}), or raise the CPU limit",
+            f.rec.gomaxprocs,
+            units::cpus(q.cores)
+        ),
+        ("cpu", false, None) => "this cgroup has no CPU quota, so its tasks wait for CPUs other \
+            processes hold: give it more CPUs (or a cpuset of its own), or run less beside it"
+            .into(),
+        ("memory", true, _) => "the machine as a whole is short of memory: run less here or \
+            add memory; a GOMEMLIMIT keeps this program's heap from adding to it"
+            .into(),
+        ("memory", false, _) => "set GOMEMLIMIT below the limit or raise the memory limit".into(),
+        (_, true, _) => "the machine as a whole waits on disk or swap".into(),
+        _ => "look for heavy disk or swap use in this cgroup".into(),
     }
 }
 

@@ -261,7 +261,36 @@ fn pressure_above_ten_percent() {
     assert_eq!(ids(&above), [("pressure-high", Warning)]);
     assert_eq!(
         above[0].title,
-        "cpu pressure: tasks stalled 10.5% of the last minute"
+        "cpu pressure in this cgroup: tasks stalled 10.5% of the last minute"
+    );
+    // hybrid-systemd has no quota: the fix does not ask for GOMAXPROCS "at the quota".
+    assert!(
+        above[0].fix.starts_with("this cgroup has no CPU quota"),
+        "{}",
+        above[0].fix
+    );
+    assert!(above[0].evidence[0].ends_with("/unified/system.slice/foo.service/cpu.pressure"));
+}
+
+// hybrid-systemd moved to the unified root, as a process in a hybrid host's Docker container
+// sits: the pressure is the whole machine's, and the fix says so.
+#[test]
+fn pressure_at_the_root_is_the_machines() {
+    let mut case = Case::of("hybrid-systemd");
+    let u = case.info.cgroup.unified.as_mut().expect("unified");
+    u.cgroup_path = "/".into();
+    u.mount_root = "/".into();
+    u.ancestors_hidden = false;
+    case.info.pressure.cpu.as_mut().unwrap().pressure.some.avg60 = 50.0;
+    let found = case.rule(health::pressure);
+    assert_eq!(
+        found[0].title,
+        "cpu pressure on the whole machine (the cgroup root): tasks stalled 50% of the last minute"
+    );
+    assert!(
+        found[0].fix.contains("no Go setting causes that"),
+        "{}",
+        found[0].fix
     );
 }
 
