@@ -263,11 +263,27 @@ fn pressure_above_ten_percent() {
         above[0].title,
         "cpu pressure in this cgroup: tasks stalled 10.5% of the last minute"
     );
-    // hybrid-systemd has no quota: the fix does not ask for GOMAXPROCS "at the quota".
+    assert_eq!(
+        above[0].fix,
+        "keep GOMAXPROCS at 3 (recommended for the quota of 2.5 CPUs), or raise the CPU limit"
+    );
+    // Without a quota the fix does not ask for GOMAXPROCS "at the quota".
+    let mut no_quota = Case::of("hybrid-systemd");
+    no_quota.info.cpu.quota = None;
+    no_quota
+        .info
+        .pressure
+        .cpu
+        .as_mut()
+        .unwrap()
+        .pressure
+        .some
+        .avg60 = 50.0;
+    let found = no_quota.rule(health::pressure);
     assert!(
-        above[0].fix.starts_with("this cgroup has no CPU quota"),
+        found[0].fix.starts_with("this cgroup has no CPU quota"),
         "{}",
-        above[0].fix
+        found[0].fix
     );
     assert!(above[0].evidence[0].ends_with("/unified/system.slice/foo.service/cpu.pressure"));
 }
