@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "boxwise",
+    bin_name = "boxwise",
     version,
     about = "Make Go services fast and safe inside Linux containers"
 )]
@@ -28,6 +29,7 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Set GOMAXPROCS and GOMEMLIMIT from the box's limits (GOMAXPROCS is left to a Go 1.25+
     /// runtime that picks the same number itself), then exec the program (same PID).
+    #[command(override_usage = "boxwise exec [OPTIONS] -- <CMD>...")]
     Exec(ExecArgs),
     /// What a Go binary is: Go version, module, deps, build settings, static or dynamic,
     /// stripped, size by section, and how fit it is for a container.
@@ -38,11 +40,13 @@ pub enum Command {
     Ps(PsArgs),
     /// Run a workload under a matrix of limits and environment values, with repeats, and
     /// compare the configurations: statistics, plots and a recommendation.
+    #[command(override_usage = "boxwise sweep [OPTIONS] -- <CMD>...")]
     Sweep(SweepArgs),
     /// Read pprof profiles without Go: the top table, a flame graph, a summary by category.
     Pprof(PprofArgs),
     /// Run a command in its own transient cgroup (and namespaces) under the limits you deploy
     /// with, and report its CPU, throttling, memory peak and OOM kills.
+    #[command(override_usage = "boxwise run [OPTIONS] -- <CMD>...")]
     Run(RunArgs),
     /// Summarise a GODEBUG=gctrace=1 capture: GC rate, stop-the-world pauses, GC CPU, heap
     /// against GOMEMLIMIT and the memory limit; scavenger lines too.
@@ -225,10 +229,11 @@ pub fn parse() -> Cli {
 
 /// The `exec` subcommand alone, for [`parse`]'s fast path; same arguments and help.
 #[derive(Debug, Parser)]
-#[command(name = "boxwise", version)]
+#[command(name = "boxwise", bin_name = "boxwise", version)]
 enum ExecOnly {
     /// Set GOMAXPROCS and GOMEMLIMIT from the box's limits (GOMAXPROCS is left to a Go 1.25+
     /// runtime that picks the same number itself), then exec the program (same PID).
+    #[command(override_usage = "boxwise exec [OPTIONS] -- <CMD>...")]
     Exec(ExecArgs),
 }
 

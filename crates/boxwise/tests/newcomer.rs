@@ -526,3 +526,28 @@ fn an_oom_kill_survives_a_docker_restart() {
         "{text}"
     );
 }
+
+/// Usage lines show the `--` before CMD and name the program `boxwise` whatever the file is
+/// called (`boxwise-static`); `exec --dry-run -- CMD` says it does not run CMD.
+#[test]
+fn usage_names_boxwise_and_shows_the_double_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("boxwise-static");
+    std::fs::copy(BIN, &copy).unwrap();
+    let out = support::run(&mut Command::new(&copy));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Usage: boxwise [OPTIONS] <COMMAND>"), "{err}");
+    for sub in ["exec", "run", "sweep"] {
+        let out = support::run(Command::new(&copy).args([sub, "--help"]));
+        let help = String::from_utf8_lossy(&out.stdout);
+        let want = format!("Usage: boxwise {sub} [OPTIONS] -- <CMD>...");
+        assert!(help.contains(&want), "{sub}: {help}");
+    }
+    let out = support::run(Command::new(BIN).args(["exec", "--dry-run", "--", "true"]));
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("export GOMAXPROCS="));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "boxwise: --dry-run: not running the command; these are the settings it would get\n"
+    );
+}

@@ -70,6 +70,11 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if args.dry_run {
+        if !args.command.is_empty() {
+            eprintln!(
+                "boxwise: --dry-run: not running the command; these are the settings it would get"
+            );
+        }
         print!("{}", export_lines(plan.as_ref()));
         return Ok(ExitCode::SUCCESS);
     }
