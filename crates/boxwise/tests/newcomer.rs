@@ -551,3 +551,32 @@ fn usage_names_boxwise_and_shows_the_double_dash() {
         "boxwise: --dry-run: not running the command; these are the settings it would get\n"
     );
 }
+
+/// `doctor --pid` of a process that is not Go (sleep, with GOMAXPROCS=8 in its environment)
+/// says so and judges only the box: no GOMAXPROCS advice for a program without a Go runtime.
+#[test]
+fn doctor_on_a_non_go_process_judges_only_the_box() {
+    let mut child = Command::new("sleep")
+        .arg("60")
+        .env("GOMAXPROCS", "8")
+        .env("GOMEMLIMIT", "junk")
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let text = support::run(Command::new(BIN).args(["doctor", "--wide", "--pid", &pid]));
+    let json = support::run(Command::new(BIN).args(["doctor", "--json", "--pid", &pid]));
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = String::from_utf8_lossy(&text.stdout);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.contains("not a Go program, so only the box is judged"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("gomaxprocs-") && !text.contains("gomemlimit-"),
+        "{text}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(support::json_at(&doc, "subject.not_go"), "not a Go program");
+}

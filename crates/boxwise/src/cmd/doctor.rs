@@ -32,11 +32,24 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             // The process's executable; a process that is not Go (or unreadable) still gets
             // the box and environment rules.
             let exe = host.path(Path::new(&format!("/proc/{pid}/exe")));
-            let binary = GoBinary::read(&exe).ok();
+            let (binary, not_go) = match GoBinary::read(&exe) {
+                Ok(b) => (Some(b), None),
+                Err(e) if e.to_string().contains("not a Go") => {
+                    (None, Some("not a Go program".to_string()))
+                }
+                Err(e) => (
+                    None,
+                    Some(format!("its executable could not be read as Go ({e})")),
+                ),
+            };
             let name = std::fs::read_link(&exe).unwrap_or_else(|_| PathBuf::from("?"));
             (
                 binary,
-                Subject::Process { pid, exe: name },
+                Subject::Process {
+                    pid,
+                    exe: name,
+                    not_go,
+                },
                 format!("pid {pid}"),
             )
         }
@@ -65,7 +78,22 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         profile: profile.as_ref(),
         oom_history: oom_history.as_ref(),
     };
-    let findings = diagnose(&facts);
+    let mut findings = diagnose(&facts);
+    // A process that is not Go has no Go settings to judge: only the box's findings stay.
+    if matches!(
+        subject,
+        Subject::Process {
+            not_go: Some(_),
+            ..
+        }
+    ) {
+        findings.retain(|f| {
+            let id = f.id.as_str();
+            !(id.starts_with("gomaxprocs")
+                || id.starts_with("gomemlimit")
+                || id.starts_with("gogc"))
+        });
+    }
     let gomaxprocs = effective_gomaxprocs(&facts);
     let report = render::Report {
         subject: &subject,
