@@ -104,6 +104,13 @@ pub struct ExecArgs {
     /// Print `export` lines instead of running a command.
     #[arg(long)]
     pub dry_run: bool,
+    /// Set GOMAXPROCS to N whatever the limits and the environment say.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub gomaxprocs: Option<u32>,
+    /// Set GOMEMLIMIT to SIZE (`400m`, `1g`, `512MiB`, bytes) whatever the limits and the
+    /// environment say; written in bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub gomemlimit: Option<u64>,
     /// Do not log the chosen settings to stderr.
     #[arg(long)]
     pub quiet: bool,

@@ -580,3 +580,34 @@ fn doctor_on_a_non_go_process_judges_only_the_box() {
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(support::json_at(&doc, "subject.not_go"), "not a Go program");
 }
+
+/// `exec --gomaxprocs N --gomemlimit SIZE` set exactly those values, over the environment and
+/// the limits, and the log says where they came from.
+#[test]
+fn exec_overrides_win() {
+    let out = support::run(
+        Command::new(BIN)
+            .args([
+                "exec",
+                "--gomaxprocs",
+                "3",
+                "--gomemlimit",
+                "400m",
+                "--",
+                "sh",
+                "-c",
+            ])
+            .arg("echo $GOMAXPROCS $GOMEMLIMIT")
+            .env("GOMAXPROCS", "7")
+            .env("GOMEMLIMIT", "junk"),
+    );
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3 419430400\n");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err, "boxwise: GOMAXPROCS=3 (--gomaxprocs), GOMEMLIMIT=419430400 (--gomemlimit)\n",
+        "{err}"
+    );
+    let bad = support::run(Command::new(BIN).args(["exec", "--gomaxprocs", "0", "--", "true"]));
+    assert_eq!(bad.status.code(), Some(2));
+}
