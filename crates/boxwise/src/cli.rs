@@ -57,6 +57,10 @@ pub enum Command {
     /// Open-loop HTTP load at a constant rate; latency from each request's intended send time.
     #[command(hide = true)]
     Load(LoadArgs),
+    /// Print a shell completion script: `boxwise completions bash > /etc/bash_completion.d/boxwise`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `boxwise man > /usr/local/share/man/man1/boxwise.1`.
+    Man,
 }
 
 /// How to turn limits into Go settings. Flags win over the BOXWISE_* environment variables.
@@ -523,4 +527,11 @@ fn parse_http_url(s: &str) -> Result<String, String> {
     boxwise_loadgen::HttpUrl::parse(s)
         .map(|_| s.to_string())
         .map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }

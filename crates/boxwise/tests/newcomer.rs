@@ -611,3 +611,43 @@ fn exec_overrides_win() {
     let bad = support::run(Command::new(BIN).args(["exec", "--gomaxprocs", "0", "--", "true"]));
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// Completions come from the clap definitions (bash loads them and completes `boxwise e` to
+/// `exec`); the man page covers every command and option.
+#[test]
+fn completions_and_man_page() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = support::run(Command::new(BIN).args(["completions", shell]));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{shell}");
+        assert!(
+            text.contains("gomaxprocs") && text.contains("cpuset"),
+            "{shell}"
+        );
+    }
+    let script = support::run(Command::new(BIN).args(["completions", "bash"]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("boxwise.bash");
+    std::fs::write(&file, &script.stdout).unwrap();
+    let probe = format!(
+        "source {}; COMP_WORDS=(boxwise ex); COMP_CWORD=1; _boxwise boxwise ex boxwise; \
+         echo \"${{COMPREPLY[@]}}\"",
+        file.display()
+    );
+    let out = support::run(Command::new("bash").args(["-c", &probe]));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "exec",
+        "{out:?}"
+    );
+    let man = support::run(Command::new(BIN).arg("man"));
+    let man = String::from_utf8_lossy(&man.stdout);
+    for want in [
+        ".TH boxwise 1",
+        ".TH boxwise-run 1",
+        "\\-\\-cpuset",
+        "\\-\\-gomemlimit",
+    ] {
+        assert!(man.contains(want), "man page lacks {want}");
+    }
+}

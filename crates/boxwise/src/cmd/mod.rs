@@ -1,6 +1,7 @@
 //! One module per command: each wires its arguments to the box crate and a renderer.
 
 mod binary;
+mod completions;
 mod doctor;
 mod exec;
 mod gctrace;
@@ -30,5 +31,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gctrace(args) => gctrace::run(args),
         Command::Schedtrace(args) => schedtrace::run(args),
         Command::Load(args) => load::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     }
 }
