@@ -651,3 +651,28 @@ fn completions_and_man_page() {
         assert!(man.contains(want), "man page lacks {want}");
     }
 }
+
+/// `ps` as a user who may not read other users' executables: the unreadable processes are
+/// one summary line, not a `? (no access)` row each.
+#[test]
+fn ps_folds_the_unreadable_into_one_line() {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(BIN);
+    cmd.args(["ps", "--wide"]);
+    // As root, run it as nobody (std sets the ids between fork and exec).
+    if std::fs::metadata("/proc/self").unwrap().uid() == 0 {
+        cmd.uid(65534).gid(65534);
+    }
+    let out = support::run(&mut cmd);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(!text.contains("no access"), "{text}");
+    let folded: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("may not read"))
+        .collect();
+    // Other users' processes exist on any machine running tests (PID 1 at least).
+    assert_eq!(folded.len(), 1, "{text}");
+    assert!(folded[0].contains("pid 1"), "{text}");
+}

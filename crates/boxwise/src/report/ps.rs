@@ -27,13 +27,22 @@ pub fn table(rows: &[Row], width: Option<usize>) -> String {
         "CONTAINER",
     ];
     let mut cells: Vec<[String; 10]> = vec![header.map(String::from)];
-    for r in rows {
+    // Processes whose executable may not be read are one line at the end, not a row each
+    // (`--pid host` in a container can see a hundred of them); `--json` lists them all.
+    let (unreadable, rows): (Vec<&Row>, Vec<&Row>) = rows
+        .iter()
+        .partition(|r| r.go_version.is_none() && r.error.is_some());
+    for r in &rows {
         let procs = match (r.gomaxprocs, r.recommended_gomaxprocs) {
             (Some(p), Some(want)) if p != want => format!("{p} (want {want})"),
             (p, _) => or_dash(p, |p| p.to_string()),
         };
         let memlimit = match (&r.gomemlimit, r.recommended_gomemlimit_bytes) {
-            (Some(v), _) => v.clone(),
+            // A plain byte count reads as a size, like the wanted value beside it.
+            (Some(v), _) => v
+                .trim()
+                .parse::<u64>()
+                .map_or_else(|_| v.clone(), units::bytes),
             (None, Some(want)) => format!("unset (want {})", units::bytes(want)),
             (None, None) => "unset".into(),
         };
@@ -108,6 +117,22 @@ pub fn table(rows: &[Row], width: Option<usize>) -> String {
     }
     if rows.is_empty() {
         out.push_str("(no Go processes found)\n");
+    }
+    if !unreadable.is_empty() {
+        let pids: Vec<String> = unreadable
+            .iter()
+            .take(8)
+            .map(|r| r.pid.to_string())
+            .collect();
+        let more = if unreadable.len() > 8 { ", ..." } else { "" };
+        let line = format!(
+            "({} process{} whose executable boxwise may not read, so not known to be Go or \
+             not: pid {}{more}; run as root, or --json for the reasons)\n",
+            unreadable.len(),
+            if unreadable.len() == 1 { "" } else { "es" },
+            pids.join(", ")
+        );
+        out.push_str(&width.map_or(line.clone(), |w| super::fit::wrap(&line, w)));
     }
     out
 }
