@@ -94,6 +94,9 @@ pub struct CpuInfo {
     pub weight: Option<u64>,
     /// CPU time used by the cgroup since it was created.
     pub usage_seconds: Option<f64>,
+    /// The file `usage_seconds` was read from (v1 `cpuacct.usage`, v2 `cpu.stat`): on a
+    /// hybrid host cpuacct may sit at its root, which counts the whole machine.
+    pub usage_source: Option<PathBuf>,
     pub throttling: Option<Throttling>,
 }
 
@@ -161,6 +164,9 @@ pub struct MemoryInfo {
     pub swap_max_bytes: Option<u64>,
     /// v1 `memory.memsw.limit_in_bytes`: memory plus swap.
     pub memsw_limit_bytes: Option<u64>,
+    /// v1 `memory.soft_limit_in_bytes` of the process's own cgroup (Docker's
+    /// `--memory-reservation`): where the kernel reclaims first under host memory pressure.
+    pub soft_limit_bytes: Option<u64>,
     pub usage_bytes: Option<u64>,
     pub peak_bytes: Option<u64>,
     /// Usage less inactive file cache, as `docker stats` and the kubelet count it.

@@ -1126,3 +1126,35 @@ fn hidden_ancestors_per_vantage_point() {
         assert!(!load(name).cgroup.ancestors_hidden, "{name}");
     }
 }
+
+/// v2-private-ns (0.5 CPUs): 2 is above the quota on purpose and both the reason and exec's
+/// short note say why; docker-v1 (1.5 CPUs) under floor names the policy in the note.
+#[test]
+fn two_above_a_small_quota_is_explained_and_the_policy_named() {
+    let r = rec(&load("v2-private-ns"));
+    assert_eq!(r.gomaxprocs, 2);
+    assert!(
+        r.gomaxprocs_reason
+            .ends_with(&format!("; 2, not 1: {}", policy::WHY_TWO)),
+        "{}",
+        r.gomaxprocs_reason
+    );
+    assert_eq!(
+        r.gomaxprocs_why,
+        "cpu quota 0.5; 2, not 1, so the GC does not stall the program"
+    );
+    let floor = policy::recommend(
+        &load("docker-v1"),
+        &Options {
+            cpu_policy: CpuPolicy::Floor,
+            ..Options::default()
+        },
+    );
+    assert_eq!(floor.gomaxprocs, 1);
+    assert_eq!(floor.gomaxprocs_why, "cpu quota 1.5, policy floor");
+    assert!(
+        !rec(&load("docker-v1"))
+            .gomaxprocs_reason
+            .contains("2, not 1")
+    );
+}

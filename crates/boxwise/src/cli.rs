@@ -9,12 +9,17 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "boxwise",
+    bin_name = "boxwise",
     version,
     about = "Make Go services fast and safe inside Linux containers"
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Full-length lines: no wrapping or hidden columns to fit the terminal (COLUMNS or the
+    /// tty's width; a pipe always gets full lines).
+    #[arg(long, global = true)]
+    pub wide: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -24,6 +29,7 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Set GOMAXPROCS and GOMEMLIMIT from the box's limits (GOMAXPROCS is left to a Go 1.25+
     /// runtime that picks the same number itself), then exec the program (same PID).
+    #[command(override_usage = "boxwise exec [OPTIONS] -- <CMD>...")]
     Exec(ExecArgs),
     /// What a Go binary is: Go version, module, deps, build settings, static or dynamic,
     /// stripped, size by section, and how fit it is for a container.
@@ -34,11 +40,13 @@ pub enum Command {
     Ps(PsArgs),
     /// Run a workload under a matrix of limits and environment values, with repeats, and
     /// compare the configurations: statistics, plots and a recommendation.
+    #[command(override_usage = "boxwise sweep [OPTIONS] -- <CMD>...")]
     Sweep(SweepArgs),
     /// Read pprof profiles without Go: the top table, a flame graph, a summary by category.
     Pprof(PprofArgs),
     /// Run a command in its own transient cgroup (and namespaces) under the limits you deploy
     /// with, and report its CPU, throttling, memory peak and OOM kills.
+    #[command(override_usage = "boxwise run [OPTIONS] -- <CMD>...")]
     Run(RunArgs),
     /// Summarise a GODEBUG=gctrace=1 capture: GC rate, stop-the-world pauses, GC CPU, heap
     /// against GOMEMLIMIT and the memory limit; scavenger lines too.
@@ -55,6 +63,10 @@ pub enum Command {
     /// Check Dockerfiles, Compose files and Kubernetes manifests for what a Go service needs
     /// from its container: limits vs GOMAXPROCS/GOMEMLIMIT, static binaries, signals, pprof.
     Lint(LintArgs),
+    /// Print a shell completion script: `boxwise completions bash > /etc/bash_completion.d/boxwise`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff): `boxwise man > /usr/local/share/man/man1/boxwise.1`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -147,6 +159,13 @@ pub struct ExecArgs {
     /// Print `export` lines instead of running a command.
     #[arg(long)]
     pub dry_run: bool,
+    /// Set GOMAXPROCS to N whatever the limits and the environment say.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub gomaxprocs: Option<u32>,
+    /// Set GOMEMLIMIT to SIZE (`400m`, `1g`, `512MiB`, bytes) whatever the limits and the
+    /// environment say; written in bytes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub gomemlimit: Option<u64>,
     /// Do not log the chosen settings to stderr.
     #[arg(long)]
     pub quiet: bool,
@@ -264,6 +283,7 @@ pub fn parse() -> Cli {
         let ExecOnly::Exec(args) = ExecOnly::parse();
         return Cli {
             command: Command::Exec(args),
+            wide: false,
         };
     }
     Cli::parse()
@@ -271,10 +291,11 @@ pub fn parse() -> Cli {
 
 /// The `exec` subcommand alone, for [`parse`]'s fast path; same arguments and help.
 #[derive(Debug, Parser)]
-#[command(name = "boxwise", version)]
+#[command(name = "boxwise", bin_name = "boxwise", version)]
 enum ExecOnly {
     /// Set GOMAXPROCS and GOMEMLIMIT from the box's limits (GOMAXPROCS is left to a Go 1.25+
     /// runtime that picks the same number itself), then exec the program (same PID).
+    #[command(override_usage = "boxwise exec [OPTIONS] -- <CMD>...")]
     Exec(ExecArgs),
 }
 
@@ -418,6 +439,9 @@ pub struct RunArgs {
     /// Write the run's statistics as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
+    /// No summary on stderr after the run (limits that bit are still reported).
+    #[arg(short, long)]
+    pub quiet: bool,
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,
@@ -659,4 +683,11 @@ fn parse_size_rule(s: &str) -> Result<Rule<u64>, String> {
 fn parse_image_severity(s: &str) -> Result<boxwise_image::Severity, String> {
     boxwise_image::Severity::parse(s)
         .ok_or_else(|| format!("unknown level {s:?}; expected error, warning or info"))
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }

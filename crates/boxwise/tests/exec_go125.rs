@@ -194,7 +194,7 @@ fn quota_on_a_parent_only_is_set() {
         assert_eq!(r.int("gomaxprocs"), 2, "{log}");
         assert!(
             log.starts_with(&format!(
-                "boxwise: GOMAXPROCS=2 (cpu quota 1; on a parent cgroup, which {version}"
+                "boxwise: GOMAXPROCS=2 (cpu quota 1; 2, not 1, so the GC does not stall the program; on a parent cgroup, which {version}"
             )) && log.contains(" does not read), GOMEMLIMIT"),
             "{log}"
         );

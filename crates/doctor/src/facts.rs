@@ -16,6 +16,9 @@ pub struct Facts<'a> {
     pub env_owner: String,
     /// A CPU profile's summary (`doctor --profile`), when given.
     pub profile: Option<&'a ProfileFacts>,
+    /// OOM kills recorded outside the cgroup's own counter (kernel log, a parent's
+    /// memory.events, the Docker engine), when they were looked for.
+    pub oom_history: Option<&'a boxwise_oom::History>,
 }
 
 /// The GOMAXPROCS the program runs (or would run) with, and why.

@@ -78,8 +78,12 @@ pub(crate) fn not_container_aware(f: &Facts, out: &mut Vec<Finding>) {
         Severity::Info
     };
     let mut evidence = vec![why];
-    if let Some(d) = b.default_godebug() {
-        evidence.push(format!("DefaultGODEBUG={d}"));
+    // Only the key that matters here; the whole DefaultGODEBUG is in `boxwise binary`.
+    if let Some(kv) = b
+        .default_godebug()
+        .and_then(|d| d.split(',').find(|kv| kv.starts_with("containermaxprocs=")))
+    {
+        evidence.push(format!("DefaultGODEBUG has {kv}"));
     }
     out.push(finding(
         FindingId::GoNotContainerAware,

@@ -20,6 +20,12 @@ use crate::spec::{self, CPU_PERIOD_US, Limits, RunSpec};
 use crate::stats::{AppliedLimits, RunStats};
 use boxwise_box::cgroup::Controller;
 
+/// The CPUs this process may run on (`Cpus_allowed_list`), or None when unreadable.
+fn own_cpus() -> Option<boxwise_box::parse::CpuList> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    boxwise_box::parse::status::parse(&text).ok()?.cpus_allowed
+}
+
 /// Run the command in a transient cgroup (and namespaces) and report what it did.
 ///
 /// The cgroup is gone when this returns, whether the command succeeded, failed, was
@@ -36,6 +42,9 @@ pub fn run(spec: &RunSpec) -> Result<RunStats> {
 /// `control` has returned.
 pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Result<RunStats> {
     spec::validate(&spec.limits)?;
+    if let Some(allowed) = own_cpus() {
+        spec::check_cpus(&spec.limits, &allowed)?;
+    }
     let limits = applied(&spec.limits, spec)?;
     let layout = own_layout(&Host::live())?;
     let controllers = controllers(&spec.limits, &layout);

@@ -135,13 +135,15 @@ impl Isolation {
 pub fn cpu_quota_us(cpus: f64) -> Result<u64> {
     if !cpus.is_finite() || cpus <= 0.0 {
         return Err(Error::Spec(format!(
-            "--cpus {cpus}: expected a positive number of CPUs"
+            "--cpus {}: expected a positive number of CPUs",
+            shown(cpus)
         )));
     }
     let quota = (cpus * CPU_PERIOD_US as f64).round();
     if quota < MIN_QUOTA_US as f64 {
         return Err(Error::Spec(format!(
-            "--cpus {cpus}: the kernel's smallest quota is 0.01 CPUs"
+            "--cpus {}: the kernel's smallest quota is 0.01 CPUs",
+            shown(cpus)
         )));
     }
     Ok(quota as u64)
@@ -184,9 +186,84 @@ pub fn validate(limits: &Limits) -> Result<()> {
     swap_total(limits.memory, limits.memory_swap).map(drop)
 }
 
+/// Check the CPU limits against the CPUs this process may use (its affinity, which its
+/// cpuset and the online CPUs bound), before any cgroup exists: a CPU outside them makes the
+/// kernel refuse `cpuset.cpus` with ERANGE, and a quota above them never limits anything,
+/// so it is refused as `docker run --cpus` refuses it.
+pub fn check_cpus(limits: &Limits, allowed: &CpuList) -> Result<()> {
+    if let Some(list) = &limits.cpuset {
+        let wanted =
+            CpuList::parse(list).map_err(|e| Error::Spec(format!("--cpuset {list:?}: {e}")))?;
+        let missing = wanted.missing_from(allowed);
+        if let Some(&first) = missing.first() {
+            return Err(Error::Spec(format!(
+                "--cpuset {list}: CPU {first} is not one boxwise may use here (CPUs {allowed})"
+            )));
+        }
+    }
+    if let Some(cpus) = limits.cpus {
+        let have = allowed.count();
+        if have > 0 && cpus > f64::from(have) {
+            return Err(Error::Spec(format!(
+                "--cpus {}: only {have} CPU{} ({allowed}) can run the command here, so the \
+                 quota would never limit it; use at most {have}",
+                shown(cpus),
+                if have == 1 { "" } else { "s" }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A number of CPUs as a person wrote it, without 300 digits for `1e-300` or `1e9`.
+fn shown(cpus: f64) -> String {
+    if (0.01..1e6).contains(&cpus) {
+        format!("{}", (cpus * 1000.0).round() / 1000.0)
+    } else {
+        format!("{cpus:e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpus_checked_against_the_allowed_cpus() {
+        let allowed = CpuList::parse("0-1").unwrap();
+        let limits = |cpus: Option<f64>, cpuset: Option<&str>| Limits {
+            cpus,
+            cpuset: cpuset.map(str::to_string),
+            ..Limits::default()
+        };
+        check_cpus(&limits(Some(2.0), Some("0-1")), &allowed).unwrap();
+        check_cpus(&limits(Some(0.5), Some("1")), &allowed).unwrap();
+        let e = check_cpus(&limits(None, Some("7")), &allowed)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "--cpuset 7: CPU 7 is not one boxwise may use here (CPUs 0-1)"
+        );
+        let e = check_cpus(&limits(None, Some("0,5-6")), &allowed)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("CPU 5 "), "{e}");
+        let e = check_cpus(&limits(Some(99.0), None), &allowed)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "--cpus 99: only 2 CPUs (0-1) can run the command here, so the quota would never \
+             limit it; use at most 2"
+        );
+        let e = check_cpus(&limits(Some(1e9), None), &allowed)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--cpus 1e9: "), "{e}");
+        let e = cpu_quota_us(1e-300).unwrap_err().to_string();
+        assert_eq!(e, "--cpus 1e-300: the kernel's smallest quota is 0.01 CPUs");
+    }
 
     #[test]
     fn isolation_sets() {

@@ -124,6 +124,7 @@ pub(crate) fn read(
         shares: None,
         weight: None,
         usage_seconds: None,
+        usage_source: None,
         throttling: None,
     };
     let count = info.cpu_count().map(f64::from);
@@ -149,6 +150,7 @@ pub(crate) fn read(
                 if let Some(acct) = layout.controller(Controller::Cpuacct) {
                     info.usage_seconds = file(host, &acct.dir, V1_ACCT_USAGE, cgroupfs::integer)?
                         .map(v1_usage_seconds);
+                    info.usage_source = info.usage_seconds.map(|_| acct.dir.join(V1_ACCT_USAGE));
                 }
             }
             Hierarchy::V2 => {
@@ -160,6 +162,7 @@ pub(crate) fn read(
                     file(host, &d.dir, STAT, cgroupfs::keyed)?
                 };
                 info.usage_seconds = own.as_ref().and_then(v2_usage_seconds);
+                info.usage_source = info.usage_seconds.map(|_| d.dir.join(STAT));
             }
         }
     }

@@ -15,6 +15,9 @@ pub const OOM_KILL: &str = "oom_kill";
 /// v1's memory+swap limit.
 const V1_MEMSW: &str = "memory.memsw.limit_in_bytes";
 
+/// v1's soft limit (Docker's `--memory-reservation`; v2 has `memory.low` instead).
+pub const V1_SOFT_LIMIT: &str = "memory.soft_limit_in_bytes";
+
 /// The hard limit: v1 `memory.limit_in_bytes`, v2 `memory.max`.
 pub fn limit_file(h: Hierarchy) -> &'static str {
     h.pick("memory.limit_in_bytes", "memory.max")
@@ -58,6 +61,7 @@ pub(crate) fn read(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInf
         min_bytes: None,
         swap_max_bytes: None,
         memsw_limit_bytes: None,
+        soft_limit_bytes: None,
         usage_bytes: None,
         peak_bytes: None,
         working_set_bytes: None,
@@ -119,6 +123,8 @@ pub(crate) fn read(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInf
                 });
             }
             info.memsw_limit_bytes = file(host, &d.dir, V1_MEMSW, cgroupfs::v1_limit)?.flatten();
+            info.soft_limit_bytes =
+                file(host, &d.dir, V1_SOFT_LIMIT, cgroupfs::v1_limit)?.flatten();
         }
     }
     // On a tie the cgroup's own file is the clearer source than the hierarchical summary.

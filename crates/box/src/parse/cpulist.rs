@@ -68,6 +68,15 @@ impl CpuList {
     pub fn contains(&self, cpu: u32) -> bool {
         self.ranges.iter().any(|&(lo, hi)| lo <= cpu && cpu <= hi)
     }
+
+    /// The CPUs in `self` that are not in `other`, in order.
+    pub fn missing_from(&self, other: &CpuList) -> Vec<u32> {
+        self.ranges
+            .iter()
+            .flat_map(|&(lo, hi)| lo..=hi)
+            .filter(|&c| !other.contains(c))
+            .collect()
+    }
 }
 
 fn cpu_number(text: &str) -> Option<u32> {

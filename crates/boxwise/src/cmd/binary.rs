@@ -14,7 +14,7 @@ pub fn run(args: BinaryArgs) -> anyhow::Result<ExitCode> {
     } else if args.json {
         println!("{}", report::binary::json(&bin)?);
     } else {
-        print!("{}", report::binary::render(&bin));
+        print!("{}", report::fit::fit(&report::binary::render(&bin)));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -37,25 +37,38 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             (
                 Some(b),
                 Subject::Binary(file.clone()),
-                "boxwise's environment".to_string(),
+                "boxwise (inherited from the shell that started it)".to_string(),
             )
         }
         (None, Some(pid)) => {
             // The process's executable; a process that is not Go (or unreadable) still gets
             // the box and environment rules.
             let exe = host.path(Path::new(&format!("/proc/{pid}/exe")));
-            let binary = GoBinary::read(&exe).ok();
+            let (binary, not_go) = match GoBinary::read(&exe) {
+                Ok(b) => (Some(b), None),
+                Err(e) if e.to_string().contains("not a Go") => {
+                    (None, Some("not a Go program".to_string()))
+                }
+                Err(e) => (
+                    None,
+                    Some(format!("its executable could not be read as Go ({e})")),
+                ),
+            };
             let name = std::fs::read_link(&exe).unwrap_or_else(|_| PathBuf::from("?"));
             (
                 binary,
-                Subject::Process { pid, exe: name },
+                Subject::Process {
+                    pid,
+                    exe: name,
+                    not_go,
+                },
                 format!("pid {pid}"),
             )
         }
         (None, None) => {
             let owner = match &args.root {
                 Some(root) => format!("the process under {}", root.display()),
-                None => "boxwise's environment".to_string(),
+                None => "boxwise (inherited from the shell that started it)".to_string(),
             };
             (None, Subject::Box(args.root.clone()), owner)
         }
@@ -66,16 +79,35 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|p| profile_facts(p, args.profile_seconds))
         .transpose()?;
+    // Kills the cgroup's own counter forgot (a restart makes a new cgroup): only on the live
+    // machine, where the kernel log and the Docker socket are this machine's.
+    let oom_history = args.root.is_none().then(|| oom_history(&info));
     let facts = Facts {
         info: &info,
         rec: &rec,
         binary: binary.as_ref(),
         env_owner,
         profile: profile.as_ref(),
+        oom_history: oom_history.as_ref(),
     };
     let mut findings = diagnose(&facts);
     if let Some((_, _, extra)) = image {
         boxwise_doctor::fold(&mut findings, extra);
+    }
+    // A process that is not Go has no Go settings to judge: only the box's findings stay.
+    if matches!(
+        subject,
+        Subject::Process {
+            not_go: Some(_),
+            ..
+        }
+    ) {
+        findings.retain(|f| {
+            let id = f.id.as_str();
+            !(id.starts_with("gomaxprocs")
+                || id.starts_with("gomemlimit")
+                || id.starts_with("gogc"))
+        });
     }
     let gomaxprocs = effective_gomaxprocs(&facts);
     let report = render::Report {
@@ -91,7 +123,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             serde_json::to_string_pretty(&render::json(&report)).context("encoding JSON")? + "\n"
         }
         DoctorFormat::Markdown => render::markdown(&report),
-        DoctorFormat::Text => render::text(&report),
+        DoctorFormat::Text => crate::report::fit::fit(&render::text(&report)),
     };
     print!("{text}");
 
@@ -178,6 +210,27 @@ fn profile_facts(source: &str, seconds: Option<u32>) -> anyhow::Result<ProfileFa
             })
             .collect(),
     })
+}
+
+/// Where the memory cgroup's past kills may be recorded (see `boxwise_oom::read::gather`).
+fn oom_history(info: &boxwise_box::BoxInfo) -> boxwise_oom::History {
+    use boxwise_box::cgroup::Controller;
+    use boxwise_box::layout::Hierarchy;
+    let dir = info
+        .cgroup
+        .controllers
+        .get(&Controller::Memory)
+        .or(info.cgroup.unified.as_ref());
+    let cgroup = dir.map_or("/", |d| d.cgroup_path.as_str());
+    let docker_id = (info.container.runtime == boxwise_box::container::Runtime::Docker)
+        .then_some(info.container.id.as_deref())
+        .flatten();
+    boxwise_oom::read::gather(
+        cgroup,
+        dir.map(|d| d.dir.as_path()),
+        dir.is_some_and(|d| d.hierarchy == Hierarchy::V2),
+        docker_id,
+    )
 }
 
 #[cfg(test)]

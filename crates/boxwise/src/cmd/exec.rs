@@ -24,6 +24,9 @@ use crate::cli::ExecArgs;
 pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     let resolved = settings::resolve(&args.policy);
     let mut warnings = resolved.warnings;
+    if let Some(root) = &args.root {
+        super::settings::check_root(root)?;
+    }
     let host = args.root.as_ref().map_or_else(Host::live, Host::new);
     let own_env = settings::own_go_env();
     let target = Target {
@@ -52,6 +55,17 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
+    // --gomaxprocs/--gomemlimit win over detection and the environment.
+    let mut plan = plan;
+    for (key, value) in [
+        ("GOMAXPROCS", args.gomaxprocs.map(|n| n.to_string())),
+        ("GOMEMLIMIT", args.gomemlimit.map(|b| b.to_string())),
+    ] {
+        if let Some(value) = value {
+            override_var(plan.get_or_insert_with(EnvPlan::default), key, value);
+        }
+    }
+
     if args.strict && !warnings.is_empty() {
         bail!("{}", warnings.join("; "));
     }
@@ -60,13 +74,18 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(p) = &plan {
         for problem in &p.problems {
-            eprintln!("boxwise: error: {problem}");
+            eprintln!("boxwise: {problem}");
         }
         if args.strict && !p.problems.is_empty() {
             return Ok(ExitCode::from(1));
         }
     }
     if args.dry_run {
+        if !args.command.is_empty() {
+            eprintln!(
+                "boxwise: --dry-run: not running the command; these are the settings it would get"
+            );
+        }
         print!("{}", export_lines(plan.as_ref()));
         return Ok(ExitCode::SUCCESS);
     }
@@ -126,6 +145,21 @@ fn resolve_program(program: &OsStr, path: Option<OsString>) -> Option<PathBuf> {
 
 /// Shell lines for `eval "$(boxwise exec --dry-run)"`: what would be set (with why, when
 /// the program's own runtime would get GOMAXPROCS wrong), and what is kept or left unset.
+/// Set `key` to `value` as asked on the command line, replacing what the plan would do.
+fn override_var(p: &mut EnvPlan, key: &'static str, value: String) {
+    let flag = format!("--{}", key.to_ascii_lowercase());
+    let ours = |text: &String| text.starts_with(key);
+    p.set.retain(|(k, _)| *k != key);
+    p.notes.retain(|n| !ours(n));
+    p.comments.retain(|n| !ours(n));
+    p.problems.retain(|n| !n.contains(key));
+    if key == "GOMAXPROCS" {
+        p.gomaxprocs_why = None;
+    }
+    p.notes.push(format!("{key}={value} ({flag})"));
+    p.set.push((key, value));
+}
+
 fn export_lines(plan: Option<&EnvPlan>) -> String {
     let Some(p) = plan else {
         return "# boxwise: limits unknown, nothing to set\n".into();

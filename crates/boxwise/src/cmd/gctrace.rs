@@ -2,7 +2,7 @@
 //! optionally plot it.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -39,7 +39,7 @@ pub fn run(args: GctraceArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!(
             "{}",
-            report::trace::gc_text(&name, &trace, &gc, scav.as_ref())
+            report::fit::fit(&report::trace::gc_text(&name, &trace, &gc, scav.as_ref()))
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -48,18 +48,17 @@ pub fn run(args: GctraceArgs) -> anyhow::Result<ExitCode> {
 /// Reads FILE (or stdin for `-` or none) and parses it, warning on stderr about lines that
 /// looked like trace lines but did not parse. Returns the name to use in messages.
 pub(super) fn read_trace(file: Option<&Path>) -> anyhow::Result<(String, Trace)> {
-    let mut bytes = Vec::new();
-    let name = match file.filter(|p| p.as_os_str() != "-") {
+    let (name, bytes) = match file.filter(|p| p.as_os_str() != "-") {
         Some(p) => {
-            bytes = fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-            p.display().to_string()
+            let name = p.display().to_string();
+            let f = open_trace(p).with_context(|| format!("cannot read {name}"))?;
+            let bytes = read_capped(io::BufReader::new(f), &name)?;
+            (name, bytes)
         }
         None => {
-            io::stdin()
-                .lock()
-                .read_to_end(&mut bytes)
-                .context("cannot read stdin")?;
-            "<stdin>".to_string()
+            let name = "<stdin>".to_string();
+            let bytes = read_capped(io::stdin().lock(), &name)?;
+            (name, bytes)
         }
     };
     // Program output may hold any bytes; trace lines are ASCII.
@@ -75,4 +74,70 @@ pub(super) fn read_trace(file: Option<&Path>) -> anyhow::Result<(String, Trace)>
         eprintln!("boxwise: warning: {name}: {unshown} more malformed trace lines");
     }
     Ok((name, trace))
+}
+
+/// Longest line a trace may hold: gctrace and schedtrace lines are a few hundred bytes (a
+/// schedtrace line lists every P's run queue, about 3 KiB with 1024 Ps); a longer line means
+/// the input is not a trace (`/dev/zero`, a binary file).
+pub(super) const MAX_LINE: usize = 64 << 10;
+/// Most trace text read: days of gctrace=1 fit; more is a capture to cut down first.
+pub(super) const MAX_TRACE: usize = 512 << 20;
+
+/// Open a trace file without blocking: a FIFO is opened non-blocking (one nobody writes to
+/// then reads as empty instead of hanging in open) and read blocking from there, so
+/// `<(cmd)` still works; directories and devices are refused.
+fn open_trace(p: &Path) -> io::Result<fs::File> {
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let kind = fs::metadata(p)?.file_type();
+    if kind.is_file() {
+        return fs::File::open(p);
+    }
+    if !kind.is_fifo() {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file or a pipe (a socket or device)"
+        };
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
+    }
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(p)?;
+    nix::fcntl::fcntl(
+        &f,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
+    )
+    .map_err(io::Error::from)?;
+    Ok(f)
+}
+
+/// Read lines up to [`MAX_LINE`] each and [`MAX_TRACE`] in all; past either, one error that
+/// names the line.
+fn read_capped(mut r: impl io::BufRead, name: &str) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        let n = (&mut r)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut bytes)
+            .with_context(|| format!("cannot read {name}"))?;
+        if n == 0 {
+            return Ok(bytes);
+        }
+        line_no += 1;
+        if n > MAX_LINE && bytes.last() != Some(&b'\n') {
+            bail!(
+                "{name}:{line_no}: a line longer than {} KiB: not a GODEBUG trace (its lines are \
+                 under 4 KiB)",
+                MAX_LINE >> 10
+            );
+        }
+        if bytes.len() > MAX_TRACE {
+            bail!(
+                "{name}:{line_no}: more than {} MiB of trace; cut the capture to the part you need",
+                MAX_TRACE >> 20
+            );
+        }
+    }
 }

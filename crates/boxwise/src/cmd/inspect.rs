@@ -32,7 +32,10 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
         };
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
-        print!("{}", report::inspect::render(&info, &rec, &notes));
+        print!(
+            "{}",
+            report::fit::fit(&report::inspect::render(&info, &rec, &notes))
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

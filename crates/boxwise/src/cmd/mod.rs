@@ -1,6 +1,7 @@
 //! One module per command: each wires its arguments to the box crate and a renderer.
 
 mod binary;
+mod completions;
 mod doctor;
 mod exec;
 mod gctrace;
@@ -34,5 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Image(args) => image::run(args),
         Command::Load(args) => load::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man => completions::man(),
     }
 }

@@ -126,7 +126,9 @@ pub fn load(src: &ProfileSource) -> anyhow::Result<Profile> {
         if src.seconds.is_some() {
             bail!("--seconds applies to URLs only, not to the file {name}");
         }
-        let f = fs::File::open(name).map_err(|e| anyhow!("reading {name}: {e}"))?;
+        // Only a regular file: a FIFO would block in open, a device never end.
+        let f = boxwise_box::host::open_regular(std::path::Path::new(name))
+            .map_err(|e| anyhow!("reading {name}: {e}"))?;
         boxwise_pprof::decode_reader(f)
     }
     .map_err(|e| anyhow!("decoding {name}: {e}"))?;

@@ -15,6 +15,9 @@ use crate::cli::PsArgs;
 use crate::report::ps as render;
 
 pub fn run(args: PsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(root) = &args.root {
+        super::settings::check_root(root)?;
+    }
     let host = args.root.as_ref().map_or_else(Host::live, Host::new);
     let me = host.is_live().then(std::process::id);
     let rows: Vec<Row> = discover(&host, me)?
@@ -24,7 +27,7 @@ pub fn run(args: PsArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
-        print!("{}", render::table(&rows));
+        print!("{}", render::table(&rows, crate::report::fit::width()));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -64,6 +67,7 @@ fn gomaxprocs(
         binary: Some(binary),
         env_owner: format!("pid {pid}"),
         profile: None,
+        oom_history: None,
     })
     .value
 }

@@ -34,14 +34,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let stats = match boxwise_lab::run(&spec) {
         Ok(stats) => stats,
-        // The VM suite and users grep for `boxwise: error:` (as `exec` writes it).
+        // A limit that cannot be (a CPU not here, `--cpus` above the CPUs) is a usage error.
         Err(e) => {
-            eprintln!("boxwise: error: {e}");
-            return Ok(ExitCode::from(1));
+            eprintln!("boxwise: {e}");
+            let usage = matches!(e, boxwise_lab::Error::Spec(_));
+            return Ok(ExitCode::from(if usage { 2 } else { 1 }));
         }
     };
+    if !args.quiet {
+        let summary = report::run::summary(&stats).join("\n") + "\n";
+        eprint!("{}", report::fit::fit_stderr(&summary));
+    }
     for line in report::run::notes(&stats, &spec.program.to_string_lossy()) {
-        eprintln!("{line}");
+        eprintln!("{}", report::fit::fit_stderr(&line));
     }
     if let Some(path) = &args.stats_json {
         let json = serde_json::to_string_pretty(&stats)? + "\n";

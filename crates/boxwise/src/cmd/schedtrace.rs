@@ -21,7 +21,10 @@ pub fn run(args: SchedtraceArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         println!("{}", report::trace::sched_json(&name, &trace, &summary)?);
     } else {
-        print!("{}", report::trace::sched_text(&name, &trace, &summary));
+        print!(
+            "{}",
+            report::fit::fit(&report::trace::sched_text(&name, &trace, &summary))
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

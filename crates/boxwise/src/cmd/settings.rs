@@ -32,6 +32,9 @@ pub fn full_box(
     for w in &resolved.warnings {
         eprintln!("boxwise: warning: {w}");
     }
+    if let Some(root) = root {
+        check_root(root)?;
+    }
     let host = root.map_or_else(Host::live, Host::new);
     let own_env = own_go_env();
     let target = Target {
@@ -42,6 +45,27 @@ pub fn full_box(
     let info = probe::probe(&host, &target)?;
     let rec = policy::recommend(&info, &resolved.options);
     Ok((host, info, rec))
+}
+
+/// `--root` names a directory holding a machine's `/proc` and `/sys/fs/cgroup`; say so when
+/// it does not, rather than failing on the first missing file.
+pub fn check_root(root: &std::path::Path) -> anyhow::Result<()> {
+    if !root.is_dir() {
+        anyhow::bail!("--root {}: not a directory", root.display());
+    }
+    let missing: Vec<&str> = ["proc", "sys/fs/cgroup"]
+        .into_iter()
+        .filter(|d| !root.join(d).is_dir())
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "--root {}: no {} in it; --root expects a copy of a machine's /proc and \
+             /sys/fs/cgroup (as in tests/fixtures/docker-v1), or a host's / mounted read-only",
+            root.display(),
+            missing.join(" or ")
+        );
+    }
+    Ok(())
 }
 
 fn resolve_with(args: &PolicyArgs, env: impl Fn(&str) -> Option<String>) -> Resolved {

@@ -17,6 +17,8 @@ pub enum Subject {
     Process {
         pid: u32,
         exe: PathBuf,
+        /// Why the executable is not judged as Go (not a Go program, or unreadable).
+        not_go: Option<String>,
     },
     /// An image (`--image`): its source and the Go service in it.
     Image {
@@ -39,11 +41,11 @@ fn subject_words(s: &Subject) -> String {
         Subject::Box(None) => "this box".into(),
         Subject::Box(Some(root)) => format!("the box under {}", root.display()),
         Subject::Binary(file) => format!("{} in this box", file.display()),
-        Subject::Process { pid, exe } => format!("pid {pid} ({})", exe.display()),
         Subject::Image { source, service } => match service {
             Some(s) => format!("{s} of {source} in this box"),
             None => format!("{source} in this box"),
         },
+        Subject::Process { pid, exe, .. } => format!("pid {pid} ({})", exe.display()),
     }
 }
 
@@ -63,6 +65,17 @@ fn summary_line(r: &Report) -> String {
     let go = r
         .binary
         .map_or_else(String::new, |b| format!(", {}", b.go_version));
+    if let Subject::Process {
+        not_go: Some(why), ..
+    } = r.subject
+    {
+        return format!(
+            "{}: {limits}; {why}, so only the box is judged (a Go program here would get \
+             GOMAXPROCS {})",
+            subject_words(r.subject),
+            r.rec.gomaxprocs
+        );
+    }
     format!(
         "{}: {limits}{go}; GOMAXPROCS {} (recommended {})",
         subject_words(r.subject),
@@ -74,7 +87,12 @@ fn summary_line(r: &Report) -> String {
 pub fn text(r: &Report) -> String {
     let mut out = format!("{}\n", summary_line(r));
     if r.findings.is_empty() {
-        out.push_str("\nNo findings: the Go settings fit the box.\n");
+        out.push_str(match r.subject {
+            Subject::Process {
+                not_go: Some(_), ..
+            } => "\nNo findings about the box.\n",
+            _ => "\nNo findings: the Go settings fit the box.\n",
+        });
         return out;
     }
     for f in r.findings {
@@ -127,9 +145,11 @@ pub fn json(r: &Report) -> Value {
     let subject = match r.subject {
         Subject::Box(root) => json!({"kind": "box", "root": root}),
         Subject::Binary(file) => json!({"kind": "binary", "file": file}),
-        Subject::Process { pid, exe } => json!({"kind": "process", "pid": pid, "exe": exe}),
         Subject::Image { source, service } => {
             json!({"kind": "image", "source": source, "service": service})
+        }
+        Subject::Process { pid, exe, not_go } => {
+            json!({"kind": "process", "pid": pid, "exe": exe, "not_go": not_go})
         }
     };
     json!({

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use boxwise_box::cgroup::Controller;
 use boxwise_box::layout::{CgroupDir, Hierarchy};
 use boxwise_box::model::PressureFile;
 use boxwise_box::model::{BoxInfo, CpuSetInfo, Namespace};
@@ -203,7 +204,34 @@ fn cpu_section(b: &BoxInfo) -> Section {
         s.row("weight", weight.to_string(), "");
     }
     if let Some(u) = c.usage_seconds {
-        s.row("used", format!("{} s", units::decimal(u, 1)), "");
+        // The counter's cgroup is a hierarchy's root when its path is `/` and nothing above
+        // is hidden: that is every process on the machine, not this box.
+        let controller = if c
+            .usage_source
+            .as_ref()
+            .is_some_and(|p| p.ends_with("cpuacct.usage"))
+        {
+            Controller::Cpuacct
+        } else {
+            Controller::Cpu
+        };
+        let whole_machine =
+            b.cgroup.controllers.get(&controller).is_some_and(|d| {
+                d.cgroup_path == "/" && d.mount_root == "/" && !d.ancestors_hidden
+            });
+        let value = if whole_machine {
+            format!(
+                "{} s (the whole machine: cgroup root)",
+                units::decimal(u, 1)
+            )
+        } else {
+            format!("{} s", units::decimal(u, 1))
+        };
+        s.row(
+            "used",
+            value,
+            c.usage_source.as_deref().map(path).unwrap_or_default(),
+        );
     }
     if let Some(t) = &c.throttling {
         let pct = if t.nr_periods > 0 {
@@ -265,6 +293,17 @@ fn memory_section(b: &BoxInfo) -> Section {
     }
     if m.memsw_limit_bytes.is_some() {
         s.row("mem+swap", opt_bytes(m.memsw_limit_bytes), "");
+    }
+    if let Some(soft) = m.soft_limit_bytes {
+        s.row(
+            "soft limit",
+            format!("{} (Docker's --memory-reservation)", units::bytes(soft)),
+            b.cgroup
+                .controllers
+                .get(&Controller::Memory)
+                .map(|d| path(&d.dir.join("memory.soft_limit_in_bytes")))
+                .unwrap_or_default(),
+        );
     }
     s.row("usage", opt_bytes(m.usage_bytes), "");
     s.row("working set", opt_bytes(m.working_set_bytes), "");

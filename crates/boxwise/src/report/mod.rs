@@ -3,6 +3,7 @@
 pub mod binary;
 pub mod doctor;
 pub mod image;
+pub mod fit;
 pub mod inspect;
 pub mod lint;
 pub mod ps;
@@ -41,11 +42,17 @@ impl Section {
         };
         let (w0, w1) = (width(0), width(1));
         for [label, value, source] in &self.rows {
-            let line = if source.is_empty() {
+            let mut line = if source.is_empty() {
                 format!("  {label:<w0$}  {value}")
             } else {
                 format!("  {label:<w0$}  {value:<w1$}  {source}")
             };
+            // Too wide for the terminal: the source goes on its own line, under the value.
+            if fit::width().is_some_and(|w| line.trim_end().chars().count() > w)
+                && !source.is_empty()
+            {
+                line = format!("  {label:<w0$}  {value}\n  {:w0$}    {source}", "");
+            }
             out.push_str(line.trim_end());
             out.push('\n');
         }

@@ -23,11 +23,90 @@ pub fn notes(stats: &RunStats, program: &str) -> Vec<String> {
             .pids
             .map_or_else(|| "pids limit".to_string(), |n| format!("pids limit {n}"));
         out.push(format!(
-            "boxwise: {limit} reached {hits} time{}: the kernel refused new threads or \
+            "boxwise: {limit} was hit {hits} time{}: the kernel refused new threads or \
              processes; a Go program dies with `failed to create new OS thread`",
             if hits == 1 { "" } else { "s" }
         ));
     }
+    out
+}
+
+/// The short account printed after every run (unless `--quiet`): how long, how much CPU and
+/// how much of it the quota held back, the memory peak, OOM kills and the pids peak, each
+/// against its limit. "unknown" where the kernel does not keep the counter.
+pub fn summary(stats: &RunStats) -> Vec<String> {
+    let l = &stats.limits;
+    let unknown = || "unknown".to_string();
+    let how = match stats.signal {
+        Some(sig) => format!("killed by signal {sig}"),
+        None => format!("exited {}", stats.exit_code),
+    };
+    let mut out = vec![format!(
+        "boxwise: run: {how} after {} s",
+        units::decimal(stats.wall_seconds, 2)
+    )];
+    let mut row = |label: &str, value: String| out.push(format!("  {label:<10} {value}"));
+    let cpu = stats.cpu_seconds.map_or_else(unknown, |c| {
+        let avg = if stats.wall_seconds > 0.0 {
+            format!(", {} on average", units::cpus(c / stats.wall_seconds))
+        } else {
+            String::new()
+        };
+        let limit = l
+            .cpus
+            .map_or_else(String::new, |n| format!(" (--cpus {n})"));
+        format!("{} s{avg}{limit}", units::decimal(c, 2))
+    });
+    row("cpu", cpu);
+    if l.cpus.is_some() {
+        let throttled = match (stats.throttled_periods, stats.nr_periods) {
+            (Some(t), Some(n)) => {
+                let pct = if n > 0 {
+                    t as f64 * 100.0 / n as f64
+                } else {
+                    0.0
+                };
+                let held = stats.throttled_seconds.map_or_else(String::new, |s| {
+                    format!(", held back {} s", units::decimal(s, 2))
+                });
+                format!("{t} of {n} periods ({}%){held}", units::decimal(pct, 0))
+            }
+            _ => unknown(),
+        };
+        row("throttled", throttled);
+    }
+    let limit = |b: Option<u64>| {
+        b.map_or_else(String::new, |m| format!(" of --memory {}", units::bytes(m)))
+    };
+    row(
+        "memory",
+        stats.peak_memory_bytes.map_or_else(unknown, |p| {
+            format!("peak {}{}", units::bytes(p), limit(l.memory_bytes))
+        }),
+    );
+    row(
+        "OOM kills",
+        if stats.oom_killed {
+            "yes (see below)".into()
+        } else {
+            "none".into()
+        },
+    );
+    let pids_limit = l
+        .pids
+        .map_or_else(String::new, |n| format!(" of --pids {n}"));
+    let pids = match (stats.peak_pids, stats.pids_limit_hits) {
+        (None, None) => unknown(),
+        (peak, hits) => {
+            let peak = peak.map_or_else(|| "peak unknown".into(), |p| format!("peak {p}"));
+            let hits = match hits {
+                Some(0) | None => String::new(),
+                Some(h) => format!("; limit hit {h} time{}", if h == 1 { "" } else { "s" }),
+            };
+            format!("{peak}{pids_limit}{hits}")
+        }
+    };
+    row("pids", pids);
     out
 }
 
@@ -62,13 +141,47 @@ mod tests {
         assert_eq!(
             notes(&stats(false, Some(3)), "worker"),
             [
-                "boxwise: pids limit 20 reached 3 times: the kernel refused new threads or \
+                "boxwise: pids limit 20 was hit 3 times: the kernel refused new threads or \
               processes; a Go program dies with `failed to create new OS thread`"
             ]
         );
-        assert!(notes(&stats(false, Some(1)), "w")[0].contains("reached 1 time:"));
+        assert!(notes(&stats(false, Some(1)), "w")[0].contains("was hit 1 time:"));
         assert!(notes(&stats(false, Some(0)), "w").is_empty());
         assert!(notes(&stats(false, None), "w").is_empty());
+    }
+
+    #[test]
+    fn summary_against_the_limits() {
+        let mut s = stats(false, Some(3));
+        s.cpu_seconds = Some(0.5);
+        s.wall_seconds = 1.0;
+        s.peak_memory_bytes = Some(10 << 20);
+        assert_eq!(
+            summary(&s),
+            [
+                "boxwise: run: exited 2 after 1 s",
+                "  cpu        0.5 s, 0.5 CPUs on average",
+                "  memory     peak 10 MiB of --memory 64 MiB",
+                "  OOM kills  none",
+                "  pids       peak 8 of --pids 20; limit hit 3 times",
+            ]
+        );
+        s.limits.cpus = Some(0.5);
+        s.nr_periods = Some(10);
+        s.throttled_periods = Some(4);
+        s.throttled_seconds = Some(0.25);
+        s.peak_pids = None;
+        s.cpu_seconds = None;
+        let lines = summary(&s);
+        assert_eq!(lines[1], "  cpu        unknown");
+        assert_eq!(
+            lines[2],
+            "  throttled  4 of 10 periods (40%), held back 0.25 s"
+        );
+        assert_eq!(
+            lines[5],
+            "  pids       peak unknown of --pids 20; limit hit 3 times"
+        );
     }
 
     #[test]

@@ -172,7 +172,7 @@ fn hybrid_systemd_numbers() {
     let psi = one(&got, "pressure-high");
     assert_eq!(
         psi.title,
-        "cpu pressure: tasks stalled 18% of the last minute"
+        "cpu pressure in this cgroup: tasks stalled 18% of the last minute"
     );
     assert!(psi.evidence[0].starts_with("some avg10=22.41 avg60=18.03 avg300=9.77 from "));
 }

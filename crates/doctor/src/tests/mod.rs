@@ -34,6 +34,7 @@ struct Case {
     rec: Recommendation,
     binary: Option<GoBinary>,
     profile: Option<ProfileFacts>,
+    oom_history: Option<boxwise_oom::History>,
 }
 
 impl Case {
@@ -44,6 +45,7 @@ impl Case {
             rec,
             binary: None,
             profile: None,
+            oom_history: None,
         }
     }
 
@@ -70,6 +72,7 @@ impl Case {
             binary: self.binary.as_ref(),
             env_owner: "the test".into(),
             profile: self.profile.as_ref(),
+            oom_history: self.oom_history.as_ref(),
         }
     }
 

@@ -81,7 +81,7 @@ fn not_container_aware() {
         by_default[0].evidence,
         [
             "go1.25.1 runs with containermaxprocs=0 (DefaultGODEBUG: its go.mod says 1.24 or lower)",
-            "DefaultGODEBUG=containermaxprocs=0,updatemaxprocs=0",
+            "DefaultGODEBUG has containermaxprocs=0",
         ]
     );
     // GODEBUG in the environment wins over DefaultGODEBUG, either way.
@@ -184,6 +184,35 @@ fn throttled_above_five_percent() {
     assert_eq!(ids(&just_above), [("cpu-throttled", Warning)]);
     assert_eq!(just_above[0].title, "throttled in 5.1% of CPU periods");
     assert_eq!(ids(&at(0, 0)), []);
+    assert!(
+        just_above[0]
+            .fix
+            .starts_with("keep GOMAXPROCS at or below the quota (recommended 2)")
+    );
+}
+
+// v2-private-ns's 0.5-CPU quota: the recommended 2 is above it, and the fix says why rather
+// than asking for GOMAXPROCS "at or below the quota (recommended 2)".
+#[test]
+fn throttled_under_half_a_cpu_explains_two() {
+    let mut case = Case::of("v2-private-ns");
+    let t = case
+        .info
+        .cpu
+        .throttling
+        .as_mut()
+        .expect("v2-private-ns has cpu.stat");
+    (t.nr_throttled, t.nr_periods) = (500, 1000);
+    let found = case.rule(health::throttled);
+    assert_eq!(ids(&found), [("cpu-throttled", Warning)]);
+    assert_eq!(
+        found[0].fix,
+        format!(
+            "set GOMAXPROCS=2, just above the 0.5 CPUs quota on purpose: {}; if the throttling \
+             still hurts, raise the CPU limit; measure with `boxwise run`",
+            boxwise_box::policy::WHY_TWO
+        )
+    );
 }
 
 #[test]
@@ -232,7 +261,52 @@ fn pressure_above_ten_percent() {
     assert_eq!(ids(&above), [("pressure-high", Warning)]);
     assert_eq!(
         above[0].title,
-        "cpu pressure: tasks stalled 10.5% of the last minute"
+        "cpu pressure in this cgroup: tasks stalled 10.5% of the last minute"
+    );
+    assert_eq!(
+        above[0].fix,
+        "keep GOMAXPROCS at 3 (recommended for the quota of 2.5 CPUs), or raise the CPU limit"
+    );
+    // Without a quota the fix does not ask for GOMAXPROCS "at the quota".
+    let mut no_quota = Case::of("hybrid-systemd");
+    no_quota.info.cpu.quota = None;
+    no_quota
+        .info
+        .pressure
+        .cpu
+        .as_mut()
+        .unwrap()
+        .pressure
+        .some
+        .avg60 = 50.0;
+    let found = no_quota.rule(health::pressure);
+    assert!(
+        found[0].fix.starts_with("this cgroup has no CPU quota"),
+        "{}",
+        found[0].fix
+    );
+    assert!(above[0].evidence[0].ends_with("/unified/system.slice/foo.service/cpu.pressure"));
+}
+
+// hybrid-systemd moved to the unified root, as a process in a hybrid host's Docker container
+// sits: the pressure is the whole machine's, and the fix says so.
+#[test]
+fn pressure_at_the_root_is_the_machines() {
+    let mut case = Case::of("hybrid-systemd");
+    let u = case.info.cgroup.unified.as_mut().expect("unified");
+    u.cgroup_path = "/".into();
+    u.mount_root = "/".into();
+    u.ancestors_hidden = false;
+    case.info.pressure.cpu.as_mut().unwrap().pressure.some.avg60 = 50.0;
+    let found = case.rule(health::pressure);
+    assert_eq!(
+        found[0].title,
+        "cpu pressure on the whole machine (the cgroup root): tasks stalled 50% of the last minute"
+    );
+    assert!(
+        found[0].fix.contains("no Go setting causes that"),
+        "{}",
+        found[0].fix
     );
 }
 
@@ -361,4 +435,40 @@ fn profile_thresholds() {
         ids(&heap.rule(profile::profile)),
         [("profile-not-cpu", Info)]
     );
+}
+
+// docker-v1 with its own counter at 0 and a kill in the kernel log and the engine's state:
+// the finding names the process, its RSS and when; without history it stays silent.
+#[test]
+fn oom_history_after_a_restart() {
+    let mut case = Case::of("docker-v1");
+    case.info.memory.oom_kill_events = Some(0);
+    assert_eq!(ids(&case.rule(health::oom_killed)), []);
+    case.oom_history = Some(boxwise_oom::History {
+        cgroup: "/docker/abc".into(),
+        kernel_kills: Some(vec![boxwise_oom::Kill {
+            usec: 100_000_000,
+            oom_memcg: "/docker/abc".into(),
+            task_memcg: "/docker/abc".into(),
+            task: "worker".into(),
+            pid: 42,
+            rss_bytes: Some(48 << 20),
+        }]),
+        parent_oom_kills: None,
+        docker: None,
+        uptime_seconds: Some(400.0),
+    });
+    let found = case.rule(health::oom_killed);
+    assert_eq!(ids(&found), [("oom-killed", Error)]);
+    assert_eq!(
+        found[0].title,
+        "OOM-killed before this cgroup's counter started: worker (pid 42) with 48 MiB resident"
+    );
+    assert_eq!(
+        found[0].evidence[1],
+        "kernel log: 5 min ago, the OOM killer killed worker (pid 42, RSS 48 MiB) in /docker/abc"
+    );
+    // An empty history (sources read, nothing found) says nothing.
+    case.oom_history.as_mut().unwrap().kernel_kills = Some(vec![]);
+    assert_eq!(ids(&case.rule(health::oom_killed)), []);
 }

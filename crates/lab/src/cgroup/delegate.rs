@@ -123,7 +123,7 @@ pub fn enable(
             Err(e) => {
                 return Err(Error::cgroup(
                     &control,
-                    &format!("write \"+{controller}\" to"),
+                    &format!("write \"+{controller}\""),
                     e,
                 ));
             }

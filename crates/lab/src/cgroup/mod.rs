@@ -373,7 +373,7 @@ fn read_text(fs: &dyn CgroupFs, path: &Path) -> Result<String> {
 
 fn write_value(fs: &dyn CgroupFs, path: &Path, value: &str) -> Result<()> {
     fs.write(path, value)
-        .map_err(|e| Error::cgroup(path, &format!("write {value:?} to"), e))
+        .map_err(|e| Error::cgroup(path, &format!("write {value:?}"), e))
 }
 
 fn read<T>(

@@ -482,7 +482,7 @@ fn a_failure_halfway_rolls_back_in_reverse() {
     ));
     let (result, steps) = create(&k, &node(Some(MP), None));
     let e = result.unwrap_err().to_string();
-    assert!(e.contains("cannot write \"+pids\" to"), "{e}");
+    assert!(e.contains("cannot write \"+pids\": "), "{e}");
     k.log.borrow_mut().clear();
     cleanup::undo(&k, &steps);
     assert_eq!(
