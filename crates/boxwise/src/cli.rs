@@ -46,6 +46,9 @@ pub enum Command {
     /// Summarise a GODEBUG=schedtrace=X capture: run queues, idle Ps, spinning and idle
     /// threads.
     Schedtrace(SchedtraceArgs),
+    /// Count what a process asks of the kernel: calls, errors and time per system call,
+    /// like `strace -c` at a fraction of the cost (BPF), with a reading for Go programs.
+    Syscalls(SyscallsArgs),
     /// Open-loop HTTP load at a constant rate; latency from each request's intended send time.
     #[command(hide = true)]
     Load(LoadArgs),
@@ -503,4 +506,30 @@ fn parse_http_url(s: &str) -> Result<String, String> {
     boxwise_loadgen::HttpUrl::parse(s)
         .map(|_| s.to_string())
         .map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct SyscallsArgs {
+    /// Trace a running process (every thread); from the host, a container's process is
+    /// given by its host pid.
+    #[arg(long, value_name = "PID", conflicts_with = "command")]
+    pub pid: Option<u32>,
+    /// Stop after this long (the process keeps running), e.g. 5s, 1m.
+    #[arg(long = "for", value_name = "DURATION", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Also count the target's child processes (forked after tracing starts).
+    #[arg(short = 'f', long = "follow-forks")]
+    pub follow_forks: bool,
+    /// A latency histogram per call: p50, p99 and max.
+    #[arg(long)]
+    pub latency: bool,
+    /// Print JSON (`{"rows": [...], "go_reading": [...]}`).
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print Markdown tables.
+    #[arg(long)]
+    pub markdown: bool,
+    /// The program to start and trace, held before execve until tracing is attached.
+    #[arg(last = true, value_name = "CMD", required_unless_present = "pid")]
+    pub command: Vec<OsString>,
 }

@@ -12,6 +12,7 @@ mod run;
 mod schedtrace;
 mod settings;
 mod sweep;
+mod syscalls;
 
 use std::process::ExitCode;
 
@@ -30,5 +31,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gctrace(args) => gctrace::run(args),
         Command::Schedtrace(args) => schedtrace::run(args),
         Command::Load(args) => load::run(args),
+        Command::Syscalls(args) => syscalls::run(args),
     }
 }

@@ -1,0 +1,81 @@
+//! `boxwise syscalls`: trace a pid or a command with BPF, build the table, read it for Go.
+
+use std::process::ExitCode;
+
+use boxwise_syscalls::goread::{self, Context};
+use boxwise_syscalls::{End, Options, Table, Target};
+
+use super::settings;
+use crate::cli::{PolicyArgs, SyscallsArgs};
+use crate::report::{self, syscalls::Summary};
+
+pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
+    let target = match args.pid {
+        Some(pid) => Target::Pid(pid),
+        None => Target::Command(args.command.clone()),
+    };
+    // The box and Go settings first: a traced pid may be gone by the end. A command
+    // inherits this process's environment and cgroup.
+    let (gomaxprocs, cpu_limit) = go_context(args.pid);
+    let opts = Options {
+        target,
+        duration: args.duration,
+        follow_children: args.follow_forks,
+        latency: args.latency,
+    };
+    let outcome = boxwise_syscalls::trace(&opts)?;
+    let table = Table::build(outcome.arch, &outcome.counts);
+    let ctx = Context {
+        wall_seconds: outcome.wall.as_secs_f64(),
+        gomaxprocs,
+        cpu_limit,
+    };
+    let notes = goread::read(&table, &ctx);
+    let summary = Summary {
+        pid: outcome.pid,
+        command: args
+            .command
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+        wall_seconds: ctx.wall_seconds,
+        end: outcome.end,
+        exit_code: outcome.exit_code,
+        follow_forks: args.follow_forks,
+        gomaxprocs,
+        cpu_limit_cores: cpu_limit,
+        table: &table,
+        go_reading: &notes,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else if args.markdown {
+        print!("{}", report::syscalls::markdown(&summary));
+    } else {
+        print!("{}", report::syscalls::text(&summary));
+    }
+    // Like strace: a traced command's own failure is the exit status.
+    Ok(match (outcome.end, outcome.exit_code) {
+        (End::TargetExited, Some(c)) if c != 0 => ExitCode::from(c.clamp(1, 255) as u8),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// GOMAXPROCS (the environment's, else the CPU count Go < 1.25 defaults to) and the CPU
+/// quota in cores; `None` where unreadable.
+fn go_context(pid: Option<u32>) -> (Option<u32>, Option<f64>) {
+    let policy = PolicyArgs {
+        cpu_policy: None,
+        min_procs: None,
+        memory_ratio: None,
+    };
+    match settings::full_box(&policy, None, pid) {
+        Ok((_, info, _)) => (
+            info.go_env
+                .gomaxprocs_value()
+                .or_else(|| info.cpu.cpu_count()),
+            info.cpu.quota.as_ref().map(|q| q.cores),
+        ),
+        Err(_) => (None, None),
+    }
+}
