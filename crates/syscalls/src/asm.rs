@@ -8,8 +8,12 @@
 
 /// Syscall numbers counted (both arches stay below 470 today).
 pub const MAX_NR: u32 = 512;
-/// Errno buckets per syscall; errno 127 and above share the last one.
-pub const ERRNO_SLOTS: u32 = 128;
+/// Errno buckets per syscall: errno itself below 200, the kernel's restart codes
+/// ERESTARTSYS..ERESTART_RESTARTBLOCK (512-516, a call interrupted by a signal) at 200-204,
+/// anything else in the last slot.
+pub const ERRNO_SLOTS: u32 = 256;
+/// Where errno 512 (ERESTARTSYS) is counted.
+pub const RESTART_SLOT: u32 = 200;
 /// Log2 latency buckets per syscall: bucket k holds [2^k, 2^(k+1)) ns, bucket 0 also 0.
 pub const LAT_SLOTS: u32 = 64;
 /// Per-syscall value in the counts map: calls, errors, time_ns, max_ns.
@@ -143,6 +147,10 @@ impl Asm {
         self.fixups.push((self.insns.len(), to));
         self.raw(0x0d | op, dst, src, 0, 0);
     }
+    fn ja(&mut self, to: usize) {
+        self.fixups.push((self.insns.len(), to));
+        self.raw(0x05, 0, 0, 0, 0);
+    }
     /// `r0 = map[*(u32 *)(r10 + off)]` after storing `key` there; clobbers r1-r5.
     fn lookup(&mut self, map_fd: i32, key: u8, off: i16) {
         self.stx32(R10, off, key);
@@ -250,7 +258,15 @@ pub fn sys_exit(filter: Filter, maps: Maps) -> Vec<u64> {
     a.stx64(R0, 8, R2);
     a.neg(R1);
     let small = a.label();
-    a.jmpi(0xb0, R1, ERRNO_SLOTS as i32 - 1, small);
+    a.jmpi(0xa0, R1, RESTART_SLOT as i32, small); // errno < 200
+    a.mov(R2, R1);
+    a.addi(R2, -512);
+    let other = a.label();
+    a.jmpi(0x20, R2, 4, other); // not 512..=516 (unsigned)
+    a.mov(R1, R2);
+    a.addi(R1, RESTART_SLOT as i32);
+    a.ja(small);
+    a.bind(other);
     a.movi(R1, ERRNO_SLOTS as i32 - 1);
     a.bind(small);
     a.mov(R2, R9);

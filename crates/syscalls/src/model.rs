@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::asm::{ERRNO_SLOTS, LAT_SLOTS};
+use crate::asm::{LAT_SLOTS, RESTART_SLOT};
 use crate::hist;
 use crate::names::{Arch, errno_name};
 
@@ -14,7 +14,7 @@ pub struct RawCounts {
     pub errors: u64,
     pub time_ns: u64,
     pub max_ns: u64,
-    /// (errno, count); the last slot means "errno >= 127".
+    /// (errno slot, count): see `asm::ERRNO_SLOTS`.
     pub errnos: Vec<(u32, u64)>,
     /// Log2 buckets, when `--latency` was on.
     pub latency: Option<Vec<u64>>,
@@ -120,16 +120,28 @@ fn errnos(raw: &[(u32, u64)]) -> Vec<ErrnoCount> {
         .iter()
         .filter(|(_, n)| *n > 0)
         .map(|&(e, n)| ErrnoCount {
-            errno: if e >= ERRNO_SLOTS - 1 {
-                format!("E{}+", ERRNO_SLOTS - 1)
-            } else {
-                errno_name(e)
-            },
+            errno: slot_name(e),
             count: n,
         })
         .collect();
     v.sort_by(|a, b| b.count.cmp(&a.count).then(a.errno.cmp(&b.errno)));
     v
+}
+
+/// The name of an errno slot (see `asm::ERRNO_SLOTS`).
+fn slot_name(slot: u32) -> String {
+    const RESTARTS: [&str; 5] = [
+        "ERESTARTSYS",
+        "ERESTARTNOINTR",
+        "ERESTARTNOHAND",
+        "ENOIOCTLCMD",
+        "ERESTART_RESTARTBLOCK",
+    ];
+    match slot {
+        s if s < RESTART_SLOT => errno_name(s),
+        s if s < RESTART_SLOT + 5 => RESTARTS[(s - RESTART_SLOT) as usize].to_string(),
+        _ => "other".to_string(),
+    }
 }
 
 fn latency(buckets: &[u64], max_ns: u64) -> Option<Latency> {
@@ -183,14 +195,22 @@ mod tests {
     fn errnos_named_and_sorted() {
         let mut r = raw(42, 5, 10);
         r.errors = 5;
-        r.errnos = vec![(111, 3), (115, 0), (11, 2), (127, 0)];
+        r.errnos = vec![(111, 3), (115, 0), (11, 2), (127, 0), (200, 1), (255, 1)];
         let t = Table::build(Arch::X86_64, &[r]);
         let e: Vec<_> = t.rows[0]
             .errnos
             .iter()
             .map(|e| (e.errno.as_str(), e.count))
             .collect();
-        assert_eq!(e, vec![("ECONNREFUSED", 3), ("EAGAIN", 2)]);
+        assert_eq!(
+            e,
+            vec![
+                ("ECONNREFUSED", 3),
+                ("EAGAIN", 2),
+                ("ERESTARTSYS", 1),
+                ("other", 1)
+            ]
+        );
     }
 
     proptest! {

@@ -82,7 +82,8 @@ fn bpf_err(what: &'static str) -> impl Fn(io::Error) -> Error {
 }
 
 /// Traces until the target exits, the duration passes or SIGINT/SIGTERM arrives.
-pub fn trace(opts: &Options) -> Result<Outcome, Error> {
+/// `attached` runs once tracing is live (before a command is released).
+pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Error> {
     let arch = Arch::native().ok_or(Error::Arch(std::env::consts::ARCH))?;
     sys::catch_interrupts();
     let pid_max = read_pid_max();
@@ -172,6 +173,7 @@ pub fn trace(opts: &Options) -> Result<Outcome, Error> {
         );
     }
 
+    attached(pid);
     let started = Instant::now();
     if let Some(c) = child.as_mut() {
         c.release().map_err(|source| Error::Bpf {

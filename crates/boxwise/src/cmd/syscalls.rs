@@ -23,7 +23,12 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         follow_children: args.follow_forks,
         latency: args.latency,
     };
-    let outcome = boxwise_syscalls::trace(&opts)?;
+    let outcome = boxwise_syscalls::trace(&opts, |pid| {
+        if args.pid.is_some() {
+            // Tests and scripts wait for this line before driving the process.
+            eprintln!("boxwise: tracing pid {pid}, all threads; Ctrl-C stops and prints the table");
+        }
+    })?;
     let table = Table::build(outcome.arch, &outcome.counts);
     let ctx = Context {
         wall_seconds: outcome.wall.as_secs_f64(),
