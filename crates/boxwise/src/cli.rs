@@ -523,6 +523,9 @@ pub struct SyscallsArgs {
     /// A latency histogram per call: p50, p99 and max.
     #[arg(long)]
     pub latency: bool,
+    /// Also a table of calls and time per thread (Go's Ms).
+    #[arg(long)]
+    pub by_thread: bool,
     /// Print JSON (`{"rows": [...], "go_reading": [...]}`).
     #[arg(long, conflicts_with = "markdown")]
     pub json: bool,

@@ -422,3 +422,23 @@ fn holders_of(id: u64) -> Vec<String> {
     }
     out
 }
+
+#[test]
+#[ignore = "needs root (BPF) and Go"]
+fn by_thread_splits_the_calls_over_go_threads() {
+    let Some(p) = prog() else { return };
+    let doc = json(
+        Command::new(BOXWISE)
+            .args(["syscalls", "--json", "--by-thread", "--"])
+            .arg(&p)
+            .args(["writes", "4", "10000"]),
+    );
+    let threads = doc["threads"].as_array().expect("threads");
+    let sum: u64 = threads.iter().map(|t| t["calls"].as_u64().unwrap()).sum();
+    // Calls are counted per thread when they return; exit_group and calls cut short by
+    // it never do.
+    assert!(sum >= 40_000 && sum <= doc["total_calls"].as_u64().unwrap(), "{doc}");
+    assert!(threads.len() >= 2, "4 goroutines ran on one thread: {doc}");
+    let pid = doc["pid"].as_u64().unwrap();
+    assert!(threads.iter().any(|t| t["tid"].as_u64() == Some(pid)), "main thread missing");
+}

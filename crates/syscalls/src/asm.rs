@@ -48,6 +48,8 @@ pub struct Maps {
     pub starts: i32,
     pub errnos: i32,
     pub latency: Option<i32>,
+    /// Per-thread (tid-indexed) calls and time, for `--by-thread`.
+    pub threads: Option<i32>,
 }
 
 /// An instruction list with forward jumps patched by label.
@@ -277,6 +279,19 @@ pub fn sys_exit(filter: Filter, maps: Maps) -> Vec<u64> {
     a.movi(R1, 1);
     a.atomic_add64(R0, 0, R1);
     a.bind(no_err);
+    if let Some(threads) = maps.threads {
+        // Only this thread writes its slot, so plain adds are exact.
+        let skip = a.label();
+        a.lookup(threads, R7, -20);
+        a.jmpi(0x10, R0, 0, skip);
+        a.ldx64(R1, R0, 0);
+        a.addi(R1, 1);
+        a.stx64(R0, 0, R1);
+        a.ldx64(R1, R0, 8);
+        a.add(R1, R8);
+        a.stx64(R0, 8, R1);
+        a.bind(skip);
+    }
     if let Some(lat) = maps.latency {
         // floor(log2(d)) by halving steps; d = 0 lands in bucket 0 with d = 1.
         a.mov(R1, R8);

@@ -20,6 +20,24 @@ pub struct RawCounts {
     pub latency: Option<Vec<u64>>,
 }
 
+/// One thread's share (`--by-thread`): calls that returned, and their time.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ThreadRow {
+    pub tid: u32,
+    pub calls: u64,
+    pub time_ns: u64,
+}
+
+/// Threads sorted by time, then calls, then tid.
+pub fn threads(raw: &[(u32, u64, u64)]) -> Vec<ThreadRow> {
+    let mut v: Vec<ThreadRow> = raw
+        .iter()
+        .map(|&(tid, calls, time_ns)| ThreadRow { tid, calls, time_ns })
+        .collect();
+    v.sort_by(|a, b| (b.time_ns, b.calls, a.tid).cmp(&(a.time_ns, a.calls, b.tid)));
+    v
+}
+
 /// One row of the table.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Row {

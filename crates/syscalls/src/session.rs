@@ -29,6 +29,7 @@ pub struct Options {
     pub duration: Option<Duration>,
     pub follow_children: bool,
     pub latency: bool,
+    pub by_thread: bool,
 }
 
 /// Why tracing stopped.
@@ -50,6 +51,8 @@ pub struct Outcome {
     pub end: End,
     /// The command's exit code (128 + signal when killed), for `Target::Command`.
     pub exit_code: Option<i32>,
+    /// With `by_thread`: (tid, calls, time_ns) for every thread that made a call.
+    pub threads: Option<Vec<(u32, u64, u64)>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +106,11 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
         .then(|| Map::create(MapKind::Array, 4, pid_max, "bw_tracked"))
         .transpose()
         .map_err(bpf_err("creating a BPF map"))?;
+    let threads = opts
+        .by_thread
+        .then(|| Map::create_mmapable(16, pid_max, "bw_threads"))
+        .transpose()
+        .map_err(bpf_err("creating a BPF map"))?;
     let tgid_offset = match &tracked {
         Some(_) => Some(task_tgid_offset()?),
         None => None,
@@ -147,6 +155,7 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
         starts: starts.fd(),
         errnos: errnos.fd(),
         latency: latency.as_ref().map(Map::fd),
+        threads: threads.as_ref().map(|(m, _)| m.fd()),
     };
     let enter = Prog::load(&asm::sys_enter(filter, maps), "bw_sys_enter")
         .map_err(bpf_err("loading the sys_enter program"))?;
@@ -187,7 +196,9 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
     let cpus = possible_cpus();
     let counts = read_counts(&counts, &errnos, latency.as_ref(), cpus)
         .map_err(bpf_err("reading the counts"))?;
+    let threads = threads.map(|(_, mapped)| per_thread(&mapped.snapshot()));
     Ok(Outcome {
+        threads,
         arch,
         pid,
         counts,
@@ -297,6 +308,19 @@ fn read_counts(
         out.push(r);
     }
     Ok(out)
+}
+
+/// Non-empty (tid, calls, time_ns) slots of the tid-indexed thread array.
+fn per_thread(bytes: &[u8]) -> Vec<(u32, u64, u64)> {
+    bytes
+        .chunks_exact(16)
+        .enumerate()
+        .filter_map(|(tid, c)| {
+            let calls = u64::from_le_bytes(c[..8].try_into().ok()?);
+            let ns = u64::from_le_bytes(c[8..].try_into().ok()?);
+            (calls > 0).then_some((tid as u32, calls, ns))
+        })
+        .collect()
 }
 
 /// The kernel's pid_max (thread ids index the start-time array), capped at its own limit.

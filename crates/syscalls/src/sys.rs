@@ -70,6 +70,32 @@ impl Map {
         })
     }
 
+    /// An array the caller reads by mapping it (BPF_F_MMAPABLE): scanning a pid_max-sized
+    /// array this way costs one mmap instead of one bpf(2) call per thread id.
+    pub fn create_mmapable(value_size: u32, entries: u32, name: &str) -> io::Result<(Map, Mapped)> {
+        let mut attr = [0u64; 16];
+        attr[0] = MapKind::Array as u64 | (4u64 << 32);
+        attr[1] = value_size as u64 | ((entries as u64) << 32);
+        attr[2] = 1 << 10; // map_flags = BPF_F_MMAPABLE
+        let bytes: &mut [u8; 128] = bytemuck_mut(&mut attr);
+        for (i, b) in name.bytes().take(15).enumerate() {
+            bytes[28 + i] = b;
+        }
+        let fd = owned(bpf(BPF_MAP_CREATE, &mut attr)?);
+        let len = (value_size as usize * entries as usize).next_multiple_of(4096);
+        // SAFETY: mapping the map's own fd read-only, for its whole (page-rounded) size.
+        let ptr = unsafe {
+            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), 0)
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok((
+            Map { fd, value_size, per_cpu: false },
+            Mapped { ptr: ptr as *const u8, len },
+        ))
+    }
+
     pub fn fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
@@ -94,6 +120,29 @@ impl Map {
         attr[1] = &key as *const u32 as u64;
         attr[2] = &value as *const u32 as u64;
         bpf(BPF_MAP_UPDATE_ELEM, &mut attr).map(|_| ())
+    }
+}
+
+/// A read-only mapping of a BPF array, unmapped on drop.
+#[derive(Debug)]
+pub struct Mapped {
+    ptr: *const u8,
+    len: usize,
+}
+
+impl Mapped {
+    /// A copy of the array's bytes as they are now.
+    pub fn snapshot(&self) -> Vec<u8> {
+        // SAFETY: ptr..ptr+len is our live mapping; the kernel may update it concurrently,
+        // which at worst tears one counter (we read after detaching anyway).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }.to_vec()
+    }
+}
+
+impl Drop for Mapped {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly what create_mmapable mapped.
+        unsafe { libc::munmap(self.ptr as *mut libc::c_void, self.len) };
     }
 }
 

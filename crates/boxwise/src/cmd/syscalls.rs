@@ -22,6 +22,7 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         duration: args.duration,
         follow_children: args.follow_forks,
         latency: args.latency,
+        by_thread: args.by_thread,
     };
     let outcome = boxwise_syscalls::trace(&opts, |pid| {
         if args.pid.is_some() {
@@ -50,6 +51,7 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         gomaxprocs,
         cpu_limit_cores: cpu_limit,
         table: &table,
+        threads: outcome.threads.as_deref().map(boxwise_syscalls::model::threads),
         go_reading: &notes,
     };
     if args.json {

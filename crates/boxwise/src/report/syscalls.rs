@@ -1,6 +1,7 @@
 //! The syscalls table (laid out like `strace -c`) and the Go reading under it.
 
 use boxwise_syscalls::goread::Note;
+use boxwise_syscalls::model::ThreadRow;
 use boxwise_syscalls::{End, Table};
 use serde::Serialize;
 
@@ -18,6 +19,8 @@ pub struct Summary<'a> {
     pub cpu_limit_cores: Option<f64>,
     #[serde(flatten)]
     pub table: &'a Table,
+    /// With `--by-thread`: calls and time per thread id, most time first.
+    pub threads: Option<Vec<ThreadRow>>,
     pub go_reading: &'a [Note],
 }
 
@@ -177,6 +180,22 @@ pub fn text(s: &Summary) -> String {
         }
         grid[0][0] = "  syscall".to_string();
         out.push_str(&super::grid(&grid));
+    }
+    if let Some(threads) = &s.threads {
+        out.push_str(&format!("\nBy thread ({} threads made calls)\n", threads.len()));
+        let mut grid = vec![["  tid", "calls", "seconds", "% time"].map(String::from).to_vec()];
+        for t in threads.iter().take(20) {
+            grid.push(vec![
+                format!("  {}", t.tid),
+                t.calls.to_string(),
+                format!("{:.6}", t.time_ns as f64 / 1e9),
+                format!("{:.2}", 100.0 * t.time_ns as f64 / s.table.total_time_ns.max(1) as f64),
+            ]);
+        }
+        out.push_str(&super::grid(&grid));
+        if threads.len() > 20 {
+            out.push_str(&format!("  ... {} more (--json lists all)\n", threads.len() - 20));
+        }
     }
     out.push_str("\nGo reading\n");
     if s.go_reading.is_empty() {
