@@ -437,8 +437,14 @@ fn by_thread_splits_the_calls_over_go_threads() {
     let sum: u64 = threads.iter().map(|t| t["calls"].as_u64().unwrap()).sum();
     // Calls are counted per thread when they return; exit_group and calls cut short by
     // it never do.
-    assert!(sum >= 40_000 && sum <= doc["total_calls"].as_u64().unwrap(), "{doc}");
+    assert!(
+        sum >= 40_000 && sum <= doc["total_calls"].as_u64().unwrap(),
+        "{doc}"
+    );
     assert!(threads.len() >= 2, "4 goroutines ran on one thread: {doc}");
     let pid = doc["pid"].as_u64().unwrap();
-    assert!(threads.iter().any(|t| t["tid"].as_u64() == Some(pid)), "main thread missing");
+    assert!(
+        threads.iter().any(|t| t["tid"].as_u64() == Some(pid)),
+        "main thread missing"
+    );
 }

@@ -23,6 +23,7 @@ const R0: u8 = 0;
 const R1: u8 = 1;
 const R2: u8 = 2;
 const R3: u8 = 3;
+const R4: u8 = 4;
 const R6: u8 = 6;
 const R7: u8 = 7;
 const R8: u8 = 8;
@@ -33,12 +34,22 @@ const HELPER_LOOKUP: i32 = 1;
 const HELPER_KTIME: i32 = 5;
 const HELPER_PID_TGID: i32 = 14;
 const HELPER_PROBE_READ_KERNEL: i32 = 113;
+const HELPER_NS_PID_TGID: i32 = 120;
 
 /// Which processes count: one tgid baked in, or a tgid-indexed array of flags (`-f`).
 #[derive(Debug, Clone, Copy)]
 pub enum Filter {
     Tgid(u32),
-    Tracked { map_fd: i32 },
+    Tracked {
+        map_fd: i32,
+    },
+    /// One tgid as seen in the pid namespace `(dev, ino)` (boxwise inside a container:
+    /// the kernel's own tgid is the host's, so `bpf_get_ns_current_pid_tgid` translates).
+    NsTgid {
+        tgid: u32,
+        dev: u64,
+        ino: u64,
+    },
 }
 
 /// The map fds a program refers to.
@@ -135,6 +146,10 @@ impl Asm {
     fn exit(&mut self) {
         self.raw(0x95, 0, 0, 0, 0);
     }
+    fn ld_imm64(&mut self, dst: u8, v: u64) {
+        self.raw(0x18, dst, 0, 0, v as u32 as i32);
+        self.insns.push(((v >> 32) as u32 as u64) << 32);
+    }
     fn ld_map(&mut self, dst: u8, fd: i32) {
         self.raw(0x18, dst, 1, 0, fd);
         self.insns.push(0);
@@ -185,6 +200,17 @@ impl Asm {
                 self.jmpi(0x10, R0, 0, out);
                 self.ldx32(R1, R0, 0);
                 self.jmpi(0x10, R1, 0, out);
+            }
+            Filter::NsTgid { tgid, dev, ino } => {
+                self.ld_imm64(R1, dev);
+                self.ld_imm64(R2, ino);
+                self.mov(R3, R10);
+                self.addi(R3, -32);
+                self.movi(R4, 8);
+                self.call(HELPER_NS_PID_TGID);
+                self.jmpi(0x50, R0, 0, out); // not in that namespace
+                self.ldx32(R0, R10, -28); // bpf_pidns_info.tgid
+                self.jmpi(0x50, R0, tgid as i32, out);
             }
         }
     }
@@ -366,6 +392,14 @@ mod tests {
         };
         for prog in [
             sys_enter(Filter::Tgid(1), maps),
+            sys_exit(
+                Filter::NsTgid {
+                    tgid: 1,
+                    dev: 4,
+                    ino: 1 << 33,
+                },
+                maps,
+            ),
             sys_exit(Filter::Tracked { map_fd: 7 }, maps),
             fork(7, 2000),
         ] {

@@ -32,7 +32,11 @@ pub struct ThreadRow {
 pub fn threads(raw: &[(u32, u64, u64)]) -> Vec<ThreadRow> {
     let mut v: Vec<ThreadRow> = raw
         .iter()
-        .map(|&(tid, calls, time_ns)| ThreadRow { tid, calls, time_ns })
+        .map(|&(tid, calls, time_ns)| ThreadRow {
+            tid,
+            calls,
+            time_ns,
+        })
         .collect();
     v.sort_by(|a, b| (b.time_ns, b.calls, a.tid).cmp(&(a.time_ns, a.calls, b.tid)));
     v

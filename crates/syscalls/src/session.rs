@@ -70,6 +70,10 @@ pub enum Error {
         what: &'static str,
         source: io::Error,
     },
+    #[error(
+        "-f cannot follow children from inside a pid namespace (a container): trace from the host with the process's host pid"
+    )]
+    FollowInNamespace,
     #[error("syscall tracing is built for x86_64 and aarch64, not {0}")]
     Arch(&'static str),
 }
@@ -143,12 +147,18 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
             pid
         }
     };
-    let filter = match &tracked {
-        Some(t) => {
+    let filter = match (&tracked, pid_namespace()) {
+        (Some(t), None) => {
             t.set_u32(pid, 1).map_err(bpf_err("marking the target"))?;
             Filter::Tracked { map_fd: t.fd() }
         }
-        None => Filter::Tgid(pid),
+        (None, None) => Filter::Tgid(pid),
+        (None, Some((dev, ino))) => Filter::NsTgid {
+            tgid: pid,
+            dev,
+            ino,
+        },
+        (Some(_), Some(_)) => return Err(Error::FollowInNamespace),
     };
     let maps = Maps {
         counts: counts.fd(),
@@ -321,6 +331,19 @@ fn per_thread(bytes: &[u8]) -> Vec<(u32, u64, u64)> {
             (calls > 0).then_some((tid as u32, calls, ns))
         })
         .collect()
+}
+
+/// This process's pid namespace `(dev, ino)` in the kernel's dev_t encoding, or `None`
+/// in the initial namespace (whose inode is fixed: PROC_PID_INIT_INO).
+fn pid_namespace() -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata("/proc/self/ns/pid").ok()?;
+    if m.ino() == 0xEFFF_FFFC {
+        return None;
+    }
+    let d = m.dev();
+    let (major, minor) = ((d >> 8) & 0xfff, (d & 0xff) | ((d >> 12) & 0xfff00));
+    Some(((major << 20) | minor, m.ino()))
 }
 
 /// The kernel's pid_max (thread ids index the start-time array), capped at its own limit.

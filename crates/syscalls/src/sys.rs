@@ -85,14 +85,28 @@ impl Map {
         let len = (value_size as usize * entries as usize).next_multiple_of(4096);
         // SAFETY: mapping the map's own fd read-only, for its whole (page-rounded) size.
         let ptr = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, fd.as_raw_fd(), 0)
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                fd.as_raw_fd(),
+                0,
+            )
         };
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
         Ok((
-            Map { fd, value_size, per_cpu: false },
-            Mapped { ptr: ptr as *const u8, len },
+            Map {
+                fd,
+                value_size,
+                per_cpu: false,
+            },
+            Mapped {
+                ptr: ptr as *const u8,
+                len,
+            },
         ))
     }
 

@@ -51,7 +51,10 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         gomaxprocs,
         cpu_limit_cores: cpu_limit,
         table: &table,
-        threads: outcome.threads.as_deref().map(boxwise_syscalls::model::threads),
+        threads: outcome
+            .threads
+            .as_deref()
+            .map(boxwise_syscalls::model::threads),
         go_reading: &notes,
     };
     if args.json {

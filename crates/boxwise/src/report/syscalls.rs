@@ -182,19 +182,32 @@ pub fn text(s: &Summary) -> String {
         out.push_str(&super::grid(&grid));
     }
     if let Some(threads) = &s.threads {
-        out.push_str(&format!("\nBy thread ({} threads made calls)\n", threads.len()));
-        let mut grid = vec![["  tid", "calls", "seconds", "% time"].map(String::from).to_vec()];
+        out.push_str(&format!(
+            "\nBy thread ({} threads made calls)\n",
+            threads.len()
+        ));
+        let mut grid = vec![
+            ["  tid", "calls", "seconds", "% time"]
+                .map(String::from)
+                .to_vec(),
+        ];
         for t in threads.iter().take(20) {
             grid.push(vec![
                 format!("  {}", t.tid),
                 t.calls.to_string(),
                 format!("{:.6}", t.time_ns as f64 / 1e9),
-                format!("{:.2}", 100.0 * t.time_ns as f64 / s.table.total_time_ns.max(1) as f64),
+                format!(
+                    "{:.2}",
+                    100.0 * t.time_ns as f64 / s.table.total_time_ns.max(1) as f64
+                ),
             ]);
         }
         out.push_str(&super::grid(&grid));
         if threads.len() > 20 {
-            out.push_str(&format!("  ... {} more (--json lists all)\n", threads.len() - 20));
+            out.push_str(&format!(
+                "  ... {} more (--json lists all)\n",
+                threads.len() - 20
+            ));
         }
     }
     out.push_str("\nGo reading\n");
