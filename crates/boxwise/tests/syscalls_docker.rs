@@ -19,7 +19,10 @@ fn root_or_skip() -> bool {
         .find_map(|l| l.strip_prefix("CapEff:"))
         .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
         .unwrap_or(0);
-    require(eff & (1 << 21) != 0, "needs CAP_SYS_ADMIN (root) to load BPF programs")
+    require(
+        eff & (1 << 21) != 0,
+        "needs CAP_SYS_ADMIN (root) to load BPF programs",
+    )
 }
 
 fn writes(doc: &Value) -> u64 {
@@ -45,7 +48,15 @@ fn host_traces_a_go_process_inside_a_container() {
     let mut container = Command::new("docker")
         .args(["run", "--rm", "-i", "--label"])
         .arg(format!("boxwise-test={}", img.tag()))
-        .args(["--name", &name, img.tag(), "/syscalls", "wait-writes", "4", "5000"])
+        .args([
+            "--name",
+            &name,
+            img.tag(),
+            "/syscalls",
+            "wait-writes",
+            "4",
+            "5000",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -57,7 +68,10 @@ fn host_traces_a_go_process_inside_a_container() {
             .args(["inspect", "-f", "{{.State.Pid}}", &name])
             .output()
             .unwrap();
-        host_pid = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+        host_pid = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
         if host_pid != 0 {
             break;
         }
@@ -98,7 +112,16 @@ fn inside_a_container_with_sys_admin_and_refused_without() {
         &[(boxwise.as_path(), "boxwise"), (prog.as_path(), "syscalls")],
         "",
     );
-    let args = ["/boxwise", "syscalls", "--json", "--", "/syscalls", "writes", "2", "1000"];
+    let args = [
+        "/boxwise",
+        "syscalls",
+        "--json",
+        "--",
+        "/syscalls",
+        "writes",
+        "2",
+        "1000",
+    ];
     // The engine here (20.10) rejects --cap-add BPF; SYS_ADMIN covers it.
     let (cmd, out) = img.run(&["--cap-add", "SYS_ADMIN"], &args);
     let doc: Value = serde_json::from_str(&stdout_ok(&cmd, &out)).unwrap();
@@ -108,7 +131,13 @@ fn inside_a_container_with_sys_admin_and_refused_without() {
     let (_, out) = img.run(&[], &args);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(out.stdout.is_empty(), "a table without the capabilities: {out:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "a table without the capabilities: {out:?}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("CAP_BPF") && err.contains("--cap-add SYS_ADMIN"), "{err}");
+    assert!(
+        err.contains("CAP_BPF") && err.contains("--cap-add SYS_ADMIN"),
+        "{err}"
+    );
 }

@@ -389,6 +389,7 @@ mod tests {
             starts: 4,
             errnos: 5,
             latency: Some(6),
+            threads: Some(8),
         };
         for prog in [
             sys_enter(Filter::Tgid(1), maps),

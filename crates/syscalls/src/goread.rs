@@ -52,7 +52,9 @@ pub fn read(table: &Table, ctx: &Context) -> Vec<Note> {
         _ => None,
     };
     let futex = table.calls("futex");
-    if futex >= 1000 && share(futex, table) >= 10.0 {
+    // Over the CPU limit even a modest share is the storm the limit causes.
+    let futex_floor = if over.is_some() { 2.0 } else { 10.0 };
+    if futex >= 1000 && share(futex, table) >= futex_floor {
         let mut meaning = "Go threads parking and waking each other: an idle P's thread \
             sleeps on a futex and wakep wakes one whenever new work appears, so a storm \
             means more running threads than work to share"

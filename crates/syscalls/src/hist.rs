@@ -65,7 +65,7 @@ mod tests {
             // Never below the true quantile's own bucket floor.
             prop_assert!(got >= (1u64 << bucket(sorted[idx])).min(max.max(1)));
             // Monotone in q.
-            prop_assert!(quantile(&b, (q / 2.0), max).unwrap() <= got);
+            prop_assert!(quantile(&b, q / 2.0, max).unwrap() <= got);
         }
     }
 }

@@ -92,6 +92,20 @@ pub struct Table {
 
 impl Table {
     pub fn build(arch: Arch, raw: &[RawCounts]) -> Table {
+        // rt_sigreturn "returns" the interrupted code's register, not a result of its
+        // own: a negative value there is not a failure.
+        let raw: Vec<RawCounts> = raw
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if matches!(arch.name(r.nr).as_str(), "rt_sigreturn" | "sigreturn") {
+                    r.errors = 0;
+                    r.errnos.clear();
+                }
+                r
+            })
+            .collect();
+        let raw = &raw[..];
         let kept = raw.iter().filter(|r| r.calls > 0 || r.errors > 0);
         let total_time_ns: u64 = kept.map(|r| r.time_ns).fold(0, u64::saturating_add);
         let mut rows: Vec<Row> = raw
@@ -233,6 +247,18 @@ mod tests {
                 ("other", 1)
             ]
         );
+    }
+
+    #[test]
+    fn rt_sigreturn_never_fails() {
+        // Its "return value" is the interrupted code's register.
+        let mut r = raw(15, 10, 10);
+        r.errors = 4;
+        r.errnos = vec![(4, 4)];
+        let t = Table::build(Arch::X86_64, &[r]);
+        assert_eq!(t.rows[0].syscall, "rt_sigreturn");
+        assert_eq!((t.rows[0].errors, t.total_errors), (0, 0));
+        assert!(t.rows[0].errnos.is_empty());
     }
 
     proptest! {

@@ -5,12 +5,16 @@
 //	children K G N      starts K copies of itself with "writes G N" and waits
 //	enoent N            opens a missing file N times (N openat calls failing ENOENT)
 //	sleep               sleeps until killed
-//	spin G              G goroutines spin forever (for the throttled Go reading)
+//	spin G MS           G goroutines spin for MS milliseconds (a throttled Go reading)
+//	http N              serves and fetches N keep-alive HTTP requests over loopback
 package main
 
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -78,6 +82,23 @@ func main() {
 	case "sleep":
 		for {
 			time.Sleep(time.Hour)
+		}
+	case "http":
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "ok\n")
+		}))
+		url := "http://" + ln.Addr().String() + "/"
+		for i := atoi(os.Args[2]); i > 0; i-- {
+			resp, err := http.Get(url)
+			if err != nil {
+				panic(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
 		}
 	case "spin":
 		for i := atoi(os.Args[2]); i > 0; i-- {

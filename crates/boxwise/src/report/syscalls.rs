@@ -98,19 +98,24 @@ fn us(ns: u64) -> String {
     }
 }
 
-/// Wraps `text` at `width` columns, each line after the first indented by `indent`.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
+/// Wraps `text` at `width` columns: the first line starts with `first`, the rest with
+/// `indent`.
+fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
     let mut out = String::new();
-    let mut line = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
     for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
             out.push_str(&line);
             out.push('\n');
             line = indent.to_string();
-        } else if !line.is_empty() && line != indent {
+            empty = true;
+        }
+        if !empty {
             line.push(' ');
         }
         line.push_str(word);
+        empty = false;
     }
     out.push_str(&line);
     out.push('\n');
@@ -118,7 +123,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
 }
 
 pub fn text(s: &Summary) -> String {
-    let mut out = wrap(&header(s), 80, "  ");
+    let mut out = wrap(&header(s), 80, "", "  ");
     out.push('\n');
     let t = s.table;
     if t.rows.is_empty() {
@@ -157,7 +162,7 @@ pub fn text(s: &Summary) -> String {
     if !errs.is_empty() {
         out.push_str("\nErrors by errno\n");
         for e in errs {
-            out.push_str(&wrap(&format!("  {e}"), 80, "    "));
+            out.push_str(&wrap(&e, 80, "  ", "    "));
         }
     }
     if t.rows.iter().any(|r| r.latency.is_some()) {
@@ -215,13 +220,9 @@ pub fn text(s: &Summary) -> String {
         out.push_str("  nothing stands out: no runtime pattern above its threshold\n");
     }
     for n in s.go_reading {
-        out.push_str(&wrap(
-            &format!("- {}: {}", n.syscalls.join("/"), n.evidence),
-            80,
-            "  ",
-        ));
-        out.push_str(&wrap(&format!("  {}.", n.meaning), 80, "  "));
-        out.push_str(&wrap(&format!("  Go source: {}", n.source), 80, "    "));
+        out.push_str(&wrap(&n.evidence, 80, "- ", "  "));
+        out.push_str(&wrap(&format!("{}.", n.meaning), 80, "  ", "  "));
+        out.push_str(&wrap(&format!("Go source: {}", n.source), 80, "  ", "    "));
     }
     out
 }
