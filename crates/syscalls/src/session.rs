@@ -374,7 +374,7 @@ fn task_tgid_offset() -> Result<u32, Error> {
 }
 
 /// The command's path: as given when it has a slash, else the first executable in PATH.
-fn resolve(cmd: &OsString) -> Result<PathBuf, Error> {
+pub fn resolve(cmd: &OsString) -> Result<PathBuf, Error> {
     let p = Path::new(cmd);
     if cmd.as_bytes().contains(&b'/') {
         return Ok(p.to_path_buf());

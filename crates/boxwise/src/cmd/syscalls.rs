@@ -17,6 +17,18 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
     // The box and Go settings first: a traced pid may be gone by the end. A command
     // inherits this process's environment and cgroup.
     let (gomaxprocs, cpu_limit) = go_context(args.pid);
+    // The Go reading applies to Go programs only; read the executable before it can exit.
+    let exe = match args.pid {
+        Some(pid) => Some(std::path::PathBuf::from(format!("/proc/{pid}/exe"))),
+        None => args
+            .command
+            .first()
+            .and_then(|c| boxwise_syscalls::session::resolve(c).ok()),
+    };
+    let go = exe
+        .as_ref()
+        .and_then(|e| boxwise_goprog::GoBinary::read(e).ok())
+        .map(|b| b.go_version.clone());
     let opts = Options {
         target,
         duration: args.duration,
@@ -36,7 +48,11 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         gomaxprocs,
         cpu_limit,
     };
-    let notes = goread::read(&table, &ctx);
+    let notes = if go.is_some() {
+        goread::read(&table, &ctx)
+    } else {
+        Vec::new()
+    };
     let summary = Summary {
         pid: outcome.pid,
         command: args
@@ -48,6 +64,7 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         end: outcome.end,
         exit_code: outcome.exit_code,
         follow_forks: args.follow_forks,
+        go_version: go,
         gomaxprocs,
         cpu_limit_cores: cpu_limit,
         table: &table,

@@ -15,6 +15,8 @@ pub struct Summary<'a> {
     pub end: End,
     pub exit_code: Option<i32>,
     pub follow_forks: bool,
+    /// The target's Go version; `null` when it is not a Go program (no Go reading then).
+    pub go_version: Option<String>,
     pub gomaxprocs: Option<u32>,
     pub cpu_limit_cores: Option<f64>,
     #[serde(flatten)]
@@ -216,7 +218,9 @@ pub fn text(s: &Summary) -> String {
         }
     }
     out.push_str("\nGo reading\n");
-    if s.go_reading.is_empty() {
+    if s.go_version.is_none() {
+        out.push_str("  not a Go program (no Go build information in its executable)\n");
+    } else if s.go_reading.is_empty() {
         out.push_str("  nothing stands out: no runtime pattern above its threshold\n");
     }
     for n in s.go_reading {
@@ -249,7 +253,9 @@ pub fn markdown(s: &Summary) -> String {
         }
     }
     out.push_str("\n**Go reading**\n\n");
-    if s.go_reading.is_empty() {
+    if s.go_version.is_none() {
+        out.push_str("Not a Go program.\n");
+    } else if s.go_reading.is_empty() {
         out.push_str("Nothing stands out.\n");
     }
     for n in s.go_reading {
