@@ -163,6 +163,7 @@ fn pid_mode_counts_every_thread_until_exit() {
         .stdin(Stdio::piped())
         .spawn()
         .unwrap();
+    let _guard = KillOnDrop(target.id());
     let mut tracer = Command::new(BOXWISE)
         .args(["syscalls", "--json", "--pid"])
         .arg(target.id().to_string())
@@ -190,6 +191,7 @@ fn pid_mode_counts_every_thread_until_exit() {
 fn for_duration_and_ctrl_c_detach_and_leave_the_process_running() {
     let Some(p) = prog() else { return };
     let mut target = Command::new(&p).arg("sleep").spawn().unwrap();
+    let _guard = KillOnDrop(target.id());
     let pid = target.id().to_string();
     let doc =
         json(Command::new(BOXWISE).args(["syscalls", "--json", "--for", "300ms", "--pid", &pid]));
@@ -224,6 +226,7 @@ fn for_duration_and_ctrl_c_detach_and_leave_the_process_running() {
         .unwrap();
     assert!(status.success());
     let doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let _child_guard = KillOnDrop(doc["pid"].as_u64().unwrap() as u32);
     assert_eq!(doc["end"], "duration", "{doc}");
     assert_no_programs_left();
     let child = doc["pid"].as_u64().unwrap().to_string();
@@ -350,6 +353,19 @@ fn missing_pid_and_command_are_one_line_errors() {
         "{err}"
     );
     assert_no_programs_left();
+}
+
+/// Kills a test program when dropped, so a failing assertion leaves nothing running. Only
+/// while that pid still runs the test program (a reaped pid may have been reused).
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.0)).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains("go-bin/syscalls") {
+            let _ = Command::new("kill").arg("-9").arg(self.0.to_string()).status();
+        }
+    }
 }
 
 fn libc_sigint() -> i32 {
