@@ -249,6 +249,10 @@ pub struct DoctorArgs {
     /// For a --profile URL: collect for N seconds (sets `?seconds=N`).
     #[arg(long, value_name = "N", requires = "profile")]
     pub profile_seconds: Option<u32>,
+    /// Also trace the process's system calls for this long (BPF, needs root) and add the
+    /// Go reading's findings: futex storms, spinning, preemption, scavenging.
+    #[arg(long, value_name = "DURATION", requires = "pid", value_parser = boxwise_loadgen::parse_duration)]
+    pub syscalls: Option<std::time::Duration>,
     /// Print JSON: `{"findings": [{"id", "severity", "title", "evidence", "fix"}], ...}`.
     #[arg(long, conflicts_with = "markdown")]
     pub json: bool,

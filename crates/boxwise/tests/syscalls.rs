@@ -363,7 +363,10 @@ impl Drop for KillOnDrop {
     fn drop(&mut self) {
         let cmdline = std::fs::read(format!("/proc/{}/cmdline", self.0)).unwrap_or_default();
         if String::from_utf8_lossy(&cmdline).contains("go-bin/syscalls") {
-            let _ = Command::new("kill").arg("-9").arg(self.0.to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-9")
+                .arg(self.0.to_string())
+                .status();
         }
     }
 }
@@ -463,4 +466,51 @@ fn by_thread_splits_the_calls_over_go_threads() {
         threads.iter().any(|t| t["tid"].as_u64() == Some(pid)),
         "main thread missing"
     );
+}
+
+#[test]
+#[ignore = "needs root (BPF, cgroups) and Go"]
+fn doctor_syscalls_flags_a_futex_storm_under_a_cpu_limit() {
+    let Some(p) = prog() else { return };
+    // Eight Ps on half a CPU, serving and fetching HTTP until killed.
+    let mut run = Command::new(BOXWISE)
+        .args(["run", "--cpus", "0.5", "-e", "GOMAXPROCS=8", "--"])
+        .arg(&p)
+        .args(["http", "1000000000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pid = None;
+    for _ in 0..200 {
+        let out = Command::new("pgrep")
+            .args(["-P", &run.id().to_string()])
+            .output()
+            .unwrap();
+        pid = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .map(str::to_owned);
+        if pid.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = pid.expect("boxwise run started no child");
+    let _guard = KillOnDrop(pid.parse().unwrap());
+    std::thread::sleep(Duration::from_millis(500)); // past start-up
+    let doc =
+        json(Command::new(BOXWISE).args(["doctor", "--json", "--pid", &pid, "--syscalls", "3s"]));
+    let findings = doc["findings"].as_array().expect("findings");
+    let storm = findings
+        .iter()
+        .find(|f| f["id"] == "syscalls-futex-storm")
+        .unwrap_or_else(|| panic!("no futex storm in {doc}"));
+    assert_eq!(storm["severity"], "warning", "{storm}");
+    assert!(
+        storm["fix"].as_str().unwrap().contains("GOMAXPROCS"),
+        "{storm}"
+    );
+    assert!(Command::new("kill").arg(&pid).status().unwrap().success());
+    run.wait().unwrap();
 }

@@ -16,6 +16,28 @@ pub struct Facts<'a> {
     pub env_owner: String,
     /// A CPU profile's summary (`doctor --profile`), when given.
     pub profile: Option<&'a ProfileFacts>,
+    /// A short syscall trace's Go reading (`doctor --syscalls 5s`), when given.
+    pub syscalls: Option<&'a SyscallFacts>,
+}
+
+/// What a short syscall trace said about the Go runtime (the caller fills it from
+/// `boxwise syscalls`' reading, so this crate never touches BPF).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyscallFacts {
+    /// How long the trace ran.
+    pub seconds: f64,
+    pub total_calls: u64,
+    pub notes: Vec<SyscallNote>,
+}
+
+/// One note of the Go reading: `id` as `boxwise syscalls --json` writes it
+/// (`futex_wakeups`, `sched_yield_spinning`, ...).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyscallNote {
+    pub id: String,
+    pub evidence: String,
+    pub meaning: String,
+    pub source: String,
 }
 
 /// The GOMAXPROCS the program runs (or would run) with, and why.

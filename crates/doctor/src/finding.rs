@@ -56,11 +56,14 @@ pub enum FindingId {
     ProfileSyscallHeavy,
     ProfileCgoHeavy,
     ProfileNotCpu,
+    SyscallsFutexStorm,
+    SyscallsSpinning,
+    SyscallsRuntimeActivity,
 }
 
 impl FindingId {
     /// Every id, in the order docs/rules.md lists the rules.
-    pub const ALL: [FindingId; 21] = [
+    pub const ALL: [FindingId; 24] = [
         FindingId::GomaxprocsAboveCpuLimit,
         FindingId::GomaxprocsBelowCpuLimit,
         FindingId::GomemlimitUnset,
@@ -82,6 +85,9 @@ impl FindingId {
         FindingId::ProfileSyscallHeavy,
         FindingId::ProfileCgoHeavy,
         FindingId::ProfileNotCpu,
+        FindingId::SyscallsFutexStorm,
+        FindingId::SyscallsSpinning,
+        FindingId::SyscallsRuntimeActivity,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -107,6 +113,9 @@ impl FindingId {
             FindingId::ProfileSyscallHeavy => "profile-syscall-heavy",
             FindingId::ProfileCgoHeavy => "profile-cgo-heavy",
             FindingId::ProfileNotCpu => "profile-not-cpu",
+            FindingId::SyscallsFutexStorm => "syscalls-futex-storm",
+            FindingId::SyscallsSpinning => "syscalls-spinning",
+            FindingId::SyscallsRuntimeActivity => "syscalls-runtime-activity",
         }
     }
 }

@@ -54,13 +54,24 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|p| profile_facts(p, args.profile_seconds))
         .transpose()?;
-    let facts = Facts {
+    let mut facts = Facts {
         info: &info,
         rec: &rec,
         binary: binary.as_ref(),
         env_owner,
         profile: profile.as_ref(),
+        syscalls: None,
     };
+    let syscalls = match (args.syscalls, args.pid) {
+        (Some(d), Some(pid)) => Some(super::syscalls::doctor_facts(
+            pid,
+            d,
+            effective_gomaxprocs(&facts).value,
+            info.cpu.quota.as_ref().map(|q| q.cores),
+        )?),
+        _ => None,
+    };
+    facts.syscalls = syscalls.as_ref();
     let findings = diagnose(&facts);
     let gomaxprocs = effective_gomaxprocs(&facts);
     let report = render::Report {

@@ -64,6 +64,7 @@ fn gomaxprocs(
         binary: Some(binary),
         env_owner: format!("pid {pid}"),
         profile: None,
+        syscalls: None,
     })
     .value
 }

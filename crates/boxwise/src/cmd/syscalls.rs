@@ -88,6 +88,43 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// `doctor --syscalls`: a short trace of `pid`, its Go reading as the doctor's facts.
+pub(super) fn doctor_facts(
+    pid: u32,
+    duration: std::time::Duration,
+    gomaxprocs: u32,
+    cpu_limit: Option<f64>,
+) -> anyhow::Result<boxwise_doctor::SyscallFacts> {
+    let opts = Options {
+        target: Target::Pid(pid),
+        duration: Some(duration),
+        follow_children: false,
+        latency: false,
+        by_thread: false,
+    };
+    eprintln!("boxwise: tracing pid {pid}'s system calls for {duration:?}");
+    let outcome = boxwise_syscalls::trace(&opts, |_| {})?;
+    let table = Table::build(outcome.arch, &outcome.counts);
+    let ctx = Context {
+        wall_seconds: outcome.wall.as_secs_f64(),
+        gomaxprocs: Some(gomaxprocs),
+        cpu_limit,
+    };
+    Ok(boxwise_doctor::SyscallFacts {
+        seconds: ctx.wall_seconds,
+        total_calls: table.total_calls,
+        notes: goread::read(&table, &ctx)
+            .into_iter()
+            .map(|n| boxwise_doctor::SyscallNote {
+                id: n.id.to_string(),
+                evidence: n.evidence,
+                meaning: n.meaning,
+                source: n.source.to_string(),
+            })
+            .collect(),
+    })
+}
+
 /// GOMAXPROCS (the environment's, else the CPU count Go < 1.25 defaults to) and the CPU
 /// quota in cores; `None` where unreadable.
 fn go_context(pid: Option<u32>) -> (Option<u32>, Option<f64>) {

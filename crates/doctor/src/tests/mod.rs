@@ -34,6 +34,7 @@ struct Case {
     rec: Recommendation,
     binary: Option<GoBinary>,
     profile: Option<ProfileFacts>,
+    syscalls: Option<crate::SyscallFacts>,
 }
 
 impl Case {
@@ -44,6 +45,7 @@ impl Case {
             rec,
             binary: None,
             profile: None,
+            syscalls: None,
         }
     }
 
@@ -70,6 +72,7 @@ impl Case {
             binary: self.binary.as_ref(),
             env_owner: "the test".into(),
             profile: self.profile.as_ref(),
+            syscalls: self.syscalls.as_ref(),
         }
     }
 
