@@ -224,6 +224,8 @@ fn wait(
     duration: Option<Duration>,
     started: Instant,
 ) -> (End, Option<i32>) {
+    // Without a pidfd (kernels before 5.3) fall back to 20 ms polls.
+    let pidfd = sys::PidFd::open(pid as i32).ok();
     loop {
         if sys::INTERRUPTED.load(Ordering::SeqCst) {
             // The command (same process group) got the signal too; collect its status.
@@ -253,7 +255,16 @@ fn wait(
         if duration.is_some_and(|d| started.elapsed() >= d) {
             return (End::Duration, None);
         }
-        std::thread::sleep(Duration::from_millis(20));
+        let left = duration.map_or(Duration::from_millis(200), |d| {
+            d.saturating_sub(started.elapsed())
+                .min(Duration::from_millis(200))
+        });
+        match &pidfd {
+            Some(fd) => {
+                fd.wait(left.as_millis().max(1) as i32);
+            }
+            None => std::thread::sleep(left.min(Duration::from_millis(20))),
+        }
     }
 }
 

@@ -315,6 +315,35 @@ impl Drop for GatedChild {
     }
 }
 
+/// A pidfd (Linux 5.3+): readable once the process has exited, so the tracer wakes at
+/// once instead of polling.
+#[derive(Debug)]
+pub struct PidFd(OwnedFd);
+
+impl PidFd {
+    pub fn open(pid: i32) -> io::Result<PidFd> {
+        // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.
+        let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(PidFd(owned(r as RawFd)))
+    }
+
+    /// Waits up to `ms` milliseconds; true once the process has exited. A signal (Ctrl-C)
+    /// ends the wait early with false.
+    pub fn wait(&self, ms: i32) -> bool {
+        let mut p = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut p, 1, ms) };
+        r > 0 && p.revents & libc::POLLIN != 0
+    }
+}
+
 /// True while a process with this pid exists (signal 0 probes without sending).
 pub fn alive(pid: i32) -> bool {
     // SAFETY: kill with signal 0 has no effect beyond the permission check.
