@@ -57,6 +57,9 @@ pub enum Command {
     /// What an image ships: layers, wasted bytes, the config, and the Go programs inside,
     /// from the Docker engine, a `docker save` archive or an OCI layout directory.
     Image(ImageArgs),
+    /// Count what a process asks of the kernel: calls, errors and time per system call,
+    /// like `strace -c` at a fraction of the cost (BPF), with a reading for Go programs.
+    Syscalls(SyscallsArgs),
     /// Open-loop HTTP load at a constant rate; latency from each request's intended send time.
     #[command(hide = true)]
     Load(LoadArgs),
@@ -322,6 +325,10 @@ pub struct DoctorArgs {
     /// For a --profile URL: collect for N seconds (sets `?seconds=N`).
     #[arg(long, value_name = "N", requires = "profile")]
     pub profile_seconds: Option<u32>,
+    /// Also trace the process's system calls for this long (BPF, needs root) and add the
+    /// Go reading's findings: futex storms, spinning, preemption, scavenging.
+    #[arg(long, value_name = "DURATION", requires = "pid", value_parser = boxwise_loadgen::parse_duration)]
+    pub syscalls: Option<std::time::Duration>,
     /// Print JSON: `{"findings": [{"id", "severity", "title", "evidence", "fix"}], ...}`.
     #[arg(long, conflicts_with = "markdown")]
     pub json: bool,
@@ -690,4 +697,33 @@ pub struct CompletionsArgs {
     /// The shell: bash, zsh, fish, elvish or powershell.
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct SyscallsArgs {
+    /// Trace a running process (every thread); from the host, a container's process is
+    /// given by its host pid.
+    #[arg(long, value_name = "PID", conflicts_with = "command")]
+    pub pid: Option<u32>,
+    /// Stop after this long (the process keeps running), e.g. 5s, 1m.
+    #[arg(long = "for", value_name = "DURATION", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Also count the target's child processes (forked after tracing starts).
+    #[arg(short = 'f', long = "follow-forks")]
+    pub follow_forks: bool,
+    /// A latency histogram per call: p50, p99 and max.
+    #[arg(long)]
+    pub latency: bool,
+    /// Also a table of calls and time per thread (Go's Ms).
+    #[arg(long)]
+    pub by_thread: bool,
+    /// Print JSON (`{"rows": [...], "go_reading": [...]}`).
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print Markdown tables.
+    #[arg(long)]
+    pub markdown: bool,
+    /// The program to start and trace, held before execve until tracing is attached.
+    #[arg(last = true, value_name = "CMD", required_unless_present = "pid")]
+    pub command: Vec<OsString>,
 }

@@ -19,6 +19,28 @@ pub struct Facts<'a> {
     /// OOM kills recorded outside the cgroup's own counter (kernel log, a parent's
     /// memory.events, the Docker engine), when they were looked for.
     pub oom_history: Option<&'a boxwise_oom::History>,
+    /// A short syscall trace's Go reading (`doctor --syscalls 5s`), when given.
+    pub syscalls: Option<&'a SyscallFacts>,
+}
+
+/// What a short syscall trace said about the Go runtime (the caller fills it from
+/// `boxwise syscalls`' reading, so this crate never touches BPF).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyscallFacts {
+    /// How long the trace ran.
+    pub seconds: f64,
+    pub total_calls: u64,
+    pub notes: Vec<SyscallNote>,
+}
+
+/// One note of the Go reading: `id` as `boxwise syscalls --json` writes it
+/// (`futex_wakeups`, `sched_yield_spinning`, ...).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SyscallNote {
+    pub id: String,
+    pub evidence: String,
+    pub meaning: String,
+    pub source: String,
 }
 
 /// The GOMAXPROCS the program runs (or would run) with, and why.

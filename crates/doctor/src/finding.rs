@@ -59,11 +59,14 @@ pub enum FindingId {
     /// A finding about the image the program ships in (`doctor --image`), judged by the
     /// image crate; the id is its own (`runs-as-root`, `shell-form-entrypoint`, ...).
     Image(&'static str),
+    SyscallsFutexStorm,
+    SyscallsSpinning,
+    SyscallsRuntimeActivity,
 }
 
 impl FindingId {
     /// Every id, in the order docs/rules.md lists the rules.
-    pub const ALL: [FindingId; 21] = [
+    pub const ALL: [FindingId; 24] = [
         FindingId::GomaxprocsAboveCpuLimit,
         FindingId::GomaxprocsBelowCpuLimit,
         FindingId::GomemlimitUnset,
@@ -85,6 +88,9 @@ impl FindingId {
         FindingId::ProfileSyscallHeavy,
         FindingId::ProfileCgoHeavy,
         FindingId::ProfileNotCpu,
+        FindingId::SyscallsFutexStorm,
+        FindingId::SyscallsSpinning,
+        FindingId::SyscallsRuntimeActivity,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -111,6 +117,9 @@ impl FindingId {
             FindingId::ProfileCgoHeavy => "profile-cgo-heavy",
             FindingId::ProfileNotCpu => "profile-not-cpu",
             FindingId::Image(id) => id,
+            FindingId::SyscallsFutexStorm => "syscalls-futex-storm",
+            FindingId::SyscallsSpinning => "syscalls-spinning",
+            FindingId::SyscallsRuntimeActivity => "syscalls-runtime-activity",
         }
     }
 }

@@ -13,9 +13,13 @@ mod gomaxprocs;
 mod gomemlimit;
 mod health;
 pub mod profile;
+mod syscalls;
 mod vantage;
 
-pub use facts::{Facts, GoMaxProcs, ProfileCategory, ProfileFacts, effective_gomaxprocs};
+pub use facts::{
+    Facts, GoMaxProcs, ProfileCategory, ProfileFacts, SyscallFacts, SyscallNote,
+    effective_gomaxprocs,
+};
 pub use finding::{Finding, FindingId, Severity, fold};
 
 /// Every rule, ranked errors first; within a severity, in the order below.
@@ -33,6 +37,7 @@ pub fn diagnose(f: &Facts) -> Vec<Finding> {
     binary::dynamic(f, &mut out);
     binary::debug_info(f, &mut out);
     profile::profile(f, &mut out);
+    syscalls::syscalls(f, &mut out);
     out.sort_by_key(|finding| finding.severity);
     out
 }

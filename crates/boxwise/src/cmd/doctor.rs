@@ -82,14 +82,25 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     // Kills the cgroup's own counter forgot (a restart makes a new cgroup): only on the live
     // machine, where the kernel log and the Docker socket are this machine's.
     let oom_history = args.root.is_none().then(|| oom_history(&info));
-    let facts = Facts {
+    let mut facts = Facts {
         info: &info,
         rec: &rec,
         binary: binary.as_ref(),
         env_owner,
         profile: profile.as_ref(),
         oom_history: oom_history.as_ref(),
+        syscalls: None,
     };
+    let syscalls = match (args.syscalls, args.pid) {
+        (Some(d), Some(pid)) => Some(super::syscalls::doctor_facts(
+            pid,
+            d,
+            effective_gomaxprocs(&facts).value,
+            info.cpu.quota.as_ref().map(|q| q.cores),
+        )?),
+        _ => None,
+    };
+    facts.syscalls = syscalls.as_ref();
     let mut findings = diagnose(&facts);
     if let Some((_, _, extra)) = image {
         boxwise_doctor::fold(&mut findings, extra);

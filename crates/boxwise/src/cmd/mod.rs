@@ -15,6 +15,7 @@ mod run;
 mod schedtrace;
 mod settings;
 mod sweep;
+mod syscalls;
 
 use std::process::ExitCode;
 
@@ -37,5 +38,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Lint(args) => lint::run(args),
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
+        Command::Syscalls(args) => syscalls::run(args),
     }
 }

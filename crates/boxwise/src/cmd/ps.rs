@@ -68,6 +68,7 @@ fn gomaxprocs(
         env_owner: format!("pid {pid}"),
         profile: None,
         oom_history: None,
+        syscalls: None,
     })
     .value
 }

@@ -2,13 +2,14 @@
 
 pub mod binary;
 pub mod doctor;
-pub mod image;
 pub mod fit;
+pub mod image;
 pub mod inspect;
 pub mod lint;
 pub mod ps;
 pub mod run;
 pub mod sweep;
+pub mod syscalls;
 pub mod trace;
 
 /// A titled block of `label  value  source` rows, aligned within the block.

@@ -35,6 +35,7 @@ struct Case {
     binary: Option<GoBinary>,
     profile: Option<ProfileFacts>,
     oom_history: Option<boxwise_oom::History>,
+    syscalls: Option<crate::SyscallFacts>,
 }
 
 impl Case {
@@ -46,6 +47,7 @@ impl Case {
             binary: None,
             profile: None,
             oom_history: None,
+            syscalls: None,
         }
     }
 
@@ -73,6 +75,7 @@ impl Case {
             env_owner: "the test".into(),
             profile: self.profile.as_ref(),
             oom_history: self.oom_history.as_ref(),
+            syscalls: self.syscalls.as_ref(),
         }
     }
 

@@ -4,7 +4,10 @@
 use super::{Case, go_binary, ids, one};
 use crate::Severity::{Error, Info, Warning};
 use crate::{ProfileCategory, ProfileFacts};
-use crate::{binary, effective_gomaxprocs, gomaxprocs, gomemlimit, health, profile, vantage};
+use crate::{SyscallFacts, SyscallNote};
+use crate::{
+    binary, effective_gomaxprocs, gomaxprocs, gomemlimit, health, profile, syscalls, vantage,
+};
 
 // hybrid-systemd: quota 2.5 CPUs on 4, so the recommendation is max(2, ceil(2.5)) = 3.
 #[test]
@@ -471,4 +474,62 @@ fn oom_history_after_a_restart() {
     // An empty history (sources read, nothing found) says nothing.
     case.oom_history.as_mut().unwrap().kernel_kills = Some(vec![]);
     assert_eq!(ids(&case.rule(health::oom_killed)), []);
+}
+
+fn syscall_notes(ids: &[&str]) -> SyscallFacts {
+    SyscallFacts {
+        seconds: 5.0,
+        total_calls: 100_000,
+        notes: ids
+            .iter()
+            .map(|id| SyscallNote {
+                id: id.to_string(),
+                evidence: format!("evidence of {id}"),
+                meaning: format!("meaning of {id}"),
+                source: "runtime/proc.go".into(),
+            })
+            .collect(),
+    }
+}
+
+// docker-v1 runs 4 Ps on 1.5 CPUs: futex storms and spinning are the box's doing there.
+#[test]
+fn syscall_notes_rank_by_the_box() {
+    let notes = ["futex_wakeups", "sched_yield_spinning", "nanosleep_sysmon"];
+    let mut over = Case::of("docker-v1");
+    over.syscalls = Some(syscall_notes(&notes));
+    let got = over.rule(syscalls::syscalls);
+    assert_eq!(
+        ids(&got),
+        [
+            ("syscalls-futex-storm", Warning),
+            ("syscalls-spinning", Warning),
+            ("syscalls-runtime-activity", Info),
+        ]
+    );
+    assert!(
+        got[0]
+            .fix
+            .starts_with("set GOMAXPROCS to the CPU limit (1.5 cores, so 2)"),
+        "{}",
+        got[0].fix
+    );
+    assert_eq!(
+        got[0].title,
+        "evidence of futex_wakeups in a 5.0 s syscall trace"
+    );
+    let mut free = Case::of("no-limits");
+    free.syscalls = Some(syscall_notes(&notes));
+    let got = free.rule(syscalls::syscalls);
+    assert_eq!(
+        ids(&got),
+        [
+            ("syscalls-futex-storm", Info),
+            ("syscalls-spinning", Info),
+            ("syscalls-runtime-activity", Info),
+        ]
+    );
+    assert_eq!(got[0].fix, "meaning of futex_wakeups");
+    free.syscalls = None;
+    assert_eq!(ids(&free.rule(syscalls::syscalls)), []);
 }

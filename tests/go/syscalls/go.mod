@@ -1,0 +1,3 @@
+module boxwise.test/syscalls
+
+go 1.19
