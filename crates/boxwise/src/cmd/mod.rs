@@ -3,6 +3,7 @@
 mod binary;
 mod doctor;
 mod exec;
+mod exporter;
 mod gctrace;
 mod inspect;
 mod load;
@@ -12,6 +13,7 @@ mod run;
 mod schedtrace;
 mod settings;
 mod sweep;
+mod top;
 
 use std::process::ExitCode;
 
@@ -30,5 +32,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gctrace(args) => gctrace::run(args),
         Command::Schedtrace(args) => schedtrace::run(args),
         Command::Load(args) => load::run(args),
+        Command::Top(args) => top::run(args),
+        Command::Exporter(args) => exporter::run(args),
     }
 }

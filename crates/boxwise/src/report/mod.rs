@@ -6,6 +6,7 @@ pub mod inspect;
 pub mod ps;
 pub mod run;
 pub mod sweep;
+pub mod top;
 pub mod trace;
 
 /// A titled block of `label  value  source` rows, aligned within the block.
