@@ -77,7 +77,9 @@ fn interactive(
                     area.height.saturating_sub(1) as usize,
                 );
                 lines.push(if editing {
-                    format!("filter: {}_  (Enter keep, Esc clear)", view.filter)
+                    format!("filter: {}_  (Enter keeps, Esc clears)", view.filter)
+                } else if !view.filter.is_empty() {
+                    format!("filter \"{}\"  / change  Esc clear  q quit", view.filter)
                 } else {
                     "q quit  c cpu  t throttled  m memory  n name  / filter".into()
                 });
@@ -113,6 +115,7 @@ fn interactive(
                 continue;
             }
             match key.code {
+                KeyCode::Esc if !view.filter.is_empty() => view.filter.clear(),
                 KeyCode::Char('q') | KeyCode::Esc => return Ok(()),
                 KeyCode::Char('c') => view.sort = render::Sort::Cpu,
                 KeyCode::Char('t') => view.sort = render::Sort::Throttled,

@@ -152,8 +152,18 @@ fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "?".into(), |v| format!("{v:.0}%"))
 }
 
+/// Bytes in at most six characters for narrow columns: `230MiB`, `1.5GiB`, `512B`.
 fn short_bytes(v: Option<u64>) -> String {
-    v.map_or_else(|| "?".into(), |b| units::bytes(b).replace(' ', ""))
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let Some(b) = v else { return "?".into() };
+    let mut value = b as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let places = if unit > 0 && value < 10.0 { 1 } else { 0 };
+    format!("{}{}", units::decimal(value, places), UNITS[unit])
 }
 
 /// The cgroup rows in view order.
@@ -197,7 +207,7 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
     let w = width.max(40);
     let mut out = Vec::new();
     out.push(format!(
-        "boxwise top  cgroup {}  {} of {} cgroups  {} Go  every {}s  sort {}{}{}",
+        "boxwise top  {}  {}/{} cgroups  {} Go  {}s  sort {}{}{}",
         screen.version,
         screen.rows.len(),
         screen.total_cgroups,
@@ -341,7 +351,7 @@ pub fn text(screen: &Screen, view: &View, width: usize, height: usize) -> String
     let mut s = lines(screen, view, width, height).join("\n");
     s.push('\n');
     if !view.wide {
-        s.push_str("GOMAXPROCS 8!want 2: the process runs 8 threads of Go code where its CPU limit calls for 2.\n");
+        s.push_str("8!want 2: the setting is 8 but the CPU or memory limit calls for 2.\n");
     }
     s
 }
@@ -349,6 +359,14 @@ pub fn text(screen: &Screen, view: &View, width: usize, height: usize) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn narrow_bytes() {
+        assert_eq!(short_bytes(Some(241_591_910)), "230MiB");
+        assert_eq!(short_bytes(Some(1_610_612_736)), "1.5GiB");
+        assert_eq!(short_bytes(Some(512)), "512B");
+        assert_eq!(short_bytes(None), "?");
+    }
 
     #[test]
     fn cutting_marks_the_cut_and_keeps_path_ends() {
