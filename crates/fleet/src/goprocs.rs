@@ -131,5 +131,5 @@ fn cgroup_id(info: &BoxInfo, h: &Hierarchies) -> Option<String> {
         boxwise_box::layout::Hierarchy::V1 => info.cgroup.controllers.get(&Controller::Cpu)?,
         boxwise_box::layout::Hierarchy::V2 => info.cgroup.unified.as_ref()?,
     };
-    Some(dir.cgroup_path.clone())
+    Some(crate::hierarchy::normalize(&dir.cgroup_path))
 }

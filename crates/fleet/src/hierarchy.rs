@@ -32,6 +32,26 @@ impl Mounted {
     }
 }
 
+/// A cgroup path without the leading `/..` levels that a cgroup namespace shows above its
+/// root: mountinfo roots and `/proc/<pid>/cgroup` paths both read relative to boxwise's own
+/// namespace, so cutting the same levels off both keeps them comparable and the labels
+/// readable.
+pub fn normalize(path: &str) -> String {
+    let mut rest = path;
+    while let Some(r) = rest.strip_prefix("/..") {
+        if r.is_empty() || r.starts_with('/') {
+            rest = r;
+        } else {
+            break;
+        }
+    }
+    if rest.is_empty() {
+        "/".into()
+    } else {
+        rest.to_string()
+    }
+}
+
 /// The hierarchies that hold what boxwise reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hierarchies {
@@ -62,19 +82,29 @@ pub fn find(host: &Host) -> boxwise_box::error::Result<Hierarchies> {
     Ok(pick(&mounts))
 }
 
-/// The mount for each controller. Where one is mounted more than once (a container given
-/// the host's `/sys/fs/cgroup` over its own), the one showing the most of the hierarchy
-/// (the shortest root) wins, the later mount on a tie since it hides the earlier one.
+/// The mount for each controller. A later mount on the same point hides the earlier one (a
+/// container given the host's `/sys/fs/cgroup` over its own); of the rest, the one showing
+/// the most of the hierarchy (the shortest root) wins.
 pub fn pick(mounts: &[Mount]) -> Hierarchies {
+    let visible: Vec<&Mount> = mounts
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| {
+            !mounts[i + 1..]
+                .iter()
+                .any(|l| l.mount_point == m.mount_point)
+        })
+        .map(|(_, m)| m)
+        .collect();
     let best = |filter: &dyn Fn(&Mount) -> bool, hierarchy| {
-        mounts
+        visible
             .iter()
             .filter(|m| filter(m))
             .rev()
-            .min_by_key(|m| m.root.len())
+            .min_by_key(|m| normalize(&m.root).len())
             .map(|m| Mounted {
                 mount_point: PathBuf::from(&m.mount_point),
-                root: m.root.clone(),
+                root: normalize(&m.root),
                 hierarchy,
             })
     };
@@ -161,6 +191,27 @@ mod tests {
             "/docker/abc/x"
         );
         assert_eq!(docker.dir_of("/other"), None);
+    }
+
+    #[test]
+    fn a_later_mount_hides_the_earlier_and_namespace_levels_are_cut() {
+        let h = pick(&[
+            mount("/", "/sys/fs/cgroup", "cgroup2", "rw"),
+            mount("/../../..", "/sys/fs/cgroup", "cgroup2", "rw"),
+        ]);
+        assert_eq!(h.unified.unwrap().root, "/");
+        assert_eq!(normalize("/../../kubepods.slice/x"), "/kubepods.slice/x");
+        assert_eq!(normalize("/.."), "/");
+        assert_eq!(normalize("/..foo/bar"), "/..foo/bar");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalize_is_idempotent_and_absolute(p in "(/\\.\\.|/[a-z.]{1,4}){0,6}") {
+            let once = normalize(&p);
+            proptest::prop_assert!(once.starts_with('/'));
+            proptest::prop_assert_eq!(normalize(&once), once.clone());
+        }
     }
 
     #[test]
