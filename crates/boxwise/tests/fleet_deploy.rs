@@ -118,6 +118,17 @@ fn rules_and_dashboard_use_only_exported_metrics() {
 }
 
 #[test]
+fn docs_list_every_exported_metric() {
+    let doc = std::fs::read_to_string(workspace_root().join("docs/fleet.md")).unwrap();
+    for m in exported() {
+        assert!(
+            doc.contains(&format!("| `{m}` |")),
+            "docs/fleet.md lacks {m}"
+        );
+    }
+}
+
+#[test]
 fn the_prometheusrule_holds_the_same_rules() {
     let plain = rule_exprs(&yaml_docs("prometheus/boxwise-rules.yaml")[0]["groups"]);
     let docs = yaml_docs("kubernetes/prometheusrule.yaml");

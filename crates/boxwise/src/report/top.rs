@@ -62,7 +62,8 @@ pub struct Screen {
     pub rows: Vec<Row>,
     pub go: Vec<GoProcess>,
     pub total_cgroups: usize,
-    pub errors: usize,
+    /// What could not be read, one line each.
+    pub errors: Vec<String>,
     pub truncated: bool,
 }
 
@@ -96,7 +97,7 @@ impl Screen {
             rows,
             go: now.go.clone(),
             total_cgroups: now.cgroups.len(),
-            errors: now.errors.len(),
+            errors: now.errors.clone(),
             truncated: now.cgroups_truncated || now.go_truncated,
         }
     }
@@ -219,8 +220,8 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
         } else {
             format!("  filter \"{}\"", view.filter)
         },
-        if screen.errors > 0 {
-            format!("  {} unreadable", screen.errors)
+        if !screen.errors.is_empty() {
+            format!("  {} unreadable", screen.errors.len())
         } else {
             String::new()
         },
