@@ -63,6 +63,11 @@ echo "series in one exposition: $(grep -vc '^#' "$work/metrics.txt")"
 echo "Go processes exported: $(grep -c '^boxwise_go_info' "$work/metrics.txt")"
 echo "cgroups exported: $(grep -c '^container_spec_cpu_quota' "$work/metrics.txt") with a quota"
 echo "exporter --once: user ${once%% *} s, sys $(echo "$once" | cut -d' ' -f2) s, max RSS $(echo "$once" | cut -d' ' -f3) KiB"
+# Where a snapshot's CPU goes: the cgroups alone, the Go processes alone (10 runs each).
+for part in "--max-processes 0" "--max-cgroups 0"; do
+  t=$( { /usr/bin/env time -f '%U %S' sh -c "for i in 1 2 3 4 5 6 7 8 9 10; do $bin exporter --once $part >/dev/null; done"; } 2>&1 | tail -n1)
+  awk -v p="$part" -v u="${t%% *}" -v s="${t##* }" 'BEGIN {printf "one snapshot with %s: %.1f ms CPU\n", p, 100*(u+s)}'
+done
 
 # The server: interval 15 s, scraped 20 times over a minute.
 port=$((20000 + $$ % 20000))
