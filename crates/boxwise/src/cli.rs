@@ -60,6 +60,12 @@ pub enum Command {
     /// Count what a process asks of the kernel: calls, errors and time per system call,
     /// like `strace -c` at a fraction of the cost (BPF), with a reading for Go programs.
     Syscalls(SyscallsArgs),
+    /// A live view of the machine's cgroups and Go processes: CPU against the quota,
+    /// throttling, memory against the limit, OOM kills, and Go settings against the box.
+    Top(TopArgs),
+    /// Serve Prometheus metrics for every cgroup and Go process on this machine
+    /// (cAdvisor's names where the quantity is the same, plus the Go settings and findings).
+    Exporter(ExporterArgs),
     /// Open-loop HTTP load at a constant rate; latency from each request's intended send time.
     #[command(hide = true)]
     Load(LoadArgs),
@@ -371,6 +377,47 @@ pub struct PsArgs {
     /// Read /proc under DIR instead of / (for testing).
     #[arg(long, value_name = "DIR", hide = true)]
     pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// Print one screen (two snapshots one interval apart) and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Print the snapshot and the rates as JSON and exit.
+    #[arg(long)]
+    pub json: bool,
+    /// Time between refreshes, e.g. 1s, 500ms.
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = boxwise_loadgen::parse_duration)]
+    pub interval: std::time::Duration,
+    /// With --once: show every column and do not cut long names (wider than 80 columns).
+    #[arg(long)]
+    pub wide: bool,
+    /// Sort cgroups by: cpu, throttled, memory, name.
+    #[arg(long, value_name = "KEY", default_value = "throttled", value_parser = ["cpu", "throttled", "memory", "name"])]
+    pub sort: String,
+    /// Show only cgroups and processes whose id, container or name contains TEXT.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExporterArgs {
+    /// Address to listen on (port 0 picks a free port, printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:9721")]
+    pub listen: String,
+    /// How often to take a new snapshot; scrapes are served from the last one.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = boxwise_loadgen::parse_duration)]
+    pub interval: std::time::Duration,
+    /// At most this many cgroups (bounds memory and label cardinality).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub max_cgroups: usize,
+    /// At most this many Go processes.
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_processes: usize,
+    /// Print one exposition to stdout and exit (no server).
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, Args)]

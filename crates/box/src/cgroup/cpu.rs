@@ -59,7 +59,7 @@ pub fn v1_usage_seconds(ns: u64) -> f64 {
 }
 
 /// The quota set at one cgroup level, if any.
-fn quota_at(host: &Host, hierarchy: Hierarchy, dir: &Path) -> Result<Option<(Quota, PathBuf)>> {
+pub fn quota_at(host: &Host, hierarchy: Hierarchy, dir: &Path) -> Result<Option<(Quota, PathBuf)>> {
     Ok(match hierarchy {
         Hierarchy::V2 => file(host, dir, V2_MAX, cgroupfs::cpu_max)?
             .flatten()

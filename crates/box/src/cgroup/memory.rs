@@ -42,12 +42,12 @@ pub fn events_file(h: Hierarchy) -> &'static str {
     h.pick("memory.oom_control", "memory.events")
 }
 
-fn usage_file(h: Hierarchy) -> &'static str {
+pub fn usage_file(h: Hierarchy) -> &'static str {
     h.pick("memory.usage_in_bytes", "memory.current")
 }
 
 /// `memory.stat`'s inactive file cache key (v1 counts the hierarchy in `total_*`).
-fn inactive_file_key(h: Hierarchy) -> &'static str {
+pub fn inactive_file_key(h: Hierarchy) -> &'static str {
     h.pick("total_inactive_file", "inactive_file")
 }
 
@@ -148,7 +148,7 @@ pub(crate) fn read(host: &Host, layout: &Layout, full: bool) -> Result<MemoryInf
     Ok(info)
 }
 
-fn working_set(usage: Option<u64>, stat: Option<&Keyed>, inactive_key: &str) -> Option<u64> {
+pub fn working_set(usage: Option<u64>, stat: Option<&Keyed>, inactive_key: &str) -> Option<u64> {
     let inactive = stat.and_then(|s| s.get(inactive_key)).unwrap_or(0);
     usage.map(|u| u.saturating_sub(inactive))
 }

@@ -4,6 +4,7 @@ mod binary;
 mod completions;
 mod doctor;
 mod exec;
+mod exporter;
 mod gctrace;
 mod image;
 mod inspect;
@@ -16,6 +17,7 @@ mod schedtrace;
 mod settings;
 mod sweep;
 mod syscalls;
+mod top;
 
 use std::process::ExitCode;
 
@@ -39,5 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => completions::completions(args),
         Command::Man => completions::man(),
         Command::Syscalls(args) => syscalls::run(args),
+        Command::Top(args) => top::run(args),
+        Command::Exporter(args) => exporter::run(args),
     }
 }

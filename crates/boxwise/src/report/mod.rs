@@ -10,6 +10,7 @@ pub mod ps;
 pub mod run;
 pub mod sweep;
 pub mod syscalls;
+pub mod top;
 pub mod trace;
 
 /// A titled block of `label  value  source` rows, aligned within the block.

@@ -1,0 +1,378 @@
+//! `top`'s screen: the rows (cgroups with their rates, Go processes with their fit), sorted
+//! and filtered, as text lines cut to the terminal's width. Pure; the terminal loop is in
+//! cmd/top.rs.
+
+use boxwise_box::units;
+use boxwise_fleet::{CgroupRates, CgroupSample, GoProcess, Snapshot, rates};
+use serde::Serialize;
+
+/// What the rows are ordered by (keys c, t, m, n).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Cpu,
+    Throttled,
+    Memory,
+    Name,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        Some(match s {
+            "cpu" => Sort::Cpu,
+            "throttled" => Sort::Throttled,
+            "memory" => Sort::Memory,
+            "name" => Sort::Name,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sort::Cpu => "cpu",
+            Sort::Throttled => "throttled",
+            Sort::Memory => "memory",
+            Sort::Name => "name",
+        }
+    }
+}
+
+/// How the user is looking: sort key, filter text, and whether to cut long cells.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub sort: Sort,
+    pub filter: String,
+    pub wide: bool,
+}
+
+/// One cgroup row: its latest sample and its rates over the interval.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    #[serde(flatten)]
+    pub sample: CgroupSample,
+    pub rates: CgroupRates,
+    /// Go processes inside it.
+    pub go_processes: usize,
+}
+
+/// Two snapshots made into rows.
+#[derive(Debug, Clone)]
+pub struct Screen {
+    pub version: String,
+    pub interval_seconds: f64,
+    pub rows: Vec<Row>,
+    pub go: Vec<GoProcess>,
+    pub total_cgroups: usize,
+    /// What could not be read, one line each.
+    pub errors: Vec<String>,
+    pub truncated: bool,
+}
+
+impl Screen {
+    pub fn new(before: &Snapshot, now: &Snapshot) -> Screen {
+        let interval_seconds = now.at.saturating_duration_since(before.at).as_secs_f64();
+        let by_id: std::collections::HashMap<String, CgroupRates> = rates(before, now)
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        let rows = now
+            .cgroups
+            .iter()
+            .filter_map(|c| {
+                let go_processes = now
+                    .go
+                    .iter()
+                    .filter(|p| p.cgroup.as_deref() == Some(&c.id))
+                    .count();
+                let rates = by_id.get(&c.id)?.clone();
+                worth_showing(c, &rates, go_processes).then(|| Row {
+                    sample: c.clone(),
+                    rates,
+                    go_processes,
+                })
+            })
+            .collect();
+        Screen {
+            version: now.cgroup_version.clone(),
+            interval_seconds,
+            rows,
+            go: now.go.clone(),
+            total_cgroups: now.cgroups.len(),
+            errors: now.errors.clone(),
+            truncated: now.cgroups_truncated || now.go_truncated,
+        }
+    }
+
+    /// `--json`: stable API.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "cgroup_version": self.version,
+            "interval_seconds": self.interval_seconds,
+            "cgroups_total": self.total_cgroups,
+            "truncated": self.truncated,
+            "errors": self.errors,
+            "cgroups": self.rows,
+            "go_processes": self.go,
+        })
+    }
+}
+
+/// A cgroup is a row when something is set or happening in it: a quota or memory limit, a
+/// Go process, CPU use, throttling or an OOM kill. Idle system slices are left out.
+fn worth_showing(c: &CgroupSample, r: &CgroupRates, go: usize) -> bool {
+    c.cpu_quota_us.is_some()
+        || c.memory_limit_bytes.is_some()
+        || go > 0
+        || r.cpu_cores.is_some_and(|x| x >= 0.005)
+        || r.throttled_periods_percent.is_some_and(|x| x > 0.0)
+        || r.oom_kills.is_some_and(|x| x > 0)
+}
+
+fn matches(filter: &str, fields: &[Option<&str>]) -> bool {
+    filter.is_empty() || fields.iter().flatten().any(|f| f.contains(filter))
+}
+
+/// Cut `s` to `w` characters, marking the cut with `…`; keep the end of paths.
+fn fit(s: &str, w: usize, keep_end: bool) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    if w == 0 {
+        return String::new();
+    }
+    if keep_end {
+        let tail: String = s.chars().skip(n - (w - 1)).collect();
+        format!("…{tail}")
+    } else {
+        let head: String = s.chars().take(w - 1).collect();
+        format!("{head}…")
+    }
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "?".into(), |v| format!("{v:.0}%"))
+}
+
+/// Bytes in at most six characters for narrow columns: `230MiB`, `1.5GiB`, `512B`.
+fn short_bytes(v: Option<u64>) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let Some(b) = v else { return "?".into() };
+    let mut value = b as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let places = if unit > 0 && value < 10.0 { 1 } else { 0 };
+    format!("{}{}", units::decimal(value, places), UNITS[unit])
+}
+
+/// The cgroup rows in view order.
+pub fn sorted_rows<'a>(screen: &'a Screen, view: &View) -> Vec<&'a Row> {
+    let mut rows: Vec<&Row> = screen
+        .rows
+        .iter()
+        .filter(|r| {
+            matches(
+                &view.filter,
+                &[Some(r.sample.id.as_str()), r.sample.container.as_deref()],
+            )
+        })
+        .collect();
+    let key = |r: &Row| -> f64 {
+        match view.sort {
+            Sort::Cpu => r.rates.cpu_cores.unwrap_or(-1.0),
+            Sort::Throttled => {
+                r.rates.throttled_periods_percent.unwrap_or(-1.0) * 1e6
+                    + r.rates.cpu_cores.unwrap_or(0.0)
+            }
+            Sort::Memory => r.sample.memory_working_set_bytes.map_or(-1.0, |b| b as f64),
+            Sort::Name => 0.0,
+        }
+    };
+    if view.sort == Sort::Name {
+        rows.sort_by(|a, b| a.sample.id.cmp(&b.sample.id));
+    } else {
+        rows.sort_by(|a, b| {
+            key(b)
+                .total_cmp(&key(a))
+                .then(a.sample.id.cmp(&b.sample.id))
+        });
+    }
+    rows
+}
+
+/// The whole screen as lines at most `width` characters, the cgroup table cut so that
+/// everything fits in `height` lines.
+pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<String> {
+    let w = width.max(40);
+    let mut out = Vec::new();
+    out.push(format!(
+        "boxwise top  {}  {}/{} cgroups  {} Go  {}s  sort {}{}{}",
+        screen.version,
+        screen.rows.len(),
+        screen.total_cgroups,
+        screen.go.len(),
+        units::decimal(screen.interval_seconds, 1),
+        view.sort.name(),
+        if view.filter.is_empty() {
+            String::new()
+        } else {
+            format!("  filter \"{}\"", view.filter)
+        },
+        if !screen.errors.is_empty() {
+            format!("  {} unreadable", screen.errors.len())
+        } else {
+            String::new()
+        },
+    ));
+    // Fixed columns take 53 characters; the cgroup name gets the rest.
+    let name_w = if view.wide {
+        60
+    } else {
+        w.saturating_sub(54).max(8)
+    };
+    out.push(format!(
+        "{:<name_w$} {:>5} {:>6} {:>5} {:>6} {:>9} {:>9} {:>4}",
+        "CGROUP", "CPU", "%QUOTA", "THR%", "THR-S", "MEM", "LIMIT", "OOM"
+    ));
+    let rows = sorted_rows(screen, view);
+    let go: Vec<&GoProcess> = screen
+        .go
+        .iter()
+        .filter(|p| {
+            matches(
+                &view.filter,
+                &[
+                    p.cgroup.as_deref(),
+                    p.container.as_deref(),
+                    p.name.as_deref(),
+                ],
+            )
+        })
+        .collect();
+    // Keep room for the Go table: its header, a blank line and its rows.
+    let go_lines = if go.is_empty() { 2 } else { go.len() + 2 };
+    let room = height.saturating_sub(out.len() + go_lines + 1).max(3);
+    for r in rows.iter().take(room) {
+        let name = r
+            .sample
+            .container
+            .clone()
+            .unwrap_or_else(|| r.sample.id.clone());
+        out.push(format!(
+            "{:<name_w$} {:>5} {:>6} {:>5} {:>6} {:>9} {:>9} {:>4}",
+            fit(&name, name_w, true),
+            r.rates
+                .cpu_cores
+                .map_or_else(|| "?".into(), |c| format!("{c:.2}")),
+            if r.sample.cpu_quota_us.is_some() {
+                pct(r.rates.cpu_of_quota_percent)
+            } else {
+                "-".into()
+            },
+            pct(r.rates.throttled_periods_percent),
+            r.rates
+                .throttled_seconds
+                .map_or_else(|| "?".into(), |s| format!("{s:.2}")),
+            short_bytes(r.sample.memory_working_set_bytes),
+            r.sample
+                .memory_limit_bytes
+                .map_or_else(|| "-".into(), |b| short_bytes(Some(b))),
+            r.sample
+                .oom_kills
+                .map_or_else(|| "?".into(), |n| n.to_string()),
+        ));
+    }
+    if rows.len() > room {
+        out.push(format!(
+            "… {} more cgroups (f to filter)",
+            rows.len() - room
+        ));
+    }
+    out.push(String::new());
+    let cg_w = if view.wide {
+        60
+    } else {
+        w.saturating_sub(56).max(6)
+    };
+    out.push(format!(
+        "{:>7} {:<12} {:<7} {:<10} {:<13} {:>4} {:<cg_w$}",
+        "PID", "GO PROCESS", "GO", "GOMAXPROCS", "GOMEMLIMIT", "GOGC", "CGROUP"
+    ));
+    if go.is_empty() {
+        out.push("(no Go processes found)".into());
+    }
+    for p in go {
+        let procs = match (p.gomaxprocs, p.gomaxprocs_recommended) {
+            (Some(v), Some(want)) if p.gomaxprocs_fit == Some(false) => format!("{v}!want {want}"),
+            (Some(v), _) => v.to_string(),
+            _ => "?".into(),
+        };
+        let memlimit = match (p.gomemlimit_bytes, p.gomemlimit_recommended_bytes) {
+            (Some(v), Some(want)) if p.gomemlimit_fit == Some(false) => {
+                format!("{}!{}", short_bytes(Some(v)), short_bytes(Some(want)))
+            }
+            (Some(v), _) => short_bytes(Some(v)),
+            (None, Some(want)) => format!("unset!{}", short_bytes(Some(want))),
+            (None, None) if p.error.is_some() => "?".into(),
+            (None, None) => "unset".into(),
+        };
+        let go_version = p
+            .go_version
+            .as_deref()
+            .map(|v| v.trim_start_matches("go").to_string())
+            .unwrap_or_else(|| "?".into());
+        let where_ = p
+            .container
+            .clone()
+            .or_else(|| p.cgroup.clone())
+            .unwrap_or_else(|| "?".into());
+        out.push(format!(
+            "{:>7} {:<12} {:<7} {:<10} {:<13} {:>4} {}",
+            p.pid,
+            fit(p.name.as_deref().unwrap_or("?"), 12, false),
+            fit(&go_version, 7, false),
+            fit(&procs, 10, false),
+            fit(&memlimit, 13, false),
+            fit(p.gogc.as_deref().unwrap_or("?"), 4, false),
+            fit(&where_, cg_w, true),
+        ));
+    }
+    if !view.wide {
+        for l in &mut out {
+            *l = fit(l, w, false);
+        }
+    }
+    out
+}
+
+/// The screen as text (for `--once`).
+pub fn text(screen: &Screen, view: &View, width: usize, height: usize) -> String {
+    let mut s = lines(screen, view, width, height).join("\n");
+    s.push('\n');
+    if !view.wide {
+        s.push_str("8!want 2: the setting is 8 but the CPU or memory limit calls for 2.\n");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_bytes() {
+        assert_eq!(short_bytes(Some(241_591_910)), "230MiB");
+        assert_eq!(short_bytes(Some(1_610_612_736)), "1.5GiB");
+        assert_eq!(short_bytes(Some(512)), "512B");
+        assert_eq!(short_bytes(None), "?");
+    }
+
+    #[test]
+    fn cutting_marks_the_cut_and_keeps_path_ends() {
+        assert_eq!(fit("abcdef", 4, false), "abc…");
+        assert_eq!(fit("/a/b/leaf", 5, true), "…leaf");
+        assert_eq!(fit("ab", 4, true), "ab");
+    }
+}
