@@ -49,6 +49,31 @@ pub enum Command {
     /// Open-loop HTTP load at a constant rate; latency from each request's intended send time.
     #[command(hide = true)]
     Load(LoadArgs),
+    /// A CPU profile of a running process (or of CMD) from outside, with no code change:
+    /// perf_event_open sampling, names from the Go binary's own pclntab, a pprof file out.
+    Profile(ProfileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Profile this running process (all its threads).
+    #[arg(long, conflicts_with = "command", required_unless_present = "command")]
+    pub pid: Option<u32>,
+    /// How long to sample (Ctrl-C or the target exiting ends it early; the profile is kept).
+    #[arg(long = "for", value_name = "D", default_value = "30s", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Samples per second per running thread.
+    #[arg(long, value_name = "N", default_value_t = 99, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    pub hz: u64,
+    /// Write the gzipped pprof profile here.
+    #[arg(short = 'o', long, value_name = "FILE", default_value = "cpu.pprof")]
+    pub output: PathBuf,
+    /// Print the run's facts as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Start CMD and profile it until it exits (or --for passes, then it is stopped).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
 }
 
 /// How to turn limits into Go settings. Flags win over the BOXWISE_* environment variables.

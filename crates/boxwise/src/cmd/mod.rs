@@ -7,6 +7,7 @@ mod gctrace;
 mod inspect;
 mod load;
 mod pprof;
+mod profile;
 mod ps;
 mod run;
 mod schedtrace;
@@ -30,5 +31,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gctrace(args) => gctrace::run(args),
         Command::Schedtrace(args) => schedtrace::run(args),
         Command::Load(args) => load::run(args),
+        Command::Profile(args) => profile::run(args),
     }
 }

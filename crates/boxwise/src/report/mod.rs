@@ -3,6 +3,7 @@
 pub mod binary;
 pub mod doctor;
 pub mod inspect;
+pub mod profile;
 pub mod ps;
 pub mod run;
 pub mod sweep;
