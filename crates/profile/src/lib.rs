@@ -25,7 +25,7 @@ const MAX_EXE: u64 = 1 << 30;
 
 impl TargetFiles {
     /// Reads `/proc/PID/exe` (works across mount namespaces), `/proc/PID/maps` and
-    /// `/proc/kallsyms`. Call while the target is alive.
+    /// not yet `/proc/kallsyms` (see [`profile`]). Call while the target is alive.
     pub fn read(pid: u32) -> std::io::Result<TargetFiles> {
         use std::io::Read;
         let exe_link = format!("/proc/{pid}/exe");
@@ -38,14 +38,11 @@ impl TargetFiles {
             .take(MAX_EXE)
             .read_to_end(&mut exe)?;
         let maps = symbols::parse_maps(&std::fs::read_to_string(format!("/proc/{pid}/maps"))?);
-        let kallsyms = std::fs::read_to_string("/proc/kallsyms")
-            .ok()
-            .and_then(|t| symbols::Kallsyms::parse(&t));
         Ok(TargetFiles {
             exe,
             exe_path,
             maps,
-            kallsyms,
+            kallsyms: None,
         })
     }
 
@@ -63,21 +60,27 @@ impl TargetFiles {
 /// events, `/proc`) and the pure symbolizer. `reap` reports a child of ours having exited.
 pub fn profile(
     opts: &Options,
-    files: &TargetFiles,
+    files: &mut TargetFiles,
     stop: &std::sync::atomic::AtomicBool,
     reap: impl FnMut() -> bool,
 ) -> Result<(Collected, Built), SampleError> {
-    let target = files.target();
     let image = boxwise_goprog::elf::ElfImage::parse(&files.exe).ok();
     let tab = image
         .as_ref()
         .and_then(|i| pclntab::Pclntab::from_elf(i).ok());
     let bias = image
         .as_ref()
-        .map(|i| build::load_bias(i, &target))
+        .map(|i| build::load_bias(i, &files.target()))
         .unwrap_or(0);
     let sp_delta = |pc: u64| tab.as_ref()?.sp_delta(pc.wrapping_sub(bias));
     let collected = sample::run(opts, stop, reap, sp_delta)?;
-    let built = build(&collected, &target);
+    drop(tab);
+    // Kernel symbols are the same for every target: read after sampling, so a short-lived
+    // target is not missed while 100k lines are parsed.
+    let kallsyms = std::fs::read_to_string("/proc/kallsyms")
+        .ok()
+        .and_then(|t| symbols::Kallsyms::parse(&t));
+    files.kallsyms = kallsyms;
+    let built = build(&collected, &files.target());
     Ok((collected, built))
 }

@@ -291,6 +291,17 @@ impl<'a> Pclntab<'a> {
         (file.to_string(), line as i64)
     }
 
+    /// The address range `[entry, end)` of the function named `name`, for tools and tests.
+    pub fn find(&self, name: &str) -> Option<(u64, u64)> {
+        (0..self.nfunc).find_map(|i| {
+            let f = u32_at(self.functab, i * 8 + 4)? as usize;
+            (self.name_at(self.func_u32(f, 1)?)? == name).then_some(())?;
+            let start = self.text_start + u32_at(self.functab, i * 8)? as u64;
+            let end = self.text_start + u32_at(self.functab, (i + 1) * 8)? as u64;
+            Some((start, end))
+        })
+    }
+
     /// How far SP has moved below the entry SP at `pc` (the `pcsp` table): the return
     /// address is at `SP + delta`. `None` outside Go's text.
     pub fn sp_delta(&self, pc: u64) -> Option<u64> {

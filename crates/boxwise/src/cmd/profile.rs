@@ -33,11 +33,11 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<ExitCode> {
     let files = TargetFiles::read(pid).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => anyhow!("no process with PID {pid}"),
         std::io::ErrorKind::PermissionDenied => anyhow!(
-            "cannot read /proc/{pid}/exe: permission denied (profile a process you own, or run as root)"
+            "no permission to profile PID {pid} (cannot read /proc/{pid}/exe): another user's process needs root or CAP_PERFMON (or CAP_SYS_ADMIN) with ptrace access; your own need /proc/sys/kernel/perf_event_paranoid at 2 or lower"
         ),
         _ => anyhow!("cannot read /proc/{pid}/exe: {e}"),
     });
-    let files = match files {
+    let mut files = match files {
         Ok(f) => f,
         Err(e) => {
             stop_child(&mut child);
@@ -49,7 +49,7 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<ExitCode> {
         hz: args.hz,
         duration: args.duration,
     };
-    let run = profile(&opts, &files, stop, || {
+    let run = profile(&opts, &mut files, stop, || {
         child
             .as_mut()
             .is_some_and(|c| matches!(c.try_wait(), Ok(Some(_))))
