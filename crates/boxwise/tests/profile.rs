@@ -381,3 +381,68 @@ fn pclntab_names_lines_and_inlined_calls_for_each_go_version() {
         }
     }
 }
+
+#[test]
+#[ignore = "needs root, Docker and Go 1.25"]
+fn profiles_a_go_program_in_a_docker_container_from_the_host() {
+    if !root_or_skip() || !go_tool_or_skip() || !support::docker_or_skip() {
+        return;
+    }
+    let Some(bin) = spin("go125", TOOLCHAINS[2].1, true) else {
+        return;
+    };
+    let image = support::DockerImage::build_scratch(&[(bin.as_path(), "spin")], "");
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "-d", "--rm", "--label"])
+        .arg(format!("boxwise-test={}", image.tag()))
+        .args([image.tag(), "/spin", "-for", "20s"]);
+    let out = run(&mut cmd);
+    let id = stdout_ok(&cmd, &out).trim().to_string();
+    let mut cmd = Command::new("docker");
+    cmd.args(["inspect", "-f", "{{.State.Pid}}", &id]);
+    let out = run(&mut cmd);
+    let pid = stdout_ok(&cmd, &out).trim().to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("cpu.pprof");
+    // The executable is /spin inside the container's mount namespace only: read through
+    // /proc/PID/exe from the host.
+    let j = profile_json(&[
+        "--pid",
+        &pid,
+        "--hz",
+        "499",
+        "--for",
+        "3s",
+        "-o",
+        file.to_str().expect("utf-8"),
+    ]);
+    let _ = Command::new("docker").args(["rm", "-f", &id]).output();
+    assert_eq!(j["executable"], "/spin", "{j}");
+    assert_eq!(j["symbolizer"]["go_pclntab"]["inline"], true, "{j}");
+    assert_spin_shape(&pprof_top(&file), "in a container");
+}
+
+#[test]
+#[ignore = "needs root (perf_event_open)"]
+fn a_program_that_is_not_go_is_profiled_with_elf_symbols() {
+    if !root_or_skip() || !go_tool_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("cpu.pprof");
+    // busybox (static, not Go) hashing an endless stream: CPU-bound C code.
+    let j = profile_json(&[
+        "--for",
+        "2s",
+        "-o",
+        file.to_str().expect("utf-8"),
+        "--",
+        "/bin/busybox",
+        "sha256sum",
+        "/dev/zero",
+    ]);
+    assert!(j["symbolizer"].get("go_pclntab").is_none(), "{j}");
+    assert!(j["samples"].as_u64().unwrap_or(0) > 0, "{j}");
+    // Whatever it could name, go tool pprof reads it.
+    pprof_top(&file);
+}

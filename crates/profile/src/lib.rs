@@ -74,7 +74,6 @@ pub fn profile(
         .unwrap_or(0);
     let sp_delta = |pc: u64| tab.as_ref()?.sp_delta(pc.wrapping_sub(bias));
     let collected = sample::run(opts, stop, reap, sp_delta)?;
-    drop(tab);
     // Kernel symbols are the same for every target: read after sampling, so a short-lived
     // target is not missed while 100k lines are parsed.
     let kallsyms = std::fs::read_to_string("/proc/kallsyms")

@@ -237,24 +237,6 @@ impl Drop for ThreadEvent {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn records_never_panic(kind in 0u32..12, b in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = parse_record(kind, &b);
-        }
-    }
-
-    #[test]
-    fn attr_is_ver5_size() {
-        assert_eq!(std::mem::size_of::<Attr>(), 112);
-    }
-}
-
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 extern "C" fn on_interrupt(_: libc::c_int) {
@@ -276,4 +258,22 @@ pub fn interrupt_flag() -> &'static std::sync::atomic::AtomicBool {
         );
     }
     &INTERRUPTED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn records_never_panic(kind in 0u32..12, b in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_record(kind, &b);
+        }
+    }
+
+    #[test]
+    fn attr_is_ver5_size() {
+        assert_eq!(std::mem::size_of::<Attr>(), 112);
+    }
 }

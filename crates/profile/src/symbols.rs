@@ -78,10 +78,8 @@ impl ElfSymbols {
         let mut syms = Vec::new();
         if let Ok(file) = object::File::parse(data) {
             for s in file.symbols().chain(file.dynamic_symbols()) {
-                if s.kind() == SymbolKind::Text && s.address() != 0 {
-                    if let Ok(n) = s.name() {
-                        syms.push((s.address(), s.size(), n.to_string()));
-                    }
+                if let (SymbolKind::Text, true, Ok(n)) = (s.kind(), s.address() != 0, s.name()) {
+                    syms.push((s.address(), s.size(), n.to_string()));
                 }
             }
         }
