@@ -240,7 +240,10 @@ pub fn build(c: &Collected, target: &Target<'_>) -> Built {
             let id = match locs.get(&(false, pc)) {
                 Some(&id) => id,
                 None => {
+                    let in_exe = exe_maps.iter().any(|m| m.start <= pc && pc < m.end);
+                    // Another object's address (libc, vdso) is not the executable's symbol.
                     let frames: Vec<Frame> = match &syms {
+                        _ if !in_exe && !exe_maps.is_empty() => Vec::new(),
                         ExeSyms::Go(t) => t.frames(link),
                         ExeSyms::Elf(e) => e
                             .lookup(link)
@@ -256,7 +259,6 @@ pub fn build(c: &Collected, target: &Target<'_>) -> Built {
                             .unwrap_or_default(),
                         ExeSyms::None => Vec::new(),
                     };
-                    let in_exe = exe_maps.iter().any(|m| m.start <= pc && pc < m.end);
                     let lines: Vec<proto::Line> = if frames.is_empty() {
                         // Outside the executable's symbols: name the mapping it is in.
                         let name = target
