@@ -271,6 +271,10 @@ pub struct DoctorArgs {
     /// For a --profile URL: collect for N seconds (sets `?seconds=N`).
     #[arg(long, value_name = "N", requires = "profile")]
     pub profile_seconds: Option<u32>,
+    /// With --pid: sample the process's CPU for this long (as `boxwise profile` does, no
+    /// code change needed) and add what the profile shows.
+    #[arg(long, value_name = "D", requires = "pid", conflicts_with = "profile", value_parser = boxwise_loadgen::parse_duration)]
+    pub profile_live: Option<std::time::Duration>,
     /// Print JSON: `{"findings": [{"id", "severity", "title", "evidence", "fix"}], ...}`.
     #[arg(long, conflicts_with = "markdown")]
     pub json: bool,

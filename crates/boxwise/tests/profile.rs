@@ -472,3 +472,41 @@ fn a_program_that_is_not_go_is_profiled_with_elf_symbols() {
         .unwrap_or_default();
     assert_eq!(top.name, "burn", "{rows:?}\n{raw}");
 }
+
+#[test]
+#[ignore = "needs root (perf_event_open) and Go 1.25"]
+fn doctor_profile_live_folds_the_sampled_profile_into_findings() {
+    if !root_or_skip() {
+        return;
+    }
+    let Some(bin) = support::build_go_program_with(Path::new(TOOLCHAINS[2].1), "gcload", "go125")
+    else {
+        return;
+    };
+    // gcload allocates without pause: its CPU is in the allocator and the GC.
+    let mut child = Command::new(&bin)
+        .args(["20"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start gcload");
+    let mut cmd = boxwise();
+    cmd.args(["doctor", "--json", "--profile-live", "3s", "--pid"])
+        .arg(child.id().to_string());
+    let out = run(&mut cmd);
+    let _ = child.kill();
+    let _ = child.wait();
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout_ok(&cmd, &out)).expect("doctor --json");
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert!(
+        ids.iter()
+            .any(|id| *id == "profile-malloc-heavy" || *id == "profile-gc-heavy"),
+        "{doc:#}"
+    );
+}

@@ -107,3 +107,19 @@ fn stop_child(child: &mut Option<Child>) {
     let _ = c.kill();
     let _ = c.wait();
 }
+
+/// `--hz` default, also used by `doctor --profile-live`.
+pub const DEFAULT_HZ: u64 = 99;
+
+/// A gzipped CPU profile of `pid` over `d`, for `doctor --profile-live`.
+pub fn live(pid: u32, d: Duration, hz: u64) -> anyhow::Result<Vec<u8>> {
+    let mut files =
+        TargetFiles::read(pid).map_err(|e| anyhow!("cannot read /proc/{pid}/exe: {e}"))?;
+    let opts = Options {
+        pid,
+        hz,
+        duration: d,
+    };
+    let (_, built) = profile(&opts, &mut files, interrupt_flag(), || false)?;
+    Ok(encode_gzip(&built.profile))
+}
