@@ -376,6 +376,17 @@ fn pclntab_names_lines_and_inlined_calls_for_each_go_version() {
                 ("main.warm", call_line, false),
                 "{what}"
             );
+            // Go's unwinder stops at goexit and mstart; so does ours.
+            for (name, top) in [
+                ("runtime.goexit", true),
+                ("runtime.mstart", true),
+                ("main.warm", false),
+            ] {
+                let (a, _) = tab
+                    .find(name)
+                    .unwrap_or_else(|| panic!("{what}: no {name}"));
+                assert_eq!(tab.top_frame(a), top, "{what}: {name}");
+            }
             // Outside the text: nothing, not a wrong name.
             assert!(tab.frames(0).is_empty());
         }

@@ -317,6 +317,11 @@ pub fn build(c: &Collected, target: &Target<'_>) -> Built {
                 named = true;
             }
             ids.push(id);
+            if let ExeSyms::Go(t) = &syms {
+                if t.top_frame(link) {
+                    break;
+                }
+            }
         }
         if !named {
             unsymbolized += s.count;

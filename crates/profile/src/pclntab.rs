@@ -302,6 +302,16 @@ impl<'a> Pclntab<'a> {
         })
     }
 
+    /// Whether `pc` is in a function where Go's own unwinder stops (`FuncFlag_TOPFRAME`:
+    /// `runtime.goexit`, `runtime.mstart`, `runtime.rt0_go`): above it the frame-pointer
+    /// chain holds leftovers, not callers.
+    pub fn top_frame(&self, pc: u64) -> bool {
+        const TOPFRAME: u8 = 1;
+        self.find_func(pc)
+            .and_then(|(f, _)| self.functab.get(f + self.func_header() - 3))
+            .is_some_and(|flag| flag & TOPFRAME != 0)
+    }
+
     /// How far SP has moved below the entry SP at `pc` (the `pcsp` table): the return
     /// address is at `SP + delta`. `None` outside Go's text.
     pub fn sp_delta(&self, pc: u64) -> Option<u64> {

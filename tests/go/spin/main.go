@@ -2,10 +2,12 @@
 // in main.spin and one quarter in main.warm (which calls main.mix, small enough to be
 // inlined), in a fixed ratio per loop so any sampler sees the same shares.
 //
-//	spin [-for D] [-cpuprofile FILE] [-threads N]
+//	spin [-for D] [-cpuprofile FILE] [-threads N] [-report]
 //
 // With -cpuprofile it also records runtime/pprof's own CPU profile of the same run, for
-// comparison. It prints "ready" once running and exits after -for (default: never).
+// comparison. It prints "ready" once running and exits after -for (default: never); with
+// -report it then prints "loops=N cpu_seconds=S": work done per CPU second is what a
+// profiler's overhead takes away (scripts/bench-profile.py).
 package main
 
 import (
@@ -14,8 +16,12 @@ import (
 	"os"
 	"runtime/pprof"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
+
+var loops int64
 
 var sink uint64
 
@@ -49,6 +55,7 @@ func loop(stop <-chan struct{}) {
 		}
 		sink += spin(3_000_000)
 		sink += warm(1_000_000)
+		atomic.AddInt64(&loops, 1)
 	}
 }
 
@@ -56,6 +63,7 @@ func main() {
 	d := flag.Duration("for", 0, "run this long (0 = until killed)")
 	prof := flag.String("cpuprofile", "", "write runtime/pprof's CPU profile here")
 	threads := flag.Int("threads", 1, "busy goroutines")
+	report := flag.Bool("report", false, "print loops and CPU seconds at exit")
 	flag.Parse()
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -81,6 +89,12 @@ func main() {
 		time.Sleep(*d)
 		close(stop)
 		wg.Wait()
+		if *report {
+			var ru syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+			cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			fmt.Printf("loops=%d cpu_seconds=%.3f\n", atomic.LoadInt64(&loops), cpu.Seconds())
+		}
 		return
 	}
 	select {}

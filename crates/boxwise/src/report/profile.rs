@@ -99,7 +99,14 @@ pub fn render(f: &RunFacts<'_>) -> String {
             "samples",
             format!("{} ({:.2}s of CPU)", f.built.samples, cpu as f64 / 1e9),
         ),
-        ("lost", format!("{} samples (ring buffer full)", c.lost)),
+        (
+            "lost",
+            if c.lost == 0 {
+                "0 samples".to_string()
+            } else {
+                format!("{} samples (ring buffer full: try a lower --hz)", c.lost)
+            },
+        ),
         ("names", f.symbols().to_string()),
         ("kernel", f.kernel().to_string()),
         ("ended", f.ended().to_string()),
