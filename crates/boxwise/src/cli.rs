@@ -68,6 +68,10 @@ pub struct ProfileArgs {
     /// Write the gzipped pprof profile here.
     #[arg(short = 'o', long, value_name = "FILE", default_value = "cpu.pprof")]
     pub output: PathBuf,
+    /// Also record where threads leave the CPU (sleep, wait, or CPU-quota throttling) and
+    /// for how long, as the `offcpu` sample type (`go tool pprof -sample_index=offcpu`).
+    #[arg(long)]
+    pub offcpu: bool,
     /// Print the run's facts as JSON instead of text.
     #[arg(long)]
     pub json: bool,

@@ -521,3 +521,65 @@ fn doctor_profile_live_folds_the_sampled_profile_into_findings() {
         "{doc:#}"
     );
 }
+
+fn tracefs_mounts() -> usize {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(" tracefs "))
+        .count()
+}
+
+#[test]
+#[ignore = "needs root (perf_event_open, tracefs, cgroups) and Go 1.25"]
+fn offcpu_shows_where_a_throttled_program_waited() {
+    if !root_or_skip() || !go_tool_or_skip() {
+        return;
+    }
+    let Some(bin) = spin("go125", TOOLCHAINS[2].1, false) else {
+        return;
+    };
+    let Some(cg) = support::TestCgroup::create_or_skip() else {
+        return;
+    };
+    // Two busy goroutines under a fifth of a CPU: throttled most of every period.
+    cg.set_cpu_quota(0.2);
+    let mut cmd = cg.command(&bin);
+    cmd.args(["-threads", "2", "-for", "8s"])
+        .stdout(Stdio::null());
+    let mut child = cmd.spawn().expect("start spin in the cgroup");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mounts_before = tracefs_mounts();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("off.pprof");
+    let j = profile_json(&[
+        "--pid",
+        &child.id().to_string(),
+        "--offcpu",
+        "--for",
+        "4s",
+        "-o",
+        file.to_str().expect("utf-8"),
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    // The tracepoint id was read from a private tracefs mount that is gone again.
+    assert_eq!(tracefs_mounts(), mounts_before);
+    assert!(j["offcpu_nanoseconds"].as_u64().unwrap_or(0) > 0, "{j}");
+    // Default view: still CPU.
+    assert_spin_shape(&pprof_top(&file), "offcpu profile, cpu view");
+    // Off-CPU view: the throttled threads were taken off the CPU inside the hot loop, and
+    // sysmon sleeps in usleep.
+    let mut cmd = Command::new(GO_TOOL);
+    cmd.args(["tool", "pprof", "-top", "-sample_index=offcpu"])
+        .arg(&file);
+    let out = run(&mut cmd);
+    let text = stdout_ok(&cmd, &out);
+    assert!(text.contains("Type: offcpu"), "{text}");
+    for name in ["main.spin", "runtime.sysmon"] {
+        assert!(
+            text.lines().any(|l| l.ends_with(&format!(" {name}"))),
+            "{name} not in the off-CPU view:\n{text}"
+        );
+    }
+}

@@ -190,8 +190,25 @@ pub fn build(c: &Collected, target: &Target<'_>) -> Built {
     let tid_key = st.get("thread_id");
     let mut unsymbolized = 0u64;
     let mut total = 0u64;
-    for s in &c.samples {
-        total += s.count;
+    let off = c.offcpu.as_deref().unwrap_or_default();
+    if c.offcpu.is_some() {
+        // A third value, off-CPU time; pprof still shows CPU unless asked
+        // (`-sample_index=offcpu`).
+        p.sample_type.push(proto::ValueType {
+            r#type: st.get("offcpu"),
+            unit: st.get("nanoseconds"),
+        });
+        p.default_sample_type = st.get("cpu");
+    }
+    let all = c
+        .samples
+        .iter()
+        .map(|s| (s, false))
+        .chain(off.iter().map(|s| (s, true)));
+    for (s, is_off) in all {
+        if !is_off {
+            total += s.count;
+        }
         let mut ids = Vec::new();
         let mut kernel = false;
         let mut first = true;
@@ -323,12 +340,17 @@ pub fn build(c: &Collected, target: &Target<'_>) -> Built {
                 }
             }
         }
-        if !named {
+        if !named && !is_off {
             unsymbolized += s.count;
         }
+        let value = match (c.offcpu.is_some(), is_off) {
+            (false, _) => vec![s.count as i64, s.period as i64],
+            (true, false) => vec![s.count as i64, s.period as i64, 0],
+            (true, true) => vec![0, 0, s.period as i64],
+        };
         p.sample.push(proto::Sample {
             location_id: ids,
-            value: vec![s.count as i64, s.period as i64],
+            value,
             label: vec![proto::Label {
                 key: tid_key,
                 str: 0,

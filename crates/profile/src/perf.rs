@@ -20,6 +20,18 @@ const FLAG_DISABLED: u64 = 1;
 const FLAG_EXCLUDE_KERNEL: u64 = 1 << 5;
 const FLAG_EXCLUDE_HV: u64 = 1 << 6;
 const RECORD_LOST: u32 = 2;
+const RECORD_SWITCH: u32 = 14;
+const MISC_SWITCH_OUT: u16 = 0x2000;
+const PERF_TYPE_TRACEPOINT: u32 = 2;
+const FLAG_SAMPLE_ID_ALL: u64 = 1 << 18;
+const FLAG_CONTEXT_SWITCH: u64 = 1 << 26;
+
+/// What a thread event samples.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    CpuClock { period_ns: u64 },
+    SchedSwitch { tracepoint_id: u64 },
+}
 const RECORD_SAMPLE: u32 = 9;
 const IOC_ENABLE: libc::c_ulong = 0x2400;
 /// `PERF_FLAG_FD_CLOEXEC` (not exported by libc).
@@ -67,6 +79,11 @@ pub enum Record {
         stack: Vec<u8>,
     },
     Lost(u64),
+    /// The thread came back on a CPU at `time` (a `PERF_RECORD_SWITCH` in).
+    SwitchIn {
+        tid: u32,
+        time: u64,
+    },
 }
 
 /// A sampling event on one thread with its mapped ring buffer.
@@ -80,11 +97,35 @@ pub struct ThreadEvent {
 impl ThreadEvent {
     /// Opens and enables the event for `tid`, one sample every `period_ns` of its CPU time.
     pub fn open(tid: u32, period_ns: u64, kernel: bool) -> io::Result<ThreadEvent> {
+        Self::open_with(tid, Source::CpuClock { period_ns }, kernel)
+    }
+
+    /// Opens the `sched:sched_switch` tracepoint (id from tracefs) on `tid`: one sample each
+    /// time the thread leaves the CPU, plus a switch record each time it comes back.
+    pub fn open_switch(tid: u32, tracepoint_id: u64, kernel: bool) -> io::Result<ThreadEvent> {
+        Self::open_with(tid, Source::SchedSwitch { tracepoint_id }, kernel)
+    }
+
+    fn open_with(tid: u32, source: Source, kernel: bool) -> io::Result<ThreadEvent> {
+        let (kind, config, period, extra) = match source {
+            Source::CpuClock { period_ns } => (
+                PERF_TYPE_SOFTWARE,
+                PERF_COUNT_SW_CPU_CLOCK,
+                period_ns.max(1),
+                0,
+            ),
+            Source::SchedSwitch { tracepoint_id } => (
+                PERF_TYPE_TRACEPOINT,
+                tracepoint_id,
+                1,
+                FLAG_CONTEXT_SWITCH | FLAG_SAMPLE_ID_ALL,
+            ),
+        };
         let mut attr = Attr {
-            kind: PERF_TYPE_SOFTWARE,
+            kind,
             size: std::mem::size_of::<Attr>() as u32,
-            config: PERF_COUNT_SW_CPU_CLOCK,
-            sample_period: period_ns.max(1),
+            config,
+            sample_period: period,
             sample_type: SAMPLE_IP
                 | SAMPLE_TID
                 | SAMPLE_TIME
@@ -92,7 +133,7 @@ impl ThreadEvent {
                 | SAMPLE_PERIOD
                 | SAMPLE_STACK_USER,
             sample_stack_user: STACK_BYTES as u32,
-            flags: FLAG_DISABLED | FLAG_EXCLUDE_HV,
+            flags: FLAG_DISABLED | FLAG_EXCLUDE_HV | extra,
             wakeup_events: 0,
             sample_max_stack: MAX_FRAMES as u16,
             ..Attr::default()
@@ -180,12 +221,13 @@ impl ThreadEvent {
             };
             copy(tail, 8, &mut buf);
             let kind = u32::from_le_bytes(buf[0..4].try_into().unwrap_or_default());
+            let misc = u16::from_le_bytes(buf[4..6].try_into().unwrap_or_default());
             let rsize = u16::from_le_bytes(buf[6..8].try_into().unwrap_or_default()) as u64;
             if rsize < 8 || head.wrapping_sub(tail) < rsize {
                 break;
             }
             copy(tail, rsize as usize, &mut buf);
-            if let Some(r) = parse_record(kind, &buf[8..]) {
+            if let Some(r) = parse_record(kind, misc, &buf[8..]) {
                 out.push(r);
             }
             tail = tail.wrapping_add(rsize);
@@ -196,7 +238,7 @@ impl ThreadEvent {
 }
 
 /// Decodes one record body (after the 8-byte header) for our `sample_type`.
-pub fn parse_record(kind: u32, b: &[u8]) -> Option<Record> {
+pub fn parse_record(kind: u32, misc: u16, b: &[u8]) -> Option<Record> {
     let u64_at =
         |i: usize| -> Option<u64> { Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?)) };
     match kind {
@@ -223,6 +265,11 @@ pub fn parse_record(kind: u32, b: &[u8]) -> Option<Record> {
             })
         }
         RECORD_LOST => Some(Record::Lost(u64_at(8)?)),
+        // sample_id_all: pid, tid, time (our sample_type's TID and TIME bits).
+        RECORD_SWITCH if misc & MISC_SWITCH_OUT == 0 => Some(Record::SwitchIn {
+            tid: u32::from_le_bytes(b.get(4..8)?.try_into().ok()?),
+            time: u64_at(8)?,
+        }),
         _ => None,
     }
 }
@@ -267,8 +314,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn records_never_panic(kind in 0u32..12, b in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = parse_record(kind, &b);
+        fn records_never_panic(kind in 0u32..16, misc in any::<u16>(), b in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_record(kind, misc, &b);
         }
     }
 
@@ -276,4 +323,53 @@ mod tests {
     fn attr_is_ver5_size() {
         assert_eq!(std::mem::size_of::<Attr>(), 112);
     }
+}
+
+/// The `sched:sched_switch` tracepoint id. tracefs is often not mounted (it is not on hosts
+/// that never ran a tracer), so a helper thread mounts it in a mount namespace of its own,
+/// reads the id, and exits: the namespace and the mount vanish with it, nothing is left on
+/// the host.
+pub fn sched_switch_id() -> io::Result<u64> {
+    for dir in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
+        if let Ok(s) = std::fs::read_to_string(format!("{dir}/events/sched/sched_switch/id")) {
+            if let Ok(id) = s.trim().parse() {
+                return Ok(id);
+            }
+        }
+    }
+    std::thread::spawn(|| -> io::Result<u64> {
+        use nix::mount::{MsFlags, mount};
+        use nix::sched::{CloneFlags, unshare};
+        // CLONE_FS first: a thread may only take its own mount namespace with its own fs.
+        unshare(CloneFlags::CLONE_FS | CloneFlags::CLONE_NEWNS).map_err(io::Error::from)?;
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .map_err(io::Error::from)?;
+        let dir = std::env::temp_dir().join(format!("boxwise-tracefs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let r = mount(
+            Some("tracefs"),
+            &dir,
+            Some("tracefs"),
+            MsFlags::empty(),
+            None::<&str>,
+        )
+        .map_err(io::Error::from)
+        .and_then(|()| {
+            let id = std::fs::read_to_string(dir.join("events/sched/sched_switch/id"));
+            let _ = nix::mount::umount(&dir);
+            id
+        });
+        let _ = std::fs::remove_dir(&dir);
+        r?.trim()
+            .parse()
+            .map_err(|_| io::Error::other("sched_switch id is not a number"))
+    })
+    .join()
+    .map_err(|_| io::Error::other("tracefs helper thread panicked"))?
 }

@@ -22,6 +22,8 @@ pub enum SampleError {
         source: io::Error,
         paranoid: String,
     },
+    #[error("--offcpu needs the sched:sched_switch tracepoint, which could not be found: {0}")]
+    NoTracepoint(io::Error),
     #[error("no process with PID {0}")]
     NoProcess(u32),
     #[error("perf_event_open on thread {tid} of PID {pid} failed: {source}")]
@@ -38,6 +40,8 @@ pub struct Options {
     pub pid: u32,
     pub hz: u64,
     pub duration: Duration,
+    /// Also record where threads leave the CPU and for how long (`sched_switch`).
+    pub offcpu: bool,
 }
 
 /// Identical samples folded together: thread, raw callchain, how many, total period (ns).
@@ -53,6 +57,8 @@ pub struct RawSample {
 #[derive(Debug, Clone)]
 pub struct Collected {
     pub samples: Vec<RawSample>,
+    /// With `--offcpu`: stacks at which threads left the CPU; `period` is the time off it.
+    pub offcpu: Option<Vec<RawSample>>,
     pub lost: u64,
     pub threads: usize,
     pub started: SystemTime,
@@ -136,10 +142,21 @@ pub fn run(
     }
     let period_ns = 1_000_000_000 / opts.hz.clamp(1, 10_000);
     let mut events: HashMap<u32, ThreadEvent> = HashMap::new();
+    let switch_id = if opts.offcpu {
+        Some(crate::perf::sched_switch_id().map_err(SampleError::NoTracepoint)?)
+    } else {
+        None
+    };
+    let mut switches: HashMap<u32, ThreadEvent> = HashMap::new();
+    let mut switch_records = Vec::new();
+    // Per thread: the stack and time it last left the CPU.
+    let mut left: HashMap<u32, (Vec<u64>, u64)> = HashMap::new();
+    let mut off_folded: HashMap<(u32, Vec<u64>), (u64, u64)> = HashMap::new();
     let mut kernel = true;
     let mut records = Vec::new();
     let mut out = Collected {
         samples: Vec::new(),
+        offcpu: None,
         lost: 0,
         threads: 0,
         started: SystemTime::now(),
@@ -178,6 +195,12 @@ pub fn run(
                         opened_any = true;
                         out.threads += 1;
                         events.insert(*tid, ev);
+                        if let Some(id) = switch_id {
+                            // A thread that cannot be traced still has its CPU samples.
+                            if let Ok(sw) = ThreadEvent::open_switch(*tid, id, kernel) {
+                                switches.insert(*tid, sw);
+                            }
+                        }
                     }
                     // The thread exited between the scan and the open.
                     Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
@@ -217,10 +240,38 @@ pub fn run(
                 if let Some(mut ev) = events.remove(&t) {
                     ev.drain(&mut records);
                 }
+                if let Some(mut ev) = switches.remove(&t) {
+                    ev.drain(&mut switch_records);
+                }
             }
         }
         for ev in events.values_mut() {
             ev.drain(&mut records);
+        }
+        for ev in switches.values_mut() {
+            ev.drain(&mut switch_records);
+        }
+        for r in switch_records.drain(..) {
+            match r {
+                Record::Sample {
+                    tid,
+                    time,
+                    mut chain,
+                    stack,
+                    ..
+                } => {
+                    restore_leaf_caller(&mut chain, &stack, &sp_delta);
+                    left.insert(tid, (chain, time));
+                }
+                Record::SwitchIn { tid, time } => {
+                    if let Some((chain, out_at)) = left.remove(&tid) {
+                        let e = off_folded.entry((tid, chain)).or_insert((0, 0));
+                        e.0 += 1;
+                        e.1 += time.saturating_sub(out_at);
+                    }
+                }
+                Record::Lost(n) => out.lost += n,
+            }
         }
         for r in records.drain(..) {
             match r {
@@ -237,6 +288,7 @@ pub fn run(
                     e.1 += period;
                 }
                 Record::Lost(n) => out.lost += n,
+                Record::SwitchIn { .. } => {}
             }
         }
         if exited {
@@ -253,14 +305,19 @@ pub fn run(
         std::thread::sleep(Duration::from_millis(20));
     }
     out.elapsed = start.elapsed();
-    out.samples = folded
-        .into_iter()
-        .map(|((tid, chain), (count, period))| RawSample {
-            tid,
-            chain,
-            count,
-            period,
-        })
-        .collect();
+    let unfold = |m: HashMap<(u32, Vec<u64>), (u64, u64)>| -> Vec<RawSample> {
+        m.into_iter()
+            .map(|((tid, chain), (count, period))| RawSample {
+                tid,
+                chain,
+                count,
+                period,
+            })
+            .collect()
+    };
+    out.samples = unfold(folded);
+    if opts.offcpu {
+        out.offcpu = Some(unfold(off_folded));
+    }
     Ok(out)
 }

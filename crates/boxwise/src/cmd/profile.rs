@@ -48,6 +48,7 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<ExitCode> {
         pid,
         hz: args.hz,
         duration: args.duration,
+        offcpu: args.offcpu,
     };
     let run = profile(&opts, &mut files, stop, || {
         child
@@ -119,6 +120,7 @@ pub fn live(pid: u32, d: Duration, hz: u64) -> anyhow::Result<Vec<u8>> {
         pid,
         hz,
         duration: d,
+        offcpu: false,
     };
     let (_, built) = profile(&opts, &mut files, interrupt_flag(), || false)?;
     Ok(encode_gzip(&built.profile))

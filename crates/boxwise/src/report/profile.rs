@@ -53,6 +53,8 @@ impl RunFacts<'_> {
             "samples": self.built.samples,
             "cpu_nanoseconds": c.samples.iter().map(|s| s.period).sum::<u64>(),
             "lost_samples": c.lost,
+            "offcpu_nanoseconds": c.offcpu.as_ref().map(|v| v.iter().map(|s| s.period).sum::<u64>()),
+            "offcpu_switches": c.offcpu.as_ref().map(|v| v.iter().map(|s| s.count).sum::<u64>()),
             "threads": c.threads,
             "unsymbolized_samples": self.built.unsymbolized,
             "symbolizer": self.built.symbolizer,
@@ -105,6 +107,17 @@ pub fn render(f: &RunFacts<'_>) -> String {
                 "0 samples".to_string()
             } else {
                 format!("{} samples (ring buffer full: try a lower --hz)", c.lost)
+            },
+        ),
+        (
+            "off-CPU",
+            match &c.offcpu {
+                None => "not recorded (--offcpu)".to_string(),
+                Some(v) => format!(
+                    "{:.2}s in {} switches (-sample_index=offcpu)",
+                    v.iter().map(|s| s.period).sum::<u64>() as f64 / 1e9,
+                    v.iter().map(|s| s.count).sum::<u64>()
+                ),
             },
         ),
         ("names", f.symbols().to_string()),
