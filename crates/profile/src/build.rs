@@ -334,10 +334,10 @@ pub fn build(c: &Collected, target: &Target<'_>) -> Built {
                 named = true;
             }
             ids.push(id);
-            if let ExeSyms::Go(t) = &syms {
-                if t.top_frame(link) {
-                    break;
-                }
+            if let ExeSyms::Go(t) = &syms
+                && t.top_frame(link)
+            {
+                break;
             }
         }
         if !named && !is_off {

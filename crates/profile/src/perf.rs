@@ -307,34 +307,15 @@ pub fn interrupt_flag() -> &'static std::sync::atomic::AtomicBool {
     &INTERRUPTED
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn records_never_panic(kind in 0u32..16, misc in any::<u16>(), b in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let _ = parse_record(kind, misc, &b);
-        }
-    }
-
-    #[test]
-    fn attr_is_ver5_size() {
-        assert_eq!(std::mem::size_of::<Attr>(), 112);
-    }
-}
-
 /// The `sched:sched_switch` tracepoint id. tracefs is often not mounted (it is not on hosts
 /// that never ran a tracer), so a helper thread mounts it in a mount namespace of its own,
 /// reads the id, and exits: the namespace and the mount vanish with it, nothing is left on
 /// the host.
 pub fn sched_switch_id() -> io::Result<u64> {
     for dir in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
-        if let Ok(s) = std::fs::read_to_string(format!("{dir}/events/sched/sched_switch/id")) {
-            if let Ok(id) = s.trim().parse() {
-                return Ok(id);
-            }
+        let id = std::fs::read_to_string(format!("{dir}/events/sched/sched_switch/id"));
+        if let Some(id) = id.ok().and_then(|s| s.trim().parse().ok()) {
+            return Ok(id);
         }
     }
     std::thread::spawn(|| -> io::Result<u64> {
@@ -372,4 +353,22 @@ pub fn sched_switch_id() -> io::Result<u64> {
     })
     .join()
     .map_err(|_| io::Error::other("tracefs helper thread panicked"))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn records_never_panic(kind in 0u32..16, misc in any::<u16>(), b in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse_record(kind, misc, &b);
+        }
+    }
+
+    #[test]
+    fn attr_is_ver5_size() {
+        assert_eq!(std::mem::size_of::<Attr>(), 112);
+    }
 }
