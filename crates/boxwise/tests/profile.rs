@@ -301,7 +301,6 @@ fn unprivileged_user_gets_one_line_naming_the_capability() {
 }
 
 #[test]
-#[ignore = "needs root and a missing PID"]
 fn missing_pid_is_one_line() {
     let out = boxwise()
         .args([

@@ -383,3 +383,95 @@ pub fn encode_gzip(p: &proto::Profile) -> Vec<u8> {
     let _ = enc.write_all(&p.encode_to_vec());
     enc.finish().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::RawSample;
+    use proptest::prelude::*;
+    use std::time::{Duration, SystemTime};
+
+    fn collected(chains: Vec<Vec<u64>>) -> Collected {
+        Collected {
+            samples: chains
+                .into_iter()
+                .map(|chain| RawSample {
+                    tid: 7,
+                    chain,
+                    count: 2,
+                    period: 20,
+                })
+                .collect(),
+            offcpu: None,
+            lost: 3,
+            threads: 1,
+            started: SystemTime::UNIX_EPOCH,
+            elapsed: Duration::from_secs(1),
+            period_ns: 10,
+            target_exited: false,
+            interrupted: false,
+            kernel_excluded: false,
+        }
+    }
+
+    proptest! {
+        /// Any callchain (markers, kernel and user addresses in any order) against any
+        /// executable bytes builds a valid profile: every location id a sample names exists.
+        #[test]
+        fn any_chain_builds_a_consistent_profile(
+            chains in proptest::collection::vec(proptest::collection::vec(any::<u64>(), 0..20), 0..8),
+            exe in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let maps = crate::symbols::parse_maps("1000-2000 r-xp 0 0:0 0 /x\n");
+            let c = collected(chains);
+            let t = Target { exe: &exe, exe_path: "/x", maps: &maps, kallsyms: None };
+            let b = build(&c, &t);
+            prop_assert_eq!(b.samples, c.samples.iter().map(|s| s.count).sum::<u64>());
+            for s in &b.profile.sample {
+                prop_assert_eq!(s.value.len(), 2);
+                for id in &s.location_id {
+                    prop_assert!(*id >= 1 && (*id as usize) <= b.profile.location.len());
+                }
+            }
+            prop_assert_eq!(b.profile.string_table.first().map(String::as_str), Some(""));
+        }
+    }
+
+    #[test]
+    fn kernel_frames_without_kallsyms_collapse_into_one() {
+        let kernel = (-128i64) as u64;
+        let user = (-512i64) as u64;
+        let c = collected(vec![vec![
+            kernel,
+            0xffff_ffff_8100_0000,
+            0xffff_ffff_8100_0010,
+            user,
+            0x1500,
+        ]]);
+        let maps = crate::symbols::parse_maps("1000-2000 r-xp 0 0:0 0 /x\n");
+        let t = Target {
+            exe: &[],
+            exe_path: "/x",
+            maps: &maps,
+            kallsyms: None,
+        };
+        let b = build(&c, &t);
+        let names: Vec<&str> = b.profile.sample[0]
+            .location_id
+            .iter()
+            .map(|id| {
+                let l = &b.profile.location[*id as usize - 1];
+                let f = &b.profile.function[l.line[0].function_id as usize - 1];
+                b.profile.string_table[f.name as usize].as_str()
+            })
+            .collect();
+        assert_eq!(names, ["[kernel]", "[x]"]);
+        // The lost count is written into the profile as a comment.
+        assert!(
+            b.profile
+                .comment
+                .iter()
+                .any(|&i| b.profile.string_table[i as usize].contains("3 samples lost"))
+        );
+    }
+}
