@@ -76,6 +76,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff): `boxwise man > /usr/local/share/man/man1/boxwise.1`.
     Man,
+    /// A CPU profile of a running process (or of CMD) from outside, with no code change:
+    /// perf_event_open sampling, names from the Go binary's own pclntab, a pprof file out.
+    Profile(ProfileArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -121,6 +124,32 @@ pub struct LintArgs {
     /// Do not truncate messages to 80 columns.
     #[arg(long)]
     pub wide: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Profile this running process (all its threads).
+    #[arg(long, conflicts_with = "command", required_unless_present = "command")]
+    pub pid: Option<u32>,
+    /// How long to sample (Ctrl-C or the target exiting ends it early; the profile is kept).
+    #[arg(long = "for", value_name = "D", default_value = "30s", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Samples per second per running thread.
+    #[arg(long, value_name = "N", default_value_t = 99, value_parser = clap::value_parser!(u64).range(1..=10000))]
+    pub hz: u64,
+    /// Write the gzipped pprof profile here.
+    #[arg(short = 'o', long, value_name = "FILE", default_value = "cpu.pprof")]
+    pub output: PathBuf,
+    /// Also record where threads leave the CPU (sleep, wait, or CPU-quota throttling) and
+    /// for how long, as the `offcpu` sample type (`go tool pprof -sample_index=offcpu`).
+    #[arg(long)]
+    pub offcpu: bool,
+    /// Print the run's facts as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Start CMD and profile it until it exits (or --for passes, then it is stopped).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
 }
 
 /// How to turn limits into Go settings. Flags win over the BOXWISE_* environment variables.
@@ -335,6 +364,10 @@ pub struct DoctorArgs {
     /// Go reading's findings: futex storms, spinning, preemption, scavenging.
     #[arg(long, value_name = "DURATION", requires = "pid", value_parser = boxwise_loadgen::parse_duration)]
     pub syscalls: Option<std::time::Duration>,
+    /// With --pid: sample the process's CPU for this long (as `boxwise profile` does, no
+    /// code change needed) and add what the profile shows.
+    #[arg(long, value_name = "D", requires = "pid", conflicts_with = "profile", value_parser = boxwise_loadgen::parse_duration)]
+    pub profile_live: Option<std::time::Duration>,
     /// Print JSON: `{"findings": [{"id", "severity", "title", "evidence", "fix"}], ...}`.
     #[arg(long, conflicts_with = "markdown")]
     pub json: bool,

@@ -74,11 +74,14 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         }
     };
 
-    let profile = args
+    let mut profile = args
         .profile
         .as_deref()
         .map(|p| profile_facts(p, args.profile_seconds))
         .transpose()?;
+    if let (Some(d), Some(pid)) = (args.profile_live, args.pid) {
+        profile = Some(live_profile_facts(pid, d)?);
+    }
     // Kills the cgroup's own counter forgot (a restart makes a new cgroup): only on the live
     // machine, where the kernel log and the Docker socket are this machine's.
     let oom_history = args.root.is_none().then(|| oom_history(&info));
@@ -176,6 +179,17 @@ fn image_findings(source: &str) -> anyhow::Result<(String, Option<GoBinary>, Vec
         })
         .collect();
     Ok((src.describe(), service, findings))
+}
+
+/// Samples the process (`boxwise profile`) into a temporary file and reads it back as a
+/// `--profile` file would be.
+fn live_profile_facts(pid: u32, d: std::time::Duration) -> anyhow::Result<ProfileFacts> {
+    let tmp = tempfile::NamedTempFile::new().context("creating a temporary profile file")?;
+    let bytes = super::profile::live(pid, d, super::profile::DEFAULT_HZ)?;
+    std::fs::write(tmp.path(), bytes).context("writing the temporary profile")?;
+    let mut facts = profile_facts(&tmp.path().to_string_lossy(), None)?;
+    facts.source = format!("a {}s live profile of PID {pid}", d.as_secs_f64());
+    Ok(facts)
 }
 
 /// Top functions per category the profile rules quote.

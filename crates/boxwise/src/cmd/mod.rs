@@ -11,6 +11,7 @@ mod inspect;
 mod lint;
 mod load;
 mod pprof;
+mod profile;
 mod ps;
 mod run;
 mod schedtrace;
@@ -43,5 +44,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Syscalls(args) => syscalls::run(args),
         Command::Top(args) => top::run(args),
         Command::Exporter(args) => exporter::run(args),
+        Command::Profile(args) => profile::run(args),
     }
 }

@@ -6,6 +6,7 @@ pub mod fit;
 pub mod image;
 pub mod inspect;
 pub mod lint;
+pub mod profile;
 pub mod ps;
 pub mod run;
 pub mod sweep;

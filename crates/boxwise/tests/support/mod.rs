@@ -138,6 +138,20 @@ fn build_go_program_now(name: &str) -> Option<PathBuf> {
 /// written under a temporary name and renamed into place, so parallel test processes never
 /// see a half-written file. `None` (via [`require`]) when that toolchain is missing.
 fn build_go(go: &Path, name: &str, label: Option<&str>) -> Option<PathBuf> {
+    build_go_flags(go, name, label, &[])
+}
+
+/// Like [`build_go_program_with`], with extra `go build` flags (e.g. `-ldflags=-s -w`).
+pub fn build_go_program_flags(
+    go: &Path,
+    name: &str,
+    label: &str,
+    flags: &[&str],
+) -> Option<PathBuf> {
+    build_go_flags(go, name, Some(label), flags)
+}
+
+fn build_go_flags(go: &Path, name: &str, label: Option<&str>, flags: &[&str]) -> Option<PathBuf> {
     let have_go = Command::new(go)
         .arg("version")
         .output()
@@ -164,7 +178,9 @@ fn build_go(go: &Path, name: &str, label: Option<&str>) -> Option<PathBuf> {
     let dest = out_dir.join(&file_name);
     let mut cmd = Command::new(go);
     cmd.current_dir(&src)
-        .args(["build", "-trimpath", "-o"])
+        .args(["build", "-trimpath"])
+        .args(flags)
+        .arg("-o")
         .arg(&tmp)
         .arg(".")
         .env("CGO_ENABLED", "0")

@@ -1,0 +1,3 @@
+module boxwise.test/spin
+
+go 1.19
