@@ -40,6 +40,9 @@ pub enum Command {
     /// Run a command in its own transient cgroup (and namespaces) under the limits you deploy
     /// with, and report its CPU, throttling, memory peak and OOM kills.
     Run(RunArgs),
+    /// Measure what a network mode (host, veth, bridge with NAT) or a filesystem (write
+    /// latency with and without sync, buffer sizes) costs on this machine.
+    Bench(BenchArgs),
     /// Summarise a GODEBUG=gctrace=1 capture: GC rate, stop-the-world pauses, GC CPU, heap
     /// against GOMEMLIMIT and the memory limit; scavenger lines too.
     Gctrace(GctraceArgs),
@@ -503,4 +506,83 @@ fn parse_http_url(s: &str) -> Result<String, String> {
     boxwise_loadgen::HttpUrl::parse(s)
         .map(|_| s.to_string())
         .map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Request/response latency and stream throughput over loopback, a veth pair between
+    /// two network namespaces, and a bridge with NAT (Docker's bridge path). Needs root
+    /// and iproute2 (and nftables for bridge) for the namespaced modes.
+    Net(BenchNetArgs),
+    /// Write latency and throughput per block size and sync mode in each directory, and
+    /// buffered writes of small records at several buffer sizes.
+    Io(BenchIoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchNetArgs {
+    /// Modes, comma-separated: host, veth, bridge.
+    #[arg(long, value_name = "LIST", default_value = "host,veth,bridge", value_parser = parse_net_modes)]
+    pub modes: ::std::vec::Vec<boxwise_bench::NetMode>,
+    /// Request and response size of the round trips.
+    #[arg(long, value_name = "SIZE", default_value = "64", value_parser = parse_bench_size)]
+    pub size: u64,
+    /// How long each phase (latency, then throughput) runs per mode.
+    #[arg(long, value_name = "D", default_value = "2s", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIoArgs {
+    /// Directory to write the test file in (repeatable). [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Vec<PathBuf>,
+    /// Block sizes, comma-separated.
+    #[arg(long, value_name = "LIST", default_value = "4k,64k,1m", value_parser = parse_bench_sizes)]
+    pub block: ::std::vec::Vec<u64>,
+    /// Sync modes, comma-separated: none, fsync, fdatasync, O_DSYNC.
+    #[arg(long, value_name = "LIST", default_value = "none,fsync,fdatasync,O_DSYNC", value_parser = parse_sync_modes)]
+    pub sync: ::std::vec::Vec<boxwise_bench::SyncMode>,
+    /// How long each case writes (it also stops after four passes over the file).
+    #[arg(long, value_name = "D", default_value = "1s", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: std::time::Duration,
+    /// The test file's size; writes wrap around inside it.
+    #[arg(long, value_name = "SIZE", default_value = "64m", value_parser = parse_bench_size)]
+    pub file_size: u64,
+    /// Buffer sizes for the buffered-write cases (bufio.Writer), comma-separated, or `none`.
+    #[arg(long, value_name = "LIST", default_value = "4k,16k,64k,256k,1m")]
+    pub buffers: String,
+    /// Print JSON instead of the tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_net_modes(s: &str) -> Result<Vec<boxwise_bench::NetMode>, String> {
+    boxwise_bench::spec::parse_modes(s).map_err(|e| e.to_string())
+}
+
+fn parse_bench_sizes(s: &str) -> Result<Vec<u64>, String> {
+    boxwise_bench::spec::parse_sizes(s).map_err(|e| e.to_string())
+}
+
+fn parse_bench_size(s: &str) -> Result<u64, String> {
+    boxwise_bench::spec::parse_sizes(s)
+        .map_err(|e| e.to_string())
+        .and_then(|v| match v[..] {
+            [one] => Ok(one),
+            _ => Err(format!("{s:?}: expected one size")),
+        })
+}
+
+fn parse_sync_modes(s: &str) -> Result<Vec<boxwise_bench::SyncMode>, String> {
+    boxwise_bench::spec::parse_syncs(s).map_err(|e| e.to_string())
 }

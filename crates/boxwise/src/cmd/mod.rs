@@ -1,5 +1,6 @@
 //! One module per command: each wires its arguments to the box crate and a renderer.
 
+mod bench;
 mod binary;
 mod doctor;
 mod exec;
@@ -30,5 +31,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gctrace(args) => gctrace::run(args),
         Command::Schedtrace(args) => schedtrace::run(args),
         Command::Load(args) => load::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -1,0 +1,184 @@
+//! Text for `bench net` and `bench io`: one row per case, within 80 columns.
+
+use std::fmt::Write as _;
+
+use boxwise_bench::{IoReport, NetReport, SyncMode};
+
+/// Microseconds with as many decimals as are meaningful; "unknown" when not measured.
+fn us(v: Option<f64>) -> String {
+    match v {
+        None => "unknown".into(),
+        Some(x) if x < 10.0 => format!("{x:.2}"),
+        Some(x) if x < 1000.0 => format!("{x:.1}"),
+        Some(x) => format!("{x:.0}"),
+    }
+}
+
+fn mib_s(v: Option<f64>) -> String {
+    v.map_or_else(|| "unknown".into(), |b| format!("{:.0}", b / 1048576.0))
+}
+
+pub fn size(b: u64) -> String {
+    match b {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{}m", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{}k", b >> 10),
+        b => b.to_string(),
+    }
+}
+
+/// Keep the tail of a long path (the end says most), within `width` characters.
+fn tail(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width {
+        s.to_string()
+    } else {
+        let skip = n - (width - 1);
+        format!("…{}", s.chars().skip(skip).collect::<String>())
+    }
+}
+
+/// Wrap a sentence at 79 columns (notes under a table).
+fn wrap(out: &mut String, text: &str) {
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > 79 {
+            let _ = writeln!(out, "{line}");
+            line = "  ".into();
+        }
+        if !line.trim().is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.trim().is_empty() {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+pub fn net(r: &NetReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<7} {:<18} {:>9} {:>9} {:>9} {:>10} {:>9}",
+        "mode", "address", "p50 us", "p99 us", "p99.9 us", "trips", "MiB/s"
+    );
+    for x in &r.results {
+        let _ = writeln!(
+            out,
+            "{:<7} {:<18} {:>9} {:>9} {:>9} {:>10} {:>9}",
+            x.mode.name(),
+            tail(&x.address, 18),
+            us(x.p50_us),
+            us(x.p99_us),
+            us(x.p999_us),
+            x.round_trips,
+            mib_s(x.throughput_bytes_per_second)
+        );
+    }
+    let host = r.results.iter().find(|x| x.mode.name() == "host");
+    for x in r.results.iter().filter(|x| x.mode.name() != "host") {
+        if let (Some(h), Some(p)) = (host.and_then(|h| h.p50_us), x.p50_us) {
+            let what = if x.mode.name() == "bridge" {
+                "two veth hops, a bridge and NAT"
+            } else {
+                "a veth hop between two network stacks"
+            };
+            wrap(
+                &mut out,
+                &format!(
+                    "{}: median round trip {} us against {} us on host loopback \
+                     ({:+.1} us): the cost of {what}.",
+                    x.mode.name(),
+                    us(Some(p)),
+                    us(Some(h)),
+                    p - h
+                ),
+            );
+        }
+    }
+    wrap(
+        &mut out,
+        &format!(
+            "Round trips of {} bytes over one TCP connection; throughput is one stream.",
+            r.results.first().map_or(0, |x| x.size_bytes)
+        ),
+    );
+    out
+}
+
+pub fn io(r: &IoReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<16} {:<7} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
+        "dir", "fs", "block", "sync", "p50 us", "p99 us", "MiB/s", "IOPS"
+    );
+    for x in &r.results {
+        let _ = writeln!(
+            out,
+            "{:<16} {:<7} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
+            tail(&x.dir.to_string_lossy(), 16),
+            tail(&x.fs_type, 7),
+            size(x.block_bytes),
+            x.sync.name(),
+            us(x.p50_us),
+            us(x.p99_us),
+            mib_s(x.throughput_bytes_per_second),
+            x.iops
+                .map_or_else(|| "unknown".into(), |v| format!("{v:.0}"))
+        );
+    }
+    for x in &r.results {
+        if x.sync != SyncMode::Fsync {
+            continue;
+        }
+        let plain = r
+            .results
+            .iter()
+            .find(|y| y.dir == x.dir && y.block_bytes == x.block_bytes && y.sync == SyncMode::None);
+        if let (Some(f), Some(n)) = (x.p50_us, plain.and_then(|p| p.p50_us)) {
+            let ratio = f / n.max(0.001);
+            let why = if ratio < 2.0 {
+                "nothing to wait for: this filesystem has no device behind it (tmpfs) \
+                 or its device acknowledges at once."
+            } else {
+                "each Sync() waits for the device, a plain write only for the page cache."
+            };
+            wrap(
+                &mut out,
+                &format!(
+                    "{} {}: fsync makes a write {ratio:.1}x as slow (median): {why}",
+                    x.dir.to_string_lossy(),
+                    size(x.block_bytes),
+                ),
+            );
+        }
+    }
+    if !r.buffered.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<16} {:<7} {:>7} {:>7} {:>12} {:>9}",
+            "buffered: dir", "fs", "buffer", "record", "write calls", "MiB/s"
+        );
+        for x in &r.buffered {
+            let _ = writeln!(
+                out,
+                "{:<16} {:<7} {:>7} {:>7} {:>12} {:>9}",
+                tail(&x.dir.to_string_lossy(), 16),
+                tail(&x.fs_type, 7),
+                size(x.buffer_bytes),
+                size(x.record_bytes),
+                x.write_calls,
+                mib_s(x.throughput_bytes_per_second)
+            );
+        }
+        wrap(
+            &mut out,
+            "Records handed to a buffer (bufio.Writer): a bigger buffer means fewer \
+             write(2) calls; past the point where the calls stop mattering it only uses \
+             memory.",
+        );
+    }
+    out
+}
