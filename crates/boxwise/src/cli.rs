@@ -366,6 +366,10 @@ pub struct RunArgs {
     /// Write the run's statistics as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub stats_json: Option<PathBuf>,
+    /// Change limits while the command runs, as an in-place resize does: `5s:cpus=0.5`,
+    /// `10s:memory=256m`, `2s:cpus=1,memory=1g` (repeatable; times from the start).
+    #[arg(long, value_name = "TIME:K=V", value_parser = parse_change)]
+    pub at: Vec<boxwise_lab::Change>,
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,
@@ -389,6 +393,10 @@ fn parse_memory_swap(s: &str) -> Result<boxwise_lab::MemorySwap, String> {
         "-1" => Ok(boxwise_lab::MemorySwap::Unlimited),
         _ => parse_size(s).map(boxwise_lab::MemorySwap::Total),
     }
+}
+
+fn parse_change(s: &str) -> Result<boxwise_lab::Change, String> {
+    boxwise_lab::change::parse(s, |v| parse_size(v).ok()).map_err(|e| e.to_string())
 }
 
 fn parse_isolation(s: &str) -> Result<boxwise_lab::Isolation, String> {

@@ -8,6 +8,7 @@
 //! [`spec`] and [`stats`] are pure; the rest is the thin edge that touches the machine.
 
 pub mod cgroup;
+pub mod change;
 pub mod error;
 pub mod ns;
 pub mod run;
@@ -15,6 +16,7 @@ pub mod signals;
 pub mod spec;
 pub mod stats;
 
+pub use change::{AppliedChange, Change};
 pub use error::{Error, Result};
 pub use run::{run, run_controlled};
 pub use spec::{Isolation, Limits, MemorySwap, Namespace, RunSpec};

@@ -29,6 +29,8 @@ pub struct RunSpec {
     /// reads metrics and gctrace lines from them afterwards).
     pub stdout: Option<PathBuf>,
     pub stderr: Option<PathBuf>,
+    /// Limits to change while the command runs (`run --at`), in any order.
+    pub changes: Vec<crate::change::Change>,
 }
 
 /// Limits as the user wrote them (Docker's meanings).

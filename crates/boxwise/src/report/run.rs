@@ -28,6 +28,25 @@ pub fn notes(stats: &RunStats, program: &str) -> Vec<String> {
             if hits == 1 { "" } else { "s" }
         ));
     }
+    for c in &stats.limit_changes {
+        let what: Vec<String> = c
+            .cpus
+            .map(|n| format!("cpus={n}"))
+            .into_iter()
+            .chain(
+                c.memory_bytes
+                    .map(|m| format!("memory={}", units::bytes(m))),
+            )
+            .collect();
+        out.push(match &c.error {
+            None => format!("boxwise: at {:.1}s: {}", c.at_seconds, what.join(",")),
+            Some(e) => format!(
+                "boxwise: at {:.1}s: {} refused: {e}",
+                c.at_seconds,
+                what.join(",")
+            ),
+        });
+    }
     out
 }
 
