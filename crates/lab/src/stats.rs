@@ -149,6 +149,7 @@ mod tests {
             "pids_limit_hits",
             "peak_pids",
             "limits",
+            "limit_changes",
         ];
         expected.sort_unstable();
         let mut keys = keys;
