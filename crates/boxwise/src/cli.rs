@@ -370,6 +370,10 @@ pub struct RunArgs {
     /// `10s:memory=256m`, `2s:cpus=1,memory=1g` (repeatable; times from the start).
     #[arg(long, value_name = "TIME:K=V", value_parser = parse_change)]
     pub at: Vec<boxwise_lab::Change>,
+    /// A noisy neighbour for the duration: `cpu=1` (spinning processes under that quota),
+    /// `memory=256m` (held and touched), or both, in a sibling cgroup.
+    #[arg(long, value_name = "K=V", value_parser = parse_neighbour)]
+    pub neighbour: Option<boxwise_lab::Neighbour>,
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,
@@ -397,6 +401,10 @@ fn parse_memory_swap(s: &str) -> Result<boxwise_lab::MemorySwap, String> {
 
 fn parse_change(s: &str) -> Result<boxwise_lab::Change, String> {
     boxwise_lab::change::parse(s, |v| parse_size(v).ok()).map_err(|e| e.to_string())
+}
+
+fn parse_neighbour(s: &str) -> Result<boxwise_lab::Neighbour, String> {
+    boxwise_lab::neighbour::parse(s, |v| parse_size(v).ok()).map_err(|e| e.to_string())
 }
 
 fn parse_isolation(s: &str) -> Result<boxwise_lab::Isolation, String> {

@@ -86,3 +86,64 @@ fn at_usage_errors_name_the_value() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("5x:cpus=1"));
 }
+
+#[test]
+#[ignore = "needs root and writable cgroups"]
+fn neighbour_burns_cpu_in_a_sibling_cgroup_and_goes_away() {
+    let probe = support::run(Command::new(BIN).args(["run", "--", "true"]));
+    if !support::require(probe.status.success(), "`boxwise run -- true` failed") {
+        return;
+    }
+    let mut child = Command::new(BIN)
+        .args(["run", "--neighbour", "cpu=1,memory=32m", "--", "sleep", "3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // The neighbour's cgroup: the sibling whose quota is one CPU. Watch its CPU time and
+    // memory grow (bounded polling, no timing assertion).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (mut max_usage, mut max_memory, mut quota_seen, mut procs_seen) = (0u64, 0u64, false, 0);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        let dirs = support::boxwise_run_cgroups(pid);
+        for dir in &dirs {
+            if read(dir, &["cpu.cfs_quota_us"]).as_deref() == Some("100000") {
+                quota_seen = true;
+                let procs = read(dir, &["cgroup.procs"]).unwrap_or_default();
+                procs_seen = procs_seen.max(procs.lines().count());
+                // Periods with runnable tasks under the quota: the spinner was there.
+                let periods = read(dir, &["cpu.stat"]).and_then(|s| {
+                    s.lines()
+                        .find_map(|l| l.strip_prefix("nr_periods "))
+                        .and_then(|v| v.trim().parse().ok())
+                });
+                max_usage = max_usage.max(periods.unwrap_or(0));
+            }
+            if let Some(m) = read(dir, &["memory.usage_in_bytes"]).and_then(|u| u.parse().ok()) {
+                max_memory = max_memory.max(m);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(quota_seen, "no sibling cgroup with a 1-CPU quota appeared");
+    assert!(procs_seen >= 1, "the neighbour cgroup held no process");
+    assert!(
+        max_usage > 0,
+        "the neighbour never ran under its quota (cpu.stat nr_periods 0)"
+    );
+    assert!(
+        max_memory >= 32 << 20,
+        "no cgroup held the neighbour's 32 MiB: {max_memory}"
+    );
+    assert!(
+        support::boxwise_run_cgroups(pid).is_empty(),
+        "cgroups left behind"
+    );
+}

@@ -609,10 +609,10 @@ fn pids_evidence(v: &Value, key: &str) -> bool {
 /// The GOMAXPROCS values a gmpwatch block printed, in order, repeats folded.
 fn gomaxprocs_series(out: &str) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
-    for v in out
-        .lines()
-        .filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("gomaxprocs=")))
-    {
+    for v in out.lines().filter_map(|l| {
+        l.split_whitespace()
+            .find_map(|w| w.strip_prefix("gomaxprocs="))
+    }) {
         if seen.last().map(String::as_str) != Some(v) {
             seen.push(v.to_string());
         }
@@ -953,7 +953,7 @@ fn vm_cgroup2_8_cpus_scenarios() {
     }
 
     let layouts = layouts();
-    let runs: [(&str, RunCheck); 3] = [
+    let runs: [(&str, RunCheck); 4] = [
         ("run-occupied", check_run_occupied),
         ("run-root", check_run_root),
         ("run-pids", check_run_pids),

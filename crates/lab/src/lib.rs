@@ -10,6 +10,7 @@
 pub mod cgroup;
 pub mod change;
 pub mod error;
+pub mod neighbour;
 pub mod ns;
 pub mod run;
 pub mod signals;
@@ -18,6 +19,7 @@ pub mod stats;
 
 pub use change::{AppliedChange, Change};
 pub use error::{Error, Result};
+pub use neighbour::Neighbour;
 pub use run::{run, run_controlled};
 pub use spec::{Isolation, Limits, MemorySwap, Namespace, RunSpec};
 pub use stats::{AppliedLimits, RunStats};

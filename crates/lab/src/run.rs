@@ -42,6 +42,11 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     check_mapped(&layout, &controllers, spec.parent.as_deref())?;
     let forwarding = Forwarding::install();
 
+    // The neighbour starts first, so the workload meets it from its first instruction.
+    let neighbour = spec
+        .neighbour
+        .map(|n| crate::neighbour::Running::start(&layout, spec.parent.as_deref(), n))
+        .transpose()?;
     let cgroup = Transient::create(&layout, &controllers, spec.parent.as_deref())?;
     let limits = cgroup.apply(limits, spec.limits.memory_swap.is_some())?;
 
@@ -99,6 +104,7 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     .map_err(|error| Error::Wait { program, error })?;
     let wall_seconds = start.elapsed().as_secs_f64();
 
+    drop(neighbour);
     cgroup.kill_all();
     let counters = cgroup.counters();
     // The cgroup goes before the handlers do, so a late Ctrl-C cannot interrupt the cleanup.
