@@ -83,15 +83,18 @@ pub fn net(r: &NetReport) -> String {
             } else {
                 "a veth hop between two network stacks"
             };
+            let verdict = if p > h {
+                format!("{:+.1} us, the cost of {what}", p - h)
+            } else {
+                "no extra cost measurable in this run; repeat it, the noise is larger".into()
+            };
             wrap(
                 &mut out,
                 &format!(
-                    "{}: median round trip {} us against {} us on host loopback \
-                     ({:+.1} us): the cost of {what}.",
+                    "{}: median round trip {} us against {} us on host loopback: {verdict}.",
                     x.mode.name(),
                     us(Some(p)),
                     us(Some(h)),
-                    p - h
                 ),
             );
         }
