@@ -26,6 +26,15 @@ pub fn size(b: u64) -> String {
     }
 }
 
+/// Keep the head of a long name (`fuse-overlayfs` reads best from its start).
+fn head(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(width - 1).collect::<String>())
+    }
+}
+
 /// Keep the tail of a long path (the end says most), within `width` characters.
 fn tail(s: &str, width: usize) -> String {
     let n = s.chars().count();
@@ -121,7 +130,7 @@ pub fn io(r: &IoReport) -> String {
             out,
             "{:<16} {:<7} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
             tail(&x.dir.to_string_lossy(), 16),
-            tail(&x.fs_type, 7),
+            head(&x.fs_type, 7),
             size(x.block_bytes),
             x.sync.name(),
             us(x.p50_us),
@@ -169,7 +178,7 @@ pub fn io(r: &IoReport) -> String {
                 out,
                 "{:<16} {:<7} {:>7} {:>7} {:>12} {:>9}",
                 tail(&x.dir.to_string_lossy(), 16),
-                tail(&x.fs_type, 7),
+                head(&x.fs_type, 7),
                 size(x.buffer_bytes),
                 size(x.record_bytes),
                 x.write_calls,
