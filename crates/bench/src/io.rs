@@ -40,7 +40,11 @@ pub fn run(spec: &IoSpec, mut progress: impl FnMut(&str)) -> Result<IoReport> {
                     report.interrupted = true;
                     return Ok(report);
                 }
-                let r = one_case(spec, dir, &fs_type, &block[..bytes as usize], sync)?;
+                let r = match one_case(spec, dir, &fs_type, &block[..bytes as usize], sync) {
+                    Ok(r) => r,
+                    Err(_) if interrupt::requested() => break,
+                    Err(e) => return Err(e),
+                };
                 progress(&format!(
                     "{} {} {} p50 {:?} us",
                     dir.display(),

@@ -27,8 +27,19 @@ pub fn run(spec: &NetSpec, mut progress: impl FnMut(&str)) -> Result<NetReport> 
         if interrupt::requested() {
             break;
         }
-        let topology = Topology::create(mode)?;
-        let r = measure(mode, &topology, spec)?;
+        // A Ctrl-C during set-up or a measurement (which may also kill an `ip` child of the
+        // same process group) ends the run as interrupted, not as an error; the drop of the
+        // topology removes what exists either way.
+        let topology = match Topology::create(mode) {
+            Ok(t) => t,
+            Err(_) if interrupt::requested() => break,
+            Err(e) => return Err(e),
+        };
+        let r = match measure(mode, &topology, spec) {
+            Ok(r) => r,
+            Err(_) if interrupt::requested() => break,
+            Err(e) => return Err(e),
+        };
         drop(topology);
         progress(&format!("{} p50 {:?} us", mode.name(), r.p50_us));
         results.push(r);
