@@ -194,3 +194,93 @@ pub fn io(r: &IoReport) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boxwise_bench::{BufferedResult, IoResult, NetMode, NetResult};
+    use std::path::PathBuf;
+
+    fn net_row(mode: NetMode, p50: Option<f64>) -> NetResult {
+        NetResult {
+            mode,
+            address: "10.231.2.1:47001".into(),
+            size_bytes: 64,
+            round_trips: 1000,
+            p50_us: p50,
+            p99_us: p50.map(|p| p * 3.0),
+            p999_us: None,
+            max_us: None,
+            throughput_bytes_per_second: Some(3.0e9),
+        }
+    }
+
+    fn narrow(text: &str) {
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{} columns: {line}", line.len());
+        }
+    }
+
+    #[test]
+    fn net_fits_80_columns_and_says_unknown() {
+        let r = NetReport {
+            results: vec![
+                net_row(NetMode::Host, Some(7.3)),
+                net_row(NetMode::Veth, Some(6.2)),
+                net_row(NetMode::Bridge, Some(12.25)),
+            ],
+            interrupted: false,
+        };
+        let text = net(&r);
+        narrow(&text);
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(text.contains("unknown"), "{text}");
+        assert!(
+            text.contains("+5.0 us, the cost of two veth hops"),
+            "{text}"
+        );
+        assert!(text.contains("veth: median round trip 6.20 us") && text.contains("no extra cost"));
+    }
+
+    #[test]
+    fn io_fits_80_columns_with_long_names() {
+        let row = |sync, p50| IoResult {
+            dir: PathBuf::from("/var/lib/a/very/long/directory/name"),
+            fs_type: "fuse-overlayfs".into(),
+            block_bytes: 4096,
+            sync,
+            p50_us: Some(p50),
+            p99_us: Some(p50 * 2.0),
+            p999_us: None,
+            max_us: None,
+            writes: 10,
+            bytes: 40960,
+            seconds: 1.0,
+            throughput_bytes_per_second: None,
+            iops: None,
+        };
+        let r = IoReport {
+            results: vec![row(SyncMode::None, 1.5), row(SyncMode::Fsync, 4500.0)],
+            buffered: vec![BufferedResult {
+                dir: PathBuf::from("/dev/shm"),
+                fs_type: "tmpfs".into(),
+                buffer_bytes: 64 << 10,
+                record_bytes: 128,
+                write_calls: 1024,
+                bytes: 64 << 20,
+                seconds: 0.1,
+                throughput_bytes_per_second: Some(640.0 * 1048576.0),
+            }],
+            interrupted: false,
+        };
+        let text = io(&r);
+        narrow(&text);
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains("fuse-o…") && text.contains("…/directory/name"),
+            "{text}"
+        );
+        assert!(text.contains("3000.0x as slow"), "{text}");
+        assert!(text.contains("64k") && text.contains("640"), "{text}");
+    }
+}
