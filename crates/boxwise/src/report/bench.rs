@@ -35,6 +35,12 @@ fn head(s: &str, width: usize) -> String {
     }
 }
 
+/// The filesystem column: a FUSE filesystem by its subtype (`fuse.fuse-overlayfs` is
+/// fuse-overlayfs), cut to 9 characters.
+fn fs(t: &str) -> String {
+    head(t.strip_prefix("fuse.").unwrap_or(t), 9)
+}
+
 /// Keep the tail of a long path (the end says most), within `width` characters.
 fn tail(s: &str, width: usize) -> String {
     let n = s.chars().count();
@@ -122,15 +128,15 @@ pub fn io(r: &IoReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<16} {:<7} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
+        "{:<14} {:<9} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
         "dir", "fs", "block", "sync", "p50 us", "p99 us", "MiB/s", "IOPS"
     );
     for x in &r.results {
         let _ = writeln!(
             out,
-            "{:<16} {:<7} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
-            tail(&x.dir.to_string_lossy(), 16),
-            head(&x.fs_type, 7),
+            "{:<14} {:<9} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
+            tail(&x.dir.to_string_lossy(), 14),
+            fs(&x.fs_type),
             size(x.block_bytes),
             x.sync.name(),
             us(x.p50_us),
@@ -170,15 +176,15 @@ pub fn io(r: &IoReport) -> String {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "{:<16} {:<7} {:>7} {:>7} {:>12} {:>9}",
+            "{:<14} {:<9} {:>7} {:>7} {:>12} {:>9}",
             "buffered: dir", "fs", "buffer", "record", "write calls", "MiB/s"
         );
         for x in &r.buffered {
             let _ = writeln!(
                 out,
-                "{:<16} {:<7} {:>7} {:>7} {:>12} {:>9}",
-                tail(&x.dir.to_string_lossy(), 16),
-                head(&x.fs_type, 7),
+                "{:<14} {:<9} {:>7} {:>7} {:>12} {:>9}",
+                tail(&x.dir.to_string_lossy(), 14),
+                fs(&x.fs_type),
                 size(x.buffer_bytes),
                 size(x.record_bytes),
                 x.write_calls,
@@ -246,7 +252,7 @@ mod tests {
     fn io_fits_80_columns_with_long_names() {
         let row = |sync, p50| IoResult {
             dir: PathBuf::from("/var/lib/a/very/long/directory/name"),
-            fs_type: "fuse-overlayfs".into(),
+            fs_type: "fuse.fuse-overlayfs".into(),
             block_bytes: 4096,
             sync,
             p50_us: Some(p50),
@@ -277,7 +283,7 @@ mod tests {
         narrow(&text);
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            text.contains("fuse-o…") && text.contains("…/directory/name"),
+            text.contains("fuse-ove…") && text.contains("…irectory/name"),
             "{text}"
         );
         assert!(text.contains("3000.0x as slow"), "{text}");
