@@ -55,6 +55,9 @@ gobuild "$godir/go-1.26/bin/go" "$probe" 1.26 "$out/go/probe-go126"
 gobuild "$godir/go-1.25/bin/go" "$probe" "" "$out/go/probe-go125old"
 gobuild go "$root/tests/go/cgns" "" "$out/go/cgns"
 gobuild go "$root/tests/go/threads" "" "$out/go/threads"
+# gmpwatch (GOMAXPROCS every 200 ms) for run --at: Go 1.25 follows the change, 1.23 does not.
+gobuild "$godir/go-1.25/bin/go" "$root/tests/go/gmpwatch" "" "$out/go/gmpwatch-go125"
+gobuild /usr/lib/go-1.23/bin/go "$root/tests/go/gmpwatch" 1.23 "$out/go/gmpwatch-go123"
 
 stage="$out/stage"
 rm -rf "$stage"
@@ -67,6 +70,7 @@ done
 cp "$boxwise" "$stage/bin/boxwise"
 cp "$out/go/cgns" "$out/go/threads" "$stage/bin/"
 cp "$out"/go/probe-go* "$stage/go/"
+cp "$out"/go/gmpwatch-go* "$stage/go/"
 install -m 755 "$root/tests/vm/init" "$stage/init"
 install -m 755 "$root/tests/vm/scenarios.sh" "$stage/scenarios.sh"
 

@@ -264,6 +264,14 @@ block run-exec boxwise run --cpus 2.5 --memory 100m -- boxwise exec -- /go/probe
 block leftovers sh -c "find $CG/boxwise -mindepth 1 -type d 2>/dev/null; true"
 rm_tree boxwise
 
+# run --at: the CPU limit goes from 2 to 5 CPUs while gmpwatch prints GOMAXPROCS every
+# 200 ms; Go 1.25 follows (2, then 5), Go 1.23 keeps the 8 CPUs it started with.
+begin run-at
+block at-go125 boxwise run --cpus 2 --at 1500ms:cpus=5 -- /go/gmpwatch-go125 6s
+block at-go123 boxwise run --cpus 2 --at 1500ms:cpus=5 -- /go/gmpwatch-go123 3s
+block leftovers sh -c "find $CG/boxwise -mindepth 1 -type d 2>/dev/null; true"
+rm_tree boxwise
+
 # A Go program that needs 32 threads under --pids 10, in a --parent cgroup of its own.
 begin run-pids
 mkdir -p "$CG/s-pids"

@@ -48,6 +48,9 @@ pub enum Command {
     /// with, and report its CPU, throttling, memory peak and OOM kills.
     #[command(override_usage = "boxwise run [OPTIONS] -- <CMD>...")]
     Run(RunArgs),
+    /// Measure what a network mode (host, veth, bridge with NAT) or a filesystem (write
+    /// latency with and without sync, buffer sizes) costs on this machine.
+    Bench(BenchArgs),
     /// Summarise a GODEBUG=gctrace=1 capture: GC rate, stop-the-world pauses, GC CPU, heap
     /// against GOMEMLIMIT and the memory limit; scavenger lines too.
     Gctrace(GctraceArgs),
@@ -529,6 +532,14 @@ pub struct RunArgs {
     /// No summary on stderr after the run (limits that bit are still reported).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Change limits while the command runs, as an in-place resize does: `5s:cpus=0.5`,
+    /// `10s:memory=256m`, `2s:cpus=1,memory=1g` (repeatable; times from the start).
+    #[arg(long, value_name = "TIME:K=V", value_parser = parse_change)]
+    pub at: Vec<boxwise_lab::Change>,
+    /// A noisy neighbour for the duration: `cpu=1` (spinning processes under that quota),
+    /// `memory=256m` (held and touched), or both, in a sibling cgroup.
+    #[arg(long, value_name = "K=V", value_parser = parse_neighbour)]
+    pub neighbour: Option<boxwise_lab::Neighbour>,
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,
@@ -552,6 +563,14 @@ fn parse_memory_swap(s: &str) -> Result<boxwise_lab::MemorySwap, String> {
         "-1" => Ok(boxwise_lab::MemorySwap::Unlimited),
         _ => parse_size(s).map(boxwise_lab::MemorySwap::Total),
     }
+}
+
+fn parse_change(s: &str) -> Result<boxwise_lab::Change, String> {
+    boxwise_lab::change::parse(s, |v| parse_size(v).ok()).map_err(|e| e.to_string())
+}
+
+fn parse_neighbour(s: &str) -> Result<boxwise_lab::Neighbour, String> {
+    boxwise_lab::neighbour::parse(s, |v| parse_size(v).ok()).map_err(|e| e.to_string())
 }
 
 fn parse_isolation(s: &str) -> Result<boxwise_lab::Isolation, String> {
@@ -806,4 +825,83 @@ pub struct SyscallsArgs {
     /// The program to start and trace, held before execve until tracing is attached.
     #[arg(last = true, value_name = "CMD", required_unless_present = "pid")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Request/response latency and stream throughput over loopback, a veth pair between
+    /// two network namespaces, and a bridge with NAT (Docker's bridge path). Needs root
+    /// and iproute2 (and nftables for bridge) for the namespaced modes.
+    Net(BenchNetArgs),
+    /// Write latency and throughput per block size and sync mode in each directory, and
+    /// buffered writes of small records at several buffer sizes.
+    Io(BenchIoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchNetArgs {
+    /// Modes, comma-separated: host, veth, bridge.
+    #[arg(long, value_name = "LIST", default_value = "host,veth,bridge", value_parser = parse_net_modes)]
+    pub modes: ::std::vec::Vec<boxwise_bench::NetMode>,
+    /// Request and response size of the round trips.
+    #[arg(long, value_name = "SIZE", default_value = "64", value_parser = parse_bench_size)]
+    pub size: u64,
+    /// How long each phase (latency, then throughput) runs per mode.
+    #[arg(long, value_name = "D", default_value = "2s", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIoArgs {
+    /// Directory to write the test file in (repeatable). [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Vec<PathBuf>,
+    /// Block sizes, comma-separated.
+    #[arg(long, value_name = "LIST", default_value = "4k,64k,1m", value_parser = parse_bench_sizes)]
+    pub block: ::std::vec::Vec<u64>,
+    /// Sync modes, comma-separated: none, fsync, fdatasync, O_DSYNC.
+    #[arg(long, value_name = "LIST", default_value = "none,fsync,fdatasync,O_DSYNC", value_parser = parse_sync_modes)]
+    pub sync: ::std::vec::Vec<boxwise_bench::SyncMode>,
+    /// How long each case writes (it also stops after four passes over the file).
+    #[arg(long, value_name = "D", default_value = "1s", value_parser = boxwise_loadgen::parse_duration)]
+    pub duration: std::time::Duration,
+    /// The test file's size; writes wrap around inside it.
+    #[arg(long, value_name = "SIZE", default_value = "64m", value_parser = parse_bench_size)]
+    pub file_size: u64,
+    /// Buffer sizes for the buffered-write cases (bufio.Writer), comma-separated, or `none`.
+    #[arg(long, value_name = "LIST", default_value = "4k,16k,64k,256k,1m")]
+    pub buffers: String,
+    /// Print JSON instead of the tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_net_modes(s: &str) -> Result<Vec<boxwise_bench::NetMode>, String> {
+    boxwise_bench::spec::parse_modes(s).map_err(|e| e.to_string())
+}
+
+fn parse_bench_sizes(s: &str) -> Result<Vec<u64>, String> {
+    boxwise_bench::spec::parse_sizes(s).map_err(|e| e.to_string())
+}
+
+fn parse_bench_size(s: &str) -> Result<u64, String> {
+    boxwise_bench::spec::parse_sizes(s)
+        .map_err(|e| e.to_string())
+        .and_then(|v| match v[..] {
+            [one] => Ok(one),
+            _ => Err(format!("{s:?}: expected one size")),
+        })
+}
+
+fn parse_sync_modes(s: &str) -> Result<Vec<boxwise_bench::SyncMode>, String> {
+    boxwise_bench::spec::parse_syncs(s).map_err(|e| e.to_string())
 }

@@ -606,6 +606,47 @@ fn pids_evidence(v: &Value, key: &str) -> bool {
     }
 }
 
+/// The GOMAXPROCS values a gmpwatch block printed, in order, repeats folded.
+fn gomaxprocs_series(out: &str) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for v in out.lines().filter_map(|l| {
+        l.split_whitespace()
+            .find_map(|w| w.strip_prefix("gomaxprocs="))
+    }) {
+        if seen.last().map(String::as_str) != Some(v) {
+            seen.push(v.to_string());
+        }
+    }
+    seen
+}
+
+fn check_run_at(scen: &Scenario) -> Vec<String> {
+    let mut c = Checker {
+        scen,
+        failures: Vec::new(),
+    };
+    // --cpus 2, then 5 at 1.5 s: Go 1.25 re-reads its cgroup's cpu.max and follows.
+    if let Some(out) = c.ok_block("at-go125") {
+        c.eq(
+            "go125 under run --cpus 2 --at 1500ms:cpus=5: GOMAXPROCS over time",
+            gomaxprocs_series(out),
+            vec!["2".to_string(), "5".to_string()],
+        );
+    }
+    // Go 1.23 sizes GOMAXPROCS from the CPUs once and never looks at the quota.
+    if let Some(out) = c.ok_block("at-go123") {
+        c.eq(
+            "go123 under the same change: GOMAXPROCS over time",
+            gomaxprocs_series(out),
+            vec![CPUS.to_string()],
+        );
+    }
+    if let Some(out) = c.ok_block("leftovers") {
+        c.eq("run cgroups left", out.trim().to_string(), String::new());
+    }
+    c.failures
+}
+
 fn check_run_pids(scen: &Scenario) -> Vec<String> {
     let mut c = Checker {
         scen,
@@ -912,10 +953,11 @@ fn vm_cgroup2_8_cpus_scenarios() {
     }
 
     let layouts = layouts();
-    let runs: [(&str, RunCheck); 3] = [
+    let runs: [(&str, RunCheck); 4] = [
         ("run-occupied", check_run_occupied),
         ("run-root", check_run_root),
         ("run-pids", check_run_pids),
+        ("run-at", check_run_at),
     ];
     let names = layouts
         .iter()

@@ -8,14 +8,18 @@
 //! [`spec`] and [`stats`] are pure; the rest is the thin edge that touches the machine.
 
 pub mod cgroup;
+pub mod change;
 pub mod error;
+pub mod neighbour;
 pub mod ns;
 pub mod run;
 pub mod signals;
 pub mod spec;
 pub mod stats;
 
+pub use change::{AppliedChange, Change};
 pub use error::{Error, Result};
+pub use neighbour::Neighbour;
 pub use run::{run, run_controlled};
 pub use spec::{Isolation, Limits, MemorySwap, Namespace, RunSpec};
 pub use stats::{AppliedLimits, RunStats};

@@ -51,6 +51,11 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     check_mapped(&layout, &controllers, spec.parent.as_deref())?;
     let forwarding = Forwarding::install();
 
+    // The neighbour starts first, so the workload meets it from its first instruction.
+    let neighbour = spec
+        .neighbour
+        .map(|n| crate::neighbour::Running::start(&layout, spec.parent.as_deref(), n))
+        .transpose()?;
     let cgroup = Transient::create(&layout, &controllers, spec.parent.as_deref())?;
     let limits = cgroup.apply(limits, spec.limits.memory_swap.is_some())?;
 
@@ -91,9 +96,16 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
         error,
     })?;
     let pid = child.id();
+    let (exit_tx, exit_rx) = std::sync::mpsc::channel::<()>();
+    let cgroup_ref = &cgroup;
+    let mut changed = Vec::new();
     let status = std::thread::scope(|scope| {
         let controller = scope.spawn(move || control(pid));
+        let changer =
+            scope.spawn(move || apply_changes(cgroup_ref, &spec.changes, start, &exit_rx));
         let exited = wait_for_exit(&forwarding, &child);
+        drop(exit_tx);
+        changed = changer.join().unwrap_or_default();
         // Reap only after the controller is done with the pid.
         let _ = controller.join();
         exited.and_then(|()| child.wait())
@@ -101,12 +113,47 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     .map_err(|error| Error::Wait { program, error })?;
     let wall_seconds = start.elapsed().as_secs_f64();
 
+    drop(neighbour);
     cgroup.kill_all();
     let counters = cgroup.counters();
     // The cgroup goes before the handlers do, so a late Ctrl-C cannot interrupt the cleanup.
     drop(cgroup);
     drop(forwarding);
-    Ok(RunStats::new(status, wall_seconds, counters, limits))
+    let mut stats = RunStats::new(status, wall_seconds, counters, limits);
+    stats.limit_changes = changed;
+    Ok(stats)
+}
+
+/// Make each change at its time (sorted), until the command exits (`exited` disconnects).
+/// A refused write is recorded, not fatal: the workload keeps running under the old limit.
+fn apply_changes(
+    cgroup: &Transient,
+    changes: &[crate::change::Change],
+    start: Instant,
+    exited: &std::sync::mpsc::Receiver<()>,
+) -> Vec<crate::change::AppliedChange> {
+    let mut order: Vec<_> = changes.iter().collect();
+    order.sort_by_key(|c| c.after);
+    let mut out = Vec::new();
+    for change in order {
+        let wait = change.after.saturating_sub(start.elapsed());
+        if !matches!(
+            exited.recv_timeout(wait),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        ) {
+            break;
+        }
+        let quota = change.cpus.and_then(|c| spec::cpu_quota_us(c).ok());
+        let result = cgroup.change(quota, change.memory);
+        out.push(crate::change::AppliedChange {
+            at_seconds: start.elapsed().as_secs_f64(),
+            cpus: change.cpus,
+            cpu_quota_us: quota,
+            memory_bytes: change.memory,
+            error: result.err().map(|e| e.to_string()),
+        });
+    }
+    out
 }
 
 /// Wait for the child to exit, forwarding signals to it, without reaping it, so a signal

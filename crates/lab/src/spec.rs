@@ -29,6 +29,10 @@ pub struct RunSpec {
     /// reads metrics and gctrace lines from them afterwards).
     pub stdout: Option<PathBuf>,
     pub stderr: Option<PathBuf>,
+    /// Limits to change while the command runs (`run --at`), in any order.
+    pub changes: Vec<crate::change::Change>,
+    /// Competing load in a sibling cgroup for the duration (`run --neighbour`).
+    pub neighbour: Option<crate::neighbour::Neighbour>,
 }
 
 /// Limits as the user wrote them (Docker's meanings).

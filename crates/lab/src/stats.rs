@@ -30,6 +30,8 @@ pub struct RunStats {
     /// The most tasks in the cgroup at once (`pids.peak`, newer kernels only).
     pub peak_pids: Option<u64>,
     pub limits: AppliedLimits,
+    /// Limits changed during the run (`run --at`), in the order made.
+    pub limit_changes: Vec<crate::change::AppliedChange>,
     /// The signal that killed the command, if one did (also folded into `exit_code`).
     #[serde(skip)]
     pub signal: Option<i32>,
@@ -94,6 +96,7 @@ impl RunStats {
             pids_limit_hits: counters.pids_limit_hits,
             peak_pids: counters.peak_pids,
             limits,
+            limit_changes: Vec::new(),
             signal,
         }
     }
@@ -146,6 +149,7 @@ mod tests {
             "pids_limit_hits",
             "peak_pids",
             "limits",
+            "limit_changes",
         ];
         expected.sort_unstable();
         let mut keys = keys;

@@ -1,5 +1,6 @@
 //! One module per command: each wires its arguments to the box crate and a renderer.
 
+mod bench;
 mod binary;
 mod completions;
 mod doctor;
@@ -45,5 +46,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Top(args) => top::run(args),
         Command::Exporter(args) => exporter::run(args),
         Command::Profile(args) => profile::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

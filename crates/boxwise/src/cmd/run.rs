@@ -30,6 +30,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         },
         isolation: args.isolate.unwrap_or_default(),
         parent: args.parent,
+        changes: args.at,
+        neighbour: args.neighbour,
         ..RunSpec::default()
     };
     let stats = match boxwise_lab::run(&spec) {

@@ -1,5 +1,6 @@
 //! Text renderers: pure functions from models to strings.
 
+pub mod bench;
 pub mod binary;
 pub mod doctor;
 pub mod fit;

@@ -28,6 +28,25 @@ pub fn notes(stats: &RunStats, program: &str) -> Vec<String> {
             if hits == 1 { "" } else { "s" }
         ));
     }
+    for c in &stats.limit_changes {
+        let what: Vec<String> = c
+            .cpus
+            .map(|n| format!("cpus={n}"))
+            .into_iter()
+            .chain(
+                c.memory_bytes
+                    .map(|m| format!("memory={}", units::bytes(m))),
+            )
+            .collect();
+        out.push(match &c.error {
+            None => format!("boxwise: at {:.1}s: {}", c.at_seconds, what.join(",")),
+            Some(e) => format!(
+                "boxwise: at {:.1}s: {} refused: {e}",
+                c.at_seconds,
+                what.join(",")
+            ),
+        });
+    }
     out
 }
 
@@ -132,6 +151,7 @@ mod tests {
                 pids: Some(20),
                 ..AppliedLimits::default()
             },
+            limit_changes: Vec::new(),
             signal: None,
         }
     }
@@ -192,6 +212,34 @@ mod tests {
             lines[0],
             "boxwise: OOM: the run hit --memory 64 MiB and the kernel's OOM killer killed a \
              process in it (worker exited 2)"
+        );
+    }
+
+    #[test]
+    fn limit_changes_are_listed_and_refusals_said() {
+        let mut s = stats(false, None);
+        s.limit_changes = vec![
+            boxwise_lab::AppliedChange {
+                at_seconds: 5.01,
+                cpus: Some(0.5),
+                cpu_quota_us: Some(50_000),
+                memory_bytes: Some(256 << 20),
+                error: None,
+            },
+            boxwise_lab::AppliedChange {
+                at_seconds: 10.0,
+                cpus: None,
+                cpu_quota_us: None,
+                memory_bytes: Some(1 << 20),
+                error: Some("device busy".into()),
+            },
+        ];
+        assert_eq!(
+            notes(&s, "w"),
+            [
+                "boxwise: at 5.0s: cpus=0.5,memory=256 MiB",
+                "boxwise: at 10.0s: memory=1 MiB refused: device busy"
+            ]
         );
     }
 }

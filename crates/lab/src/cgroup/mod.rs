@@ -132,6 +132,36 @@ impl Transient {
         Ok(limits)
     }
 
+    /// Change the CPU quota and the memory limit of the running cgroup (`run --at`). The
+    /// memory+swap total follows as Docker's default (twice the memory); on v1 it is
+    /// written before the memory limit when that grows and after when it shrinks, so the
+    /// total never drops below the limit.
+    pub fn change(&self, cpu_quota_us: Option<u64>, memory_bytes: Option<u64>) -> Result<()> {
+        for node in &self.nodes {
+            if let (Some(q), true) = (cpu_quota_us, node.has(Controller::Cpu)) {
+                for (file, value) in
+                    cpu::quota_writes(node.hierarchy, q, crate::spec::CPU_PERIOD_US)
+                {
+                    write_value(&Live, &node.leaf.join(file), &value)?;
+                }
+            }
+            if let (Some(m), true) = (memory_bytes, node.has(Controller::Memory)) {
+                let (file, total) = memory::swap_write(node.hierarchy, m, m.saturating_mul(2));
+                let swap = node.leaf.join(file);
+                let early = write_value(&Live, &swap, &total.to_string());
+                write_value(
+                    &Live,
+                    &node.leaf.join(memory::limit_file(node.hierarchy)),
+                    &m.to_string(),
+                )?;
+                if early.is_err() && swap.exists() {
+                    write_value(&Live, &swap, &total.to_string())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The `cgroup.procs` files, opened now, for the child to write `0` into before exec.
     pub fn procs_files(&self) -> Result<Vec<File>> {
         self.nodes

@@ -1,0 +1,326 @@
+//! `boxwise bench io` and `bench net` on the real machine: the JSON contract with real,
+//! non-zero values, orderings that must hold (an fsync'd write never beats a plain one on
+//! a disk), fio on the same directory in the same run, and no namespace or link left
+//! behind after a run or after Ctrl-C.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_boxwise");
+
+fn json(cmd: &mut Command) -> Value {
+    let out = support::run(cmd);
+    let text = support::stdout_ok(cmd, &out);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{key} is not a number in {v}"))
+}
+
+/// A directory on a real disk (not tmpfs), so syncs have a device to wait for.
+fn disk_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("boxwise-bench-test")
+        .tempdir_in(support::workspace_root().join("target"))
+        .expect("temp dir under target/")
+}
+
+fn fs_type(dir: &Path) -> String {
+    let out = support::run(Command::new("stat").args(["-f", "-c", "%T"]).arg(dir));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn io_case<'a>(doc: &'a Value, block: u64, sync: &str) -> &'a Value {
+    doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["block_bytes"] == block && r["sync"] == sync)
+        .unwrap_or_else(|| panic!("no case {block} {sync} in {doc}"))
+}
+
+#[test]
+fn bench_io_json_contract_and_sync_ordering() {
+    let dir = disk_dir();
+    let doc = json(
+        Command::new(BIN)
+            .args([
+                "bench",
+                "io",
+                "--block",
+                "4k,64k",
+                "--sync",
+                "none,fsync,fdatasync,O_DSYNC",
+            ])
+            .args([
+                "--duration",
+                "300ms",
+                "--file-size",
+                "4m",
+                "--buffers",
+                "4k,64k",
+                "--json",
+            ])
+            .arg("--dir")
+            .arg(dir.path()),
+    );
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 8, "{doc}");
+    for r in results {
+        assert_eq!(r["dir"], dir.path().to_str().unwrap());
+        assert!(
+            r["fs_type"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty() && t != "unknown"),
+            "{r}"
+        );
+        assert!(
+            [4096, 65536].contains(&r["block_bytes"].as_u64().unwrap()),
+            "{r}"
+        );
+        let p50 = num(r, "p50_us");
+        assert!(p50 > 0.0 && num(r, "p99_us") >= p50, "{r}");
+        assert!(num(r, "throughput_bytes_per_second") > 0.0, "{r}");
+        assert!(r["writes"].as_u64().unwrap() >= 1, "{r}");
+    }
+    let buffered = doc["buffered"].as_array().unwrap();
+    assert_eq!(buffered.len(), 2);
+    // 64 MiB of 128-byte records: a 4 KiB buffer makes 16x the write calls of 64 KiB.
+    let calls = |i: usize| buffered[i]["write_calls"].as_u64().unwrap();
+    assert_eq!(calls(0), 16 * calls(1), "{doc}");
+    assert_eq!(doc["interrupted"], false);
+    // The test file is gone.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let fs = fs_type(dir.path());
+    if fs == "tmpfs" || fs == "ramfs" {
+        eprintln!(
+            "SKIP ordering: {} is {fs}, syncs cost nothing there",
+            dir.path().display()
+        );
+        return;
+    }
+    for block in [4096, 65536] {
+        let none = num(io_case(&doc, block, "none"), "p50_us");
+        for sync in ["fsync", "fdatasync", "O_DSYNC"] {
+            let synced = num(io_case(&doc, block, sync), "p50_us");
+            assert!(
+                synced >= none,
+                "{block} {sync}: p50 {synced} < plain {none}\n{doc}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bench_io_usage_errors_name_the_value() {
+    let out = support::run(Command::new(BIN).args(["bench", "io", "--block", "4x"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"4x\""));
+    let out = support::run(Command::new(BIN).args(["bench", "io", "--dir", "/nonexistent/x"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/nonexistent/x") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+/// fio's median completion latency for sequential 4 KiB writes in `dir`, with or without
+/// an fsync after each write.
+fn fio_p50_us(dir: &Path, fsync: bool) -> f64 {
+    let file = dir.join("fio.tmp");
+    let mut cmd = Command::new("fio");
+    cmd.args([
+        "--name=w",
+        "--rw=write",
+        "--bs=4k",
+        "--size=4m",
+        "--ioengine=psync",
+    ])
+    .args(["--time_based", "--runtime=1", "--output-format=json"])
+    .arg(format!("--fsync={}", u8::from(fsync)))
+    .arg(format!("--filename={}", file.display()));
+    let doc = json(&mut cmd);
+    let _ = std::fs::remove_file(&file);
+    let job = &doc["jobs"][0]["write"];
+    // With --fsync the sync is a separate sync entry; a write's cost to the program is
+    // the write plus its sync, as boxwise measures it.
+    let clat = job["clat_ns"]["percentile"]["50.000000"].as_f64().unwrap();
+    let sync = doc["jobs"][0]["sync"]["lat_ns"]["percentile"]["50.000000"]
+        .as_f64()
+        .unwrap_or(0.0);
+    (clat + if fsync { sync } else { 0.0 }) / 1000.0
+}
+
+#[test]
+#[ignore = "needs fio"]
+fn bench_io_against_fio_on_the_same_directory() {
+    let have = Command::new("fio")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !support::require(have, "fio not installed (apt-get install fio)") {
+        return;
+    }
+    let dir = disk_dir();
+    if !support::require(fs_type(dir.path()) != "tmpfs", "target/ is on tmpfs") {
+        return;
+    }
+    let doc = json(
+        Command::new(BIN)
+            .args(["bench", "io", "--block", "4k", "--sync", "none,fsync"])
+            .args([
+                "--duration",
+                "1s",
+                "--file-size",
+                "4m",
+                "--buffers",
+                "none",
+                "--json",
+            ])
+            .arg("--dir")
+            .arg(dir.path()),
+    );
+    let ours_none = num(io_case(&doc, 4096, "none"), "p50_us");
+    let ours_fsync = num(io_case(&doc, 4096, "fsync"), "p50_us");
+    let fio_none = fio_p50_us(dir.path(), false);
+    let fio_fsync = fio_p50_us(dir.path(), true);
+    eprintln!(
+        "4k p50 us: boxwise none {ours_none} fsync {ours_fsync}; fio none {fio_none} fsync {fio_fsync}"
+    );
+    // Both tools see the same thing: a sync costs more than a plain write, on both.
+    assert!(fio_none > 0.0 && fio_fsync > 0.0);
+    assert!(ours_fsync >= ours_none && fio_fsync >= fio_none);
+}
+
+/// Whether this process may create network namespaces with iproute2 and nftables.
+fn net_ready() -> bool {
+    let root = std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+        s.lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"))
+    });
+    let tools = ["ip", "nft"].iter().all(|t| {
+        Command::new(t)
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    support::require(root && tools, "bench net needs root, iproute2 and nftables")
+}
+
+fn netns_of(pid: u32) -> Vec<String> {
+    let prefix = format!("boxwise-{pid}-");
+    std::fs::read_dir("/run/netns")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(&prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn host_links() -> Vec<String> {
+    let out = support::run(Command::new("ip").args(["-o", "link", "show"]));
+    let mut links: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split(": ").nth(1).map(str::to_string))
+        // Docker's own veths come and go with other tests' containers.
+        .filter(|n| !n.starts_with("veth"))
+        .collect();
+    links.sort();
+    links
+}
+
+#[test]
+#[ignore = "needs root, iproute2 and nftables"]
+fn bench_net_modes_json_and_nothing_left() {
+    if !net_ready() {
+        return;
+    }
+    let links = host_links();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "bench",
+        "net",
+        "--modes",
+        "host,veth,bridge",
+        "--duration",
+        "300ms",
+        "--json",
+    ]);
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let text = support::stdout_ok(&cmd, &out);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    let modes: Vec<&str> = results
+        .iter()
+        .map(|r| r["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["host", "veth", "bridge"]);
+    for r in results {
+        let p50 = num(r, "p50_us");
+        assert!(p50 > 0.0 && num(r, "p99_us") >= p50, "{r}");
+        assert!(num(r, "throughput_bytes_per_second") > 0.0, "{r}");
+        assert!(r["round_trips"].as_u64().unwrap() > 0, "{r}");
+    }
+    // Only loopback and boxwise's own namespaces' addresses were used.
+    assert!(
+        results[0]["address"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+    assert_eq!(results[1]["address"], "10.231.0.1:47001");
+    assert_eq!(results[2]["address"], "10.231.2.1:47001");
+    assert!(netns_of(pid).is_empty(), "left behind: {:?}", netns_of(pid));
+    assert_eq!(host_links(), links, "ip link changed");
+}
+
+#[test]
+#[ignore = "needs root, iproute2 and nftables"]
+fn bench_net_ctrl_c_removes_namespaces() {
+    if !net_ready() {
+        return;
+    }
+    let links = host_links();
+    let child = Command::new(BIN)
+        .args(["bench", "net", "--modes", "bridge", "--duration", "20s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Wait until the namespaces exist (the bridge mode makes three), then Ctrl-C.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while netns_of(pid).len() < 3 {
+        assert!(Instant::now() < deadline, "namespaces never appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert!(netns_of(pid).is_empty(), "left behind: {:?}", netns_of(pid));
+    assert_eq!(host_links(), links, "ip link changed");
+}
