@@ -170,8 +170,17 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
         &format!("oci:{}", zst.display()),
         &["--dest-compress", "--dest-compress-format", "zstd"],
     );
+    // An OCI layout inside a tar (index.json, no manifest.json), as Docker 25+ and
+    // `skopeo copy ... oci-archive:` write it.
+    let oci_tar = dir.path().join("oci.tar");
+    skopeo(
+        &format!("docker-archive:{tar_s}"),
+        &format!("oci-archive:{}", oci_tar.display()),
+        &[],
+    );
     let sources = [
         tar_s.to_string(),
+        oci_tar.display().to_string(),
         format!("docker://{}", img.tag()),
         oci.display().to_string(),
         format!("oci:{}", zst.display()),

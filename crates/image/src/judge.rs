@@ -795,6 +795,113 @@ mod tests {
         );
     }
 
+    use crate::layer::{Entry, Kind, LayerScan};
+    use crate::source::Loaded;
+    use crate::spec::{Config, Resolved};
+
+    fn loaded(config: serde_json::Value, entries: Vec<Entry>) -> Loaded {
+        let config: Config = serde_json::from_value(config).unwrap();
+        Loaded {
+            resolved: Resolved {
+                config,
+                layers: vec!["l".into()],
+                tags: vec![],
+                platform: "linux/amd64".into(),
+            },
+            layers: vec![(
+                "l".into(),
+                0,
+                LayerScan {
+                    entries,
+                    ..Default::default()
+                },
+            )],
+        }
+    }
+
+    fn file(path: &str) -> Entry {
+        Entry {
+            path: path.into(),
+            kind: Kind::File,
+            size: 10,
+            link: None,
+        }
+    }
+
+    fn ids(r: &ImageReport) -> Vec<(&'static str, Severity)> {
+        r.findings.iter().map(|f| (f.id, f.severity)).collect()
+    }
+
+    #[test]
+    fn config_findings_against_the_deployment() {
+        let l = loaded(
+            serde_json::json!({"config": {
+                "Env": ["GOMAXPROCS=8", "GOMEMLIMIT=1GiB", "GODEBUG=containermaxprocs=0"],
+                "Cmd": ["/bin/sh", "-c", "/app --port 1"],
+                "ExposedPorts": {"6060/tcp": {}}}}),
+            vec![file("bin/sh"), file("app")],
+        );
+        let opts = Options {
+            limits: Limits {
+                cpus: Some(1.0),
+                memory: Some(512 << 20),
+            },
+            ..Default::default()
+        };
+        let r = report(&Source::Engine("x".into()), &l, &opts);
+        let got = ids(&r);
+        for want in [
+            ("gomemlimit-above-memory", Severity::Error),
+            ("gomaxprocs-above-cpus", Severity::Warning),
+            ("godebug-containermaxprocs-off", Severity::Warning),
+            ("shell-form-entrypoint", Severity::Warning),
+            ("runs-as-root", Severity::Warning),
+            ("pprof-port-exposed", Severity::Warning),
+        ] {
+            assert!(got.contains(&want), "{want:?} not in {got:?}");
+        }
+        assert!(r.config.shell_form);
+        assert_eq!(r.config.program.as_deref(), Some("/bin/sh"));
+        // Ranked: errors first.
+        assert_eq!(r.findings[0].severity, Severity::Error);
+        let shell = r
+            .findings
+            .iter()
+            .find(|f| f.id == "shell-form-entrypoint")
+            .unwrap();
+        assert_eq!(
+            shell.fix,
+            "use the exec form: `ENTRYPOINT [\"/app\",\"--port\",\"1\"]`"
+        );
+    }
+
+    #[test]
+    fn exec_form_as_non_root_with_exec_in_shell_is_quiet() {
+        let l = loaded(
+            serde_json::json!({"config": {
+                "User": "65532",
+                "Entrypoint": ["/bin/sh", "-c", "exec /app"]}}),
+            vec![file("bin/sh"), file("app")],
+        );
+        let r = report(&Source::Engine("x".into()), &l, &Options::default());
+        let got = ids(&r);
+        assert!(
+            !got.iter()
+                .any(|(id, _)| *id == "shell-form-entrypoint" || *id == "runs-as-root"),
+            "{got:?}"
+        );
+        assert!(
+            !got.iter().any(|(id, _)| *id == "entrypoint-missing"),
+            "{got:?}"
+        );
+        let l = loaded(
+            serde_json::json!({"config": {"Entrypoint": ["/nope"]}}),
+            vec![],
+        );
+        let r = report(&Source::Engine("x".into()), &l, &Options::default());
+        assert_eq!(r.findings[0].id, "entrypoint-missing");
+    }
+
     proptest! {
         #[test]
         fn gomemlimit_never_panics(s in "\\PC{0,20}") {

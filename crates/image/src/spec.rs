@@ -176,7 +176,13 @@ pub fn resolve(
     get: &dyn Fn(&str) -> Option<Vec<u8>>,
     platform: Option<&str>,
 ) -> Result<Resolved, Error> {
-    if platform.is_none()
+    // manifest.json names one platform's image; an index is needed only to choose one.
+    let index_json = if platform.is_some() {
+        get("index.json")
+    } else {
+        None
+    };
+    if index_json.is_none()
         && let Some(data) = get("manifest.json")
     {
         let entries: Vec<SaveEntry> = parse("manifest.json", &data)?;
@@ -187,15 +193,22 @@ pub fn resolve(
         let data = get(&entry.config)
             .ok_or_else(|| Error::Format(format!("config {} is missing", entry.config)))?;
         let config: Config = parse(&entry.config, &data)?;
-        let platform = config_platform(&config);
+        let have = config_platform(&config);
+        if let Some(want) = platform
+            && !have.starts_with(want)
+        {
+            return Err(Error::Platform(format!(
+                "the archive holds a {have} image only, not {want}"
+            )));
+        }
         return Ok(Resolved {
             config,
             layers: entry.layers,
             tags: entry.repo_tags.unwrap_or_default(),
-            platform,
+            platform: have,
         });
     }
-    let data = get("index.json").ok_or_else(|| {
+    let data = index_json.or_else(|| get("index.json")).ok_or_else(|| {
         Error::Format("neither manifest.json nor index.json found: not an image".into())
     })?;
     let index: Index = parse("index.json", &data)?;
@@ -321,6 +334,79 @@ mod tests {
         assert!(p.matches("linux/arm64/v8"));
         assert!(!p.matches("linux/amd64"));
         assert_eq!(p.name(), "linux/arm64/v8");
+    }
+
+    fn store(docs: &[(&str, &str)]) -> impl Fn(&str) -> Option<Vec<u8>> {
+        let docs: Vec<(String, Vec<u8>)> = docs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect();
+        move |p: &str| docs.iter().find(|(k, _)| k == p).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn index_platforms_and_attestations() {
+        let get = store(&[
+            (
+                "index.json",
+                r#"{"manifests":[
+                {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:a","platform":{"os":"linux","architecture":"amd64"}},
+                {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:b","platform":{"os":"linux","architecture":"arm64","variant":"v8"}},
+                {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:c","platform":{"os":"unknown","architecture":"unknown"}}]}"#,
+            ),
+            (
+                "blobs/sha256/a",
+                r#"{"config":{"digest":"sha256:ca"},"layers":[{"digest":"sha256:la"}]}"#,
+            ),
+            (
+                "blobs/sha256/b",
+                r#"{"config":{"digest":"sha256:cb"},"layers":[{"digest":"sha256:lb"}]}"#,
+            ),
+            (
+                "blobs/sha256/ca",
+                r#"{"architecture":"amd64","os":"linux"}"#,
+            ),
+            (
+                "blobs/sha256/cb",
+                r#"{"architecture":"arm64","os":"linux","variant":"v8"}"#,
+            ),
+        ]);
+        let r = resolve(&get, Some("linux/arm64")).unwrap();
+        assert_eq!(
+            (r.layers, r.platform),
+            (
+                vec!["blobs/sha256/lb".to_string()],
+                "linux/arm64/v8".to_string()
+            )
+        );
+        let r = resolve(&get, Some("linux/amd64")).unwrap();
+        assert_eq!(r.layers, vec!["blobs/sha256/la".to_string()]);
+        let e = resolve(&get, Some("linux/s390x")).unwrap_err().to_string();
+        assert!(e.contains("linux/amd64, linux/arm64/v8"), "{e}");
+    }
+
+    #[test]
+    fn legacy_manifest_checks_the_platform() {
+        let get = store(&[
+            (
+                "manifest.json",
+                r#"[{"Config":"c.json","RepoTags":["x:1"],"Layers":["l/layer.tar"]}]"#,
+            ),
+            (
+                "c.json",
+                r#"{"architecture":"amd64","os":"linux","history":[]}"#,
+            ),
+        ]);
+        let r = resolve(&get, None).unwrap();
+        assert_eq!(
+            (r.tags, r.layers),
+            (vec!["x:1".to_string()], vec!["l/layer.tar".to_string()])
+        );
+        assert!(resolve(&get, Some("linux/amd64")).is_ok());
+        assert!(matches!(
+            resolve(&get, Some("linux/arm64")),
+            Err(Error::Platform(_))
+        ));
     }
 
     #[test]
