@@ -126,8 +126,10 @@ fn inside_a_container_with_sys_admin_and_refused_without() {
     let (cmd, out) = img.run(&["--cap-add", "SYS_ADMIN"], &args);
     let doc: Value = serde_json::from_str(&stdout_ok(&cmd, &out)).unwrap();
     assert_eq!(writes(&doc), 2000, "{doc}");
-    // The command is pid 2 in the container's namespace (boxwise is 1).
-    assert_eq!(doc["pid"], 2, "{doc}");
+    // The command's pid is the container's own (boxwise is 1; its threads took a few
+    // more), not a host pid: the counts above came through bpf_get_ns_current_pid_tgid.
+    let pid = doc["pid"].as_u64().unwrap();
+    assert!((2..64).contains(&pid), "not a namespaced pid: {doc}");
     let (_, out) = img.run(&[], &args);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");

@@ -374,10 +374,14 @@ fn possible_cpus() -> usize {
 }
 
 fn task_tgid_offset() -> Result<u32, Error> {
-    let btf = std::fs::read("/sys/kernel/btf/vmlinux").map_err(|source| Error::Bpf {
-        what: "-f needs the kernel's BTF (/sys/kernel/btf/vmlinux)",
-        source,
-    })?;
+    // At most 64 MiB (the kernel's own BTF is a few MiB).
+    let mut btf = Vec::new();
+    std::fs::File::open("/sys/kernel/btf/vmlinux")
+        .and_then(|f| io::Read::read_to_end(&mut io::Read::take(f, 64 << 20), &mut btf))
+        .map_err(|source| Error::Bpf {
+            what: "-f needs the kernel's BTF (/sys/kernel/btf/vmlinux)",
+            source,
+        })?;
     crate::btf::member_offset(&btf, "task_struct", "tgid").ok_or(Error::Bpf {
         what: "-f: reading /sys/kernel/btf/vmlinux",
         source: io::Error::new(io::ErrorKind::InvalidData, "no task_struct.tgid member"),

@@ -238,6 +238,24 @@ pub fn markdown(s: &Summary) -> String {
     for r in rows(s.table).iter().skip(1) {
         out.push_str(&format!("| {} |\n", r.join(" | ")));
     }
+    let errs: Vec<String> = s
+        .table
+        .rows
+        .iter()
+        .filter(|r| !r.errnos.is_empty())
+        .map(|r| {
+            let e: Vec<String> = r
+                .errnos
+                .iter()
+                .map(|e| format!("{} {}", e.count, e.errno))
+                .collect();
+            format!("- `{}`: {}\n", r.syscall, e.join(", "))
+        })
+        .collect();
+    if !errs.is_empty() {
+        out.push_str("\n**Errors by errno**\n\n");
+        out.push_str(&errs.concat());
+    }
     if s.table.rows.iter().any(|r| r.latency.is_some()) {
         out.push_str("\n| syscall | p50 | p99 | max |\n|:---|---:|---:|---:|\n");
         for r in &s.table.rows {
