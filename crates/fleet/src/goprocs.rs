@@ -1,6 +1,8 @@
 //! The Go processes, each judged against its box: `boxwise-goprog` finds them (as `ps`
 //! does), `boxwise-box` probes the box and recommends, `boxwise-doctor` names what is off.
 
+use std::collections::HashMap;
+
 use boxwise_box::BoxInfo;
 use boxwise_box::cgroup::Controller;
 use boxwise_box::goenv::{GoMemLimit, parse_gomemlimit};
@@ -15,12 +17,31 @@ use crate::hierarchy::Hierarchies;
 use crate::model::{FindingRef, GoProcess};
 use crate::walk::container_of;
 
+/// Judgements kept between snapshots, so a live view need not probe every process on every
+/// refresh: a process keeps its judgement for `reuse` snapshots, keyed by pid, program and
+/// Go version (a reused pid running another program is judged afresh).
+#[derive(Debug, Default)]
+pub struct JudgeCache {
+    pub reuse: u32,
+    kept: HashMap<(u32, Option<String>, String), (GoProcess, u32)>,
+}
+
+impl JudgeCache {
+    pub fn new(reuse: u32) -> JudgeCache {
+        JudgeCache {
+            reuse,
+            kept: HashMap::new(),
+        }
+    }
+}
+
 /// The Go processes (at most `opts.max_processes`), what went wrong, and whether the cap
-/// cut the list short.
+/// cut the list short. With a cache, recent judgements are reused (the RSS is fresh).
 pub fn collect(
     host: &Host,
     h: &Hierarchies,
     opts: &Options,
+    mut cache: Option<&mut JudgeCache>,
 ) -> (Vec<GoProcess>, Vec<String>, bool) {
     let found = match discover(host, opts.skip_pid) {
         Ok(f) => f,
@@ -38,11 +59,36 @@ pub fn collect(
         })
         .collect();
     let truncated = go.len() > opts.max_processes;
-    let procs = go
-        .into_iter()
-        .take(opts.max_processes)
-        .map(|f| judge(host, h, f))
-        .collect();
+    let mut procs = Vec::new();
+    let mut seen = Vec::new();
+    for f in go.into_iter().take(opts.max_processes) {
+        let Some(cache) = cache.as_deref_mut() else {
+            procs.push(judge(host, h, f));
+            continue;
+        };
+        let Kind::Go { binary, .. } = &f.kind else {
+            continue;
+        };
+        let key = (f.pid, f.status.name.clone(), binary.go_version.clone());
+        let rss = f.status.vm_rss_bytes;
+        let p = match cache.kept.get_mut(&key) {
+            Some((p, age)) if *age < cache.reuse => {
+                *age += 1;
+                p.rss_bytes = rss;
+                p.clone()
+            }
+            _ => {
+                let p = judge(host, h, f);
+                cache.kept.insert(key.clone(), (p.clone(), 0));
+                p
+            }
+        };
+        seen.push(key);
+        procs.push(p);
+    }
+    if let Some(cache) = cache {
+        cache.kept.retain(|k, _| seen.contains(k));
+    }
     (procs, errors, truncated)
 }
 

@@ -17,6 +17,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use boxwise_box::host::Host;
 
+pub use goprocs::JudgeCache;
 pub use model::{CgroupSample, FindingRef, GoProcess, Snapshot};
 pub use rates::{CgroupRates, rates};
 
@@ -47,6 +48,12 @@ impl Default for Options {
 /// Read everything once. Never fails as a whole: what could not be read is listed in
 /// [`Snapshot::errors`] and the values say `None`.
 pub fn snapshot(host: &Host, opts: &Options) -> Snapshot {
+    snapshot_with(host, opts, None)
+}
+
+/// Like [`snapshot`], reusing recent Go process judgements from `cache` (for `top`, which
+/// refreshes every second; the counters and cgroups are always read afresh).
+pub fn snapshot_with(host: &Host, opts: &Options, cache: Option<&mut JudgeCache>) -> Snapshot {
     let started = Instant::now();
     let taken_unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -58,7 +65,7 @@ pub fn snapshot(host: &Host, opts: &Options) -> Snapshot {
     });
     let walked = walk::walk(host, &found, opts);
     errors.extend(walked.errors);
-    let (go, go_errors, go_truncated) = goprocs::collect(host, &found, opts);
+    let (go, go_errors, go_truncated) = goprocs::collect(host, &found, opts, cache);
     errors.extend(go_errors);
     Snapshot {
         taken_unix_ms,

@@ -10,7 +10,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use boxwise_box::host::Host;
-use boxwise_fleet::{Options, snapshot};
+use boxwise_fleet::{JudgeCache, Options, snapshot_with};
 
 use crate::cli::TopArgs;
 use crate::report::top::{self as render, View};
@@ -30,9 +30,10 @@ pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
         wide: args.wide,
     };
     if args.once || args.json {
-        let before = snapshot(&host, &opts);
+        let mut cache = JudgeCache::new(1);
+        let before = snapshot_with(&host, &opts, Some(&mut cache));
         thread::sleep(args.interval);
-        let now = snapshot(&host, &opts);
+        let now = snapshot_with(&host, &opts, Some(&mut cache));
         let screen = render::Screen::new(&before, &now);
         if args.json {
             println!("{}", serde_json::to_string_pretty(&screen.json())?);
@@ -56,14 +57,17 @@ fn interactive(
     mut view: View,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
+    // Go processes are judged afresh every 10 refreshes (and when new); the cgroup
+    // counters every refresh.
+    let mut cache = JudgeCache::new(10);
     let result = (|| -> anyhow::Result<()> {
-        let mut before = snapshot(host, opts);
+        let mut before = snapshot_with(host, opts, Some(&mut cache));
         let mut screen = render::Screen::new(&before, &before);
         let mut next = Instant::now();
         let mut editing = false;
         loop {
             if Instant::now() >= next {
-                let now = snapshot(host, opts);
+                let now = snapshot_with(host, opts, Some(&mut cache));
                 screen = render::Screen::new(&before, &now);
                 before = now;
                 next = Instant::now() + interval;
