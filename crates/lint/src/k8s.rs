@@ -129,7 +129,7 @@ fn pod_spec(doc: &Node) -> Option<&Node> {
     }
 }
 
-pub fn lint(doc: &Node, _stream: &[Node]) -> Vec<Hit> {
+pub fn lint(doc: &Node) -> Vec<Hit> {
     let mut hits = Vec::new();
     if doc.get("kind").and_then(Node::str) == Some("Service") {
         service(doc, &mut hits);

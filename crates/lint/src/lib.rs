@@ -160,7 +160,7 @@ fn hits(src: &Source, config: &Config) -> Result<Vec<Hit>, FileError> {
                 if compose::is_compose(doc) && src.kind != FileKind::Kubernetes {
                     hits.extend(compose::lint(doc));
                 } else {
-                    hits.extend(k8s::lint(doc, &docs));
+                    hits.extend(k8s::lint(doc));
                 }
             }
             hits
