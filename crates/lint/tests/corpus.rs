@@ -133,6 +133,9 @@ fn fixed_files_relint_clean() {
         "k8s/gomemlimit-over-limit",
         "k8s/gomemlimit-malformed",
         "k8s/no-limits",
+        "compose/gomemlimit-over-limit",
+        "compose/gomemlimit-no-headroom",
+        "compose/gomemlimit-malformed",
     ] {
         assert!(
             fixed_rules.contains(rule),
