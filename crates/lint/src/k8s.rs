@@ -3,7 +3,7 @@
 
 use crate::fix::Edit;
 use crate::gojudge::{self, MemSource, Verdict};
-use crate::yaml::Node;
+use crate::yaml::{Node, Value};
 use crate::{Hit, Position, Rule, Severity};
 
 pub static NO_LIMITS: Rule = Rule {
@@ -129,7 +129,7 @@ fn pod_spec(doc: &Node) -> Option<&Node> {
     }
 }
 
-pub fn lint(doc: &Node, _stream: &[Node]) -> Vec<Hit> {
+pub fn lint(doc: &Node) -> Vec<Hit> {
     let mut hits = Vec::new();
     if doc.get("kind").and_then(Node::str) == Some("Service") {
         service(doc, &mut hits);
@@ -347,11 +347,12 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
                         evidence,
                         fix,
                     );
-                    h.edit = match (&j.fix_value, e.get("value")) {
-                        (Some(v), Some(vn)) => Some(Edit::Value {
+                    h.edit = match (&j.fix_value, e.get("value"), e.get("valueFrom")) {
+                        (Some(v), Some(vn), _) => Some(Edit::Value {
                             pos: vn.pos,
                             text: format!("\"{v}\""),
                         }),
+                        (Some(v), None, Some(from)) => value_from_edit(e, from, v),
                         _ => None,
                     };
                     hits.push(h);
@@ -409,6 +410,33 @@ fn container(c: &Node, pod_limits: bool, init: bool, hits: &mut Vec<Hit>) {
                 fix.trim_end().to_string()));
         }
     }
+}
+
+/// The last line any part of `n` starts on.
+fn last_line(n: &Node) -> usize {
+    let inner = match &n.value {
+        Value::Seq(items) => items.iter().map(last_line).max(),
+        Value::Map(m) => m.iter().map(|(_, p, v)| p.line.max(last_line(v))).max(),
+        _ => None,
+    };
+    inner.unwrap_or(0).max(n.pos.line)
+}
+
+/// Replace a block-style `valueFrom:` (its own lines, no other key of the env entry among
+/// them) by `value: "<v>"`.
+fn value_from_edit(entry: &Node, from: &Node, v: &str) -> Option<Edit> {
+    let first = entry.key_pos("valueFrom").line;
+    let last = last_line(from);
+    let others_inside = entry
+        .entries()
+        .iter()
+        .filter(|(k, _, _)| k != "valueFrom")
+        .any(|(_, p, v)| (first..=last).contains(&p.line) || (first..=last).contains(&v.pos.line));
+    (first > entry.pos.line && !others_inside).then(|| Edit::Lines {
+        first,
+        last,
+        text: format!("value: \"{v}\""),
+    })
 }
 
 fn service(doc: &Node, hits: &mut Vec<Hit>) {

@@ -160,7 +160,7 @@ fn hits(src: &Source, config: &Config) -> Result<Vec<Hit>, FileError> {
                 if compose::is_compose(doc) && src.kind != FileKind::Kubernetes {
                     hits.extend(compose::lint(doc));
                 } else {
-                    hits.extend(k8s::lint(doc, &docs));
+                    hits.extend(k8s::lint(doc));
                 }
             }
             hits
@@ -219,4 +219,63 @@ pub fn lint_all(sources: &[Source], config: &Config) -> Report {
         }
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn lint_text(kind: FileKind, text: String) -> Result<Vec<Finding>, FileError> {
+        lint_source(
+            &Source {
+                name: "t".into(),
+                kind,
+                text,
+            },
+            &Config::default(),
+        )
+    }
+
+    proptest! {
+        /// Rules never panic, and every finding points inside the file.
+        #[test]
+        fn findings_point_inside_the_file(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    Just("FROM golang:1.2 AS b".to_string()),
+                    Just("FROM scratch".to_string()),
+                    Just("RUN go build -o /a .".to_string()),
+                    Just("COPY --from=b /a /a".to_string()),
+                    Just("COPY --from=9 /a /a".to_string()),
+                    Just("CMD /a".to_string()),
+                    Just("EXPOSE 6060".to_string()),
+                    Just("ENV GOGC=off".to_string()),
+                    "[A-Z]{2,6} [ -~]{0,20}",
+                ],
+                1..12,
+            ),
+        ) {
+            let text = lines.join("\n");
+            if let Ok(found) = lint_text(FileKind::Dockerfile, text) {
+                for f in found {
+                    prop_assert!(f.line >= 1 && f.line <= lines.len(), "{f:?}");
+                }
+            }
+        }
+
+        #[test]
+        fn yaml_rules_never_panic(
+            cpu in "[0-9]{0,4}m?",
+            mem in "[0-9]{0,5}(Mi|Gi|M|)",
+            procs in "[0-9a-z-]{0,4}",
+            memlimit in "[0-9]{0,5}(MiB|GiB|B|M|)",
+        ) {
+            let text = format!(
+                "kind: Pod\nspec:\n  containers:\n    - name: a\n      env:\n        - {{name: GOMAXPROCS, value: \"{procs}\"}}\n        - {{name: GOMEMLIMIT, value: \"{memlimit}\"}}\n      resources:\n        limits: {{cpu: \"{cpu}\", memory: \"{mem}\"}}\n---\nservices:\n  a:\n    cpus: \"{cpu}\"\n    mem_limit: \"{mem}\"\n    environment: [GOMAXPROCS={procs}, GOMEMLIMIT={memlimit}]\n"
+            );
+            let found = lint_text(FileKind::Yaml, text).unwrap();
+            prop_assert!(found.iter().all(|f| f.line >= 1 && f.line <= 15));
+        }
+    }
 }

@@ -133,6 +133,10 @@ fn fixed_files_relint_clean() {
         "k8s/gomemlimit-over-limit",
         "k8s/gomemlimit-malformed",
         "k8s/no-limits",
+        "k8s/gomemlimit-no-headroom",
+        "compose/gomemlimit-over-limit",
+        "compose/gomemlimit-no-headroom",
+        "compose/gomemlimit-malformed",
     ] {
         assert!(
             fixed_rules.contains(rule),

@@ -81,7 +81,7 @@ pub fn text(r: &Report, wide: bool) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
     let mut summary = format!(
         "{} linted: {}",
-        plural(r.files, "file"),
+        plural(r.files.saturating_sub(r.errors.len()), "file"),
         if r.findings.is_empty() {
             "no findings".to_string()
         } else {

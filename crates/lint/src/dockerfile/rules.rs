@@ -2,7 +2,7 @@
 //! reads anything else.
 
 use super::model::{GoBuild, Libc, Model, Stage, golang_tag_version, libc_of, split_image};
-use super::parse::{Args, Instruction, key_values, split_words};
+use super::parse::{Args, Instruction, split_words};
 use crate::fix::Edit;
 use crate::{Hit, Position, Rule, Severity};
 
@@ -88,7 +88,7 @@ pub const PPROF_PORT: u16 = 6060;
 pub fn check(m: &Model) -> Vec<Hit> {
     let mut hits = Vec::new();
     for s in &m.stages {
-        latest_tag(m, s, &mut hits);
+        latest_tag(s, &mut hits);
         for b in m.go_builds(s.index) {
             build_flags(&b, &mut hits);
         }
@@ -101,7 +101,7 @@ pub fn check(m: &Model) -> Vec<Hit> {
         entrypoint(m, f, &mut hits);
         user(m, f, &mut hits);
         go_env(m, f, &mut hits);
-        expose(m, f, &mut hits);
+        expose(f, &mut hits);
     }
     hits
 }
@@ -137,7 +137,7 @@ fn evidence(ins: &Instruction) -> String {
     format!("{} {flags}{args}", ins.keyword)
 }
 
-fn latest_tag(m: &Model, s: &Stage, hits: &mut Vec<Hit>) {
+fn latest_tag(s: &Stage, hits: &mut Vec<Hit>) {
     if s.base_stage.is_some() || s.base == "scratch" || s.base.contains('@') {
         return;
     }
@@ -147,7 +147,6 @@ fn latest_tag(m: &Model, s: &Stage, hits: &mut Vec<Hit>) {
     }
     let (name, tag) = split_image(&s.base);
     if tag.is_empty() || tag == "latest" {
-        let _ = m;
         hits.push(hit(
             &LATEST_TAG,
             s.from.pos,
@@ -505,7 +504,6 @@ fn go_env(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
             }
             _ => continue,
         };
-        let _ = key_values;
         hits.push(hit(
             &HARDCODED_GO_ENV,
             ins.pos,
@@ -516,53 +514,42 @@ fn go_env(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
     }
 }
 
-fn expose(m: &Model, f: &Stage, hits: &mut Vec<Hit>) {
-    let _ = m;
+fn expose(f: &Stage, hits: &mut Vec<Hit>) {
+    let is_pprof =
+        |w: &String| w.split('/').next().and_then(|p| p.parse::<u16>().ok()) == Some(PPROF_PORT);
     for ins in &f.body {
-        if ins.keyword != "EXPOSE" {
+        if ins.keyword != "EXPOSE" || !ins.args.words().iter().any(is_pprof) {
             continue;
         }
-        for w in ins.args.words() {
-            let port = w.split('/').next().unwrap_or("");
-            if port.parse::<u16>() == Ok(PPROF_PORT) {
-                let mut h = hit(
-                    &PPROF_EXPOSED,
-                    ins.pos,
-                    format!(
-                        "port {PPROF_PORT} is the usual net/http/pprof port: exposing it publishes heap dumps, goroutine stacks and a CPU profiler to whoever reaches the container; bind pprof to localhost and reach it with port-forward"
-                    ),
-                    evidence(ins),
-                    {
-                        let rest: Vec<String> = ins
-                            .args
-                            .words()
-                            .into_iter()
-                            .filter(|x| x.split('/').next() != Some("6060"))
-                            .collect();
-                        if rest.is_empty() {
-                            "remove the EXPOSE line".into()
-                        } else {
-                            format!("EXPOSE {}", rest.join(" "))
-                        }
-                    },
-                );
-                let rest: Vec<String> = ins
-                    .args
-                    .words()
-                    .into_iter()
-                    .filter(|x| x.split('/').next() != Some("6060"))
-                    .collect();
-                h.edit = Some(Edit::Lines {
-                    first: ins.pos.line,
-                    last: ins.end_line,
-                    text: if rest.is_empty() {
-                        String::new()
-                    } else {
-                        format!("EXPOSE {}", rest.join(" "))
-                    },
-                });
-                hits.push(h);
-            }
-        }
+        let rest: Vec<String> = ins
+            .args
+            .words()
+            .into_iter()
+            .filter(|w| !is_pprof(w))
+            .collect();
+        let line = if rest.is_empty() {
+            String::new()
+        } else {
+            format!("EXPOSE {}", rest.join(" "))
+        };
+        let mut h = hit(
+            &PPROF_EXPOSED,
+            ins.pos,
+            format!(
+                "port {PPROF_PORT} is the usual net/http/pprof port: exposing it publishes heap dumps, goroutine stacks and a CPU profiler to whoever reaches the container; bind pprof to localhost and reach it with port-forward"
+            ),
+            evidence(ins),
+            if line.is_empty() {
+                "remove the EXPOSE line".into()
+            } else {
+                line.clone()
+            },
+        );
+        h.edit = Some(Edit::Lines {
+            first: ins.pos.line,
+            last: ins.end_line,
+            text: line,
+        });
+        hits.push(h);
     }
 }
