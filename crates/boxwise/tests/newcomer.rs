@@ -676,3 +676,26 @@ fn ps_folds_the_unreadable_into_one_line() {
     assert_eq!(folded.len(), 1, "{text}");
     assert!(folded[0].contains("pid 1"), "{text}");
 }
+
+/// Profile URLs boxwise cannot fetch are refused before connecting, in words: an https URL
+/// (no TLS in this build) and a port outside 1-65535.
+#[test]
+fn pprof_urls_it_cannot_fetch() {
+    for (url, needle) in [
+        ("https://127.0.0.1/x", "https is not supported"),
+        (
+            "http://127.0.0.1:99999/",
+            "port 99999 is not a port (1 to 65535)",
+        ),
+        ("http://127.0.0.1:0/", "port 0 is not a port"),
+    ] {
+        let out = support::run(Command::new(BIN).args(["pprof", "top", url]));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{url}: {err}");
+        assert!(
+            err.starts_with("boxwise: ") && err.contains(needle),
+            "{url}: {err}"
+        );
+        assert!(!err.contains("Connection refused"), "{url}: {err}");
+    }
+}

@@ -171,7 +171,11 @@ fn no_oom_and_the_exit_status_passes_through() {
     assert_eq!(r.stat("exit_code"), 3);
     assert_eq!(r.stat("oom_killed"), false);
     // The summary's "OOM kills  none", and no OOM note.
-    assert!(r.stderr().contains("\n  OOM kills  none\n"), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("\n  OOM kills  none\n"),
+        "{}",
+        r.stderr()
+    );
     assert!(!r.stderr().contains("boxwise: OOM"), "{}", r.stderr());
     assert!(r.stat("cpu_seconds").as_f64().unwrap() > 0.0);
     // Docker's default: swap up to the memory limit again, 64 MiB + 64 MiB = 128 MiB in
