@@ -47,9 +47,10 @@ fn columns_80_fits_and_pipes_keep_full_lines() {
     }
 }
 
-/// A tmux server on its own socket, killed on drop (pass or fail).
+/// A tmux server on its own socket inside a temporary directory: the server is killed and the
+/// socket removed on drop (pass or fail).
 struct Tmux {
-    socket: String,
+    socket: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -63,10 +64,8 @@ impl Tmux {
             "set -g history-limit 100000\nset -g remain-on-exit on\n",
         )
         .unwrap();
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux {
-            socket: format!("boxwise-test-{}-{n}", std::process::id()),
+            socket: dir.path().join("tmux.sock"),
             _dir: dir,
         };
         let marker = "__boxwise_done__";
@@ -101,7 +100,7 @@ impl Tmux {
 
     fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
+        c.arg("-S").arg(&self.socket);
         c
     }
 }
