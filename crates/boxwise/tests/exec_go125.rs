@@ -212,7 +212,7 @@ fn quota_on_a_parent_only_is_set() {
         let first = dry.lines().next().unwrap_or_default();
         assert!(
             first.starts_with(&format!(
-                "export GOMAXPROCS=2  # cpu quota 1; on a parent cgroup, which {version}"
+                "export GOMAXPROCS=2  # cpu quota 1; 2, not 1, so the GC does not stall the program; on a parent cgroup, which {version}"
             )) && first.ends_with(" does not read"),
             "{dry}"
         );
@@ -305,8 +305,9 @@ fn floor_policy_is_set_where_it_differs() {
         assert_eq!(r.get("GOMAXPROCS"), "1", "{log}");
         assert_eq!(r.int("gomaxprocs"), 1, "{log}");
         assert!(
-            log.contains(&format!("GOMAXPROCS=1 (cpu quota 1.5; {version}"))
-                && log.contains(" alone would pick 2, the floor policy gives 1)"),
+            log.contains(&format!(
+                "GOMAXPROCS=1 (cpu quota 1.5, policy floor; {version}"
+            )) && log.contains(" alone would pick 2, the floor policy gives 1)"),
             "{log}"
         );
         let (r, _) = exec_in(&cg, &[], p, &[("BOXWISE_CPU_POLICY", "floor")]);
@@ -445,7 +446,11 @@ fn unreadable_programs_fall_back_quietly() {
         support::stdout_ok(&cmd, &out),
         "export GOMAXPROCS=2\nexport GOMEMLIMIT=241591910\n"
     );
-    assert_eq!(text(&out.stderr), "");
+    // Only the note that the command is not run: nothing about the unreadable program.
+    assert_eq!(
+        text(&out.stderr),
+        "boxwise: --dry-run: not running the command; these are the settings it would get\n"
+    );
 }
 
 /// golang/go#76390 measured: Docker on this v1 host gives containers the host's cgroup

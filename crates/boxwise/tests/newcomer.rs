@@ -47,9 +47,10 @@ fn columns_80_fits_and_pipes_keep_full_lines() {
     }
 }
 
-/// A tmux server on its own socket, killed on drop (pass or fail).
+/// A tmux server on its own socket inside a temporary directory: the server is killed and the
+/// socket removed on drop (pass or fail).
 struct Tmux {
-    socket: String,
+    socket: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -63,10 +64,8 @@ impl Tmux {
             "set -g history-limit 100000\nset -g remain-on-exit on\n",
         )
         .unwrap();
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmux = Tmux {
-            socket: format!("boxwise-test-{}-{n}", std::process::id()),
+            socket: dir.path().join("tmux.sock"),
             _dir: dir,
         };
         let marker = "__boxwise_done__";
@@ -101,7 +100,7 @@ impl Tmux {
 
     fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket]);
+        c.arg("-S").arg(&self.socket);
         c
     }
 }
@@ -675,4 +674,27 @@ fn ps_folds_the_unreadable_into_one_line() {
     // Other users' processes exist on any machine running tests (PID 1 at least).
     assert_eq!(folded.len(), 1, "{text}");
     assert!(folded[0].contains("pid 1"), "{text}");
+}
+
+/// Profile URLs boxwise cannot fetch are refused before connecting, in words: an https URL
+/// (no TLS in this build) and a port outside 1-65535.
+#[test]
+fn pprof_urls_it_cannot_fetch() {
+    for (url, needle) in [
+        ("https://127.0.0.1/x", "https is not supported"),
+        (
+            "http://127.0.0.1:99999/",
+            "port 99999 is not a port (1 to 65535)",
+        ),
+        ("http://127.0.0.1:0/", "port 0 is not a port"),
+    ] {
+        let out = support::run(Command::new(BIN).args(["pprof", "top", url]));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{url}: {err}");
+        assert!(
+            err.starts_with("boxwise: ") && err.contains(needle),
+            "{url}: {err}"
+        );
+        assert!(!err.contains("Connection refused"), "{url}: {err}");
+    }
 }

@@ -151,6 +151,7 @@ fn fetch(url: &str, seconds: Option<u32>) -> anyhow::Result<Vec<u8>> {
     let url = profile_url(url, seconds);
     let wait = url.seconds().unwrap_or(DEFAULT_SECONDS);
     let url = url.to_string();
+    check_url(&url)?;
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(u64::from(wait) + 60)))
         .build()
@@ -164,6 +165,27 @@ fn fetch(url: &str, seconds: Option<u32>) -> anyhow::Result<Vec<u8>> {
         .limit(MAX_BODY)
         .read_to_vec()
         .map_err(|e| anyhow!("reading the response from {url}: {e}"))
+}
+
+/// Refuse what the fetch would get wrong: https (no TLS in this build: the error would say
+/// "transport is unsecured") and a port outside 1-65535.
+fn check_url(url: &str) -> anyhow::Result<()> {
+    if url.starts_with("https://") {
+        bail!(
+            "{url}: https is not supported (boxwise is built without TLS); use http://, or \
+             fetch the profile with curl and pass the file"
+        );
+    }
+    let authority = url.split_once("://").map_or(url, |(_, rest)| {
+        rest.split(['/', '?']).next().unwrap_or(rest)
+    });
+    if let Some((_, port)) = authority.rsplit_once(':')
+        && !port.ends_with(']')
+        && !port.parse::<u16>().is_ok_and(|p| p > 0)
+    {
+        bail!("{url}: port {port} is not a port (1 to 65535)");
+    }
+    Ok(())
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
