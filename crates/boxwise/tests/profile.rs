@@ -582,3 +582,40 @@ fn offcpu_shows_where_a_throttled_program_waited() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs root (perf_event_open), Go 1.19 and 1.25"]
+fn profiles_position_independent_builds() {
+    if !root_or_skip() || !go_tool_or_skip() {
+        return;
+    }
+    // PIE: loaded at a random base (the load bias comes from /proc/PID/maps) and the table
+    // is in `.data.rel.ro.gopclntab`.
+    for (label, go) in [TOOLCHAINS[0], TOOLCHAINS[2]] {
+        let Some(bin) = build_go_program_flags(
+            Path::new(go),
+            "spin",
+            &format!("{label}-pie"),
+            &["-buildmode=pie"],
+        ) else {
+            return;
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("pie.pprof");
+        let j = profile_json(&[
+            "--hz",
+            "499",
+            "--for",
+            "3s",
+            "-o",
+            out.to_str().expect("utf-8"),
+            "--",
+            bin.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(
+            j["symbolizer"]["go_pclntab"]["inline"], true,
+            "{label}: {j}"
+        );
+        assert_spin_shape(&pprof_top(&out), &format!("{label} PIE"));
+    }
+}

@@ -398,13 +398,14 @@ impl<'a> Pclntab<'a> {
     }
 }
 
-/// The table's address and bytes: the `.gopclntab` section, else the first header that
+/// The table's address and bytes: the `.gopclntab` section (`.data.rel.ro.gopclntab` in PIE
+/// builds), else the first header that
 /// parses inside a read-only segment (stripped binaries of other linkers drop section names).
 fn find_table<'a>(image: &ElfImage<'a>) -> Option<(u64, &'a [u8])> {
     if let Some((s, addr, _)) = image
         .sections
         .iter()
-        .find(|(s, _, _)| s.name == ".gopclntab")
+        .find(|(s, _, _)| s.name.ends_with(".gopclntab"))
     {
         return Some((*addr, image.read_at(*addr, s.size)?));
     }

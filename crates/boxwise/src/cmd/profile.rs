@@ -76,13 +76,27 @@ pub fn run(args: ProfileArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Until the child has exec'd, `/proc/PID/exe` is still our own binary.
+/// Until the child has exec'd, `/proc/PID/exe` is still our own binary; and `spawn` returns
+/// when exec closes our pipe, which is before the kernel maps the new program, so wait for
+/// its executable mapping too (the PIE load bias is read from it).
 fn wait_for_exec(pid: u32) {
     let me = std::fs::read_link("/proc/self/exe").ok();
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(2) {
         let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-        if exe.is_none() || exe != me {
+        let Some(exe) = exe.filter(|e| Some(e) != me.as_ref()) else {
+            std::thread::sleep(Duration::from_millis(2));
+            continue;
+        };
+        let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+        let exe = exe.to_string_lossy();
+        if maps.lines().any(|l| {
+            l.ends_with(exe.as_ref())
+                && l.split_whitespace().nth(1).is_some_and(|p| p.contains('x'))
+        }) {
+            return;
+        }
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
             return;
         }
         std::thread::sleep(Duration::from_millis(2));
