@@ -629,7 +629,7 @@ fn completions_and_man_page() {
     let file = dir.path().join("boxwise.bash");
     std::fs::write(&file, &script.stdout).unwrap();
     let probe = format!(
-        "source {}; COMP_WORDS=(boxwise ex); COMP_CWORD=1; _boxwise boxwise ex boxwise; \
+        "source {}; COMP_WORDS=(boxwise exe); COMP_CWORD=1; _boxwise boxwise exe boxwise; \
          echo \"${{COMPREPLY[@]}}\"",
         file.display()
     );
