@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::spec;
+use crate::quota;
 
 /// One change: after `after` from the start, set these limits.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +51,7 @@ pub fn parse(text: &str, size: impl Fn(&str) -> Option<u64>) -> Result<Change> {
                     .trim()
                     .parse()
                     .map_err(|_| bad("cpus: expected a number"))?;
-                spec::cpu_quota_us(cpus).map_err(|e| bad(&e.to_string()))?;
+                quota::cpu_quota_us(cpus).map_err(|e| bad(&e.to_string()))?;
                 change.cpus = Some(cpus);
             }
             "memory" => {

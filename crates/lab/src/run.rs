@@ -54,7 +54,7 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     // The neighbour starts first, so the workload meets it from its first instruction.
     let neighbour = spec
         .neighbour
-        .map(|n| crate::neighbour::Running::start(&layout, spec.parent.as_deref(), n))
+        .map(|n| crate::neighbour_run::Running::start(&layout, spec.parent.as_deref(), n))
         .transpose()?;
     let cgroup = Transient::create(&layout, &controllers, spec.parent.as_deref())?;
     let limits = cgroup.apply(limits, spec.limits.memory_swap.is_some())?;

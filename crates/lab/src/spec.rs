@@ -7,11 +7,8 @@ use boxwise_box::parse::CpuList;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-
-/// The CFS period boxwise uses, as Docker does (100 ms).
-pub const CPU_PERIOD_US: u64 = 100_000;
-/// The kernel refuses quotas below 1 ms.
-const MIN_QUOTA_US: u64 = 1_000;
+use crate::quota::shown;
+pub use crate::quota::{CPU_PERIOD_US, cpu_quota_us};
 
 /// One workload run.
 #[derive(Debug, Clone, Default)]
@@ -135,24 +132,6 @@ impl Isolation {
     }
 }
 
-/// The CFS quota for `cpus`, over [`CPU_PERIOD_US`].
-pub fn cpu_quota_us(cpus: f64) -> Result<u64> {
-    if !cpus.is_finite() || cpus <= 0.0 {
-        return Err(Error::Spec(format!(
-            "--cpus {}: expected a positive number of CPUs",
-            shown(cpus)
-        )));
-    }
-    let quota = (cpus * CPU_PERIOD_US as f64).round();
-    if quota < MIN_QUOTA_US as f64 {
-        return Err(Error::Spec(format!(
-            "--cpus {}: the kernel's smallest quota is 0.01 CPUs",
-            shown(cpus)
-        )));
-    }
-    Ok(quota as u64)
-}
-
 /// The memory+swap total to apply: `None` leaves swap alone.
 pub fn swap_total(memory: Option<u64>, swap: Option<MemorySwap>) -> Result<Option<u64>> {
     match (memory, swap) {
@@ -220,14 +199,6 @@ pub fn check_cpus(limits: &Limits, allowed: &CpuList) -> Result<()> {
 }
 
 /// A number of CPUs as a person wrote it, without 300 digits for `1e-300` or `1e9`.
-fn shown(cpus: f64) -> String {
-    if (0.01..1e6).contains(&cpus) {
-        format!("{}", (cpus * 1000.0).round() / 1000.0)
-    } else {
-        format!("{cpus:e}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

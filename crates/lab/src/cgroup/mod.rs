@@ -140,7 +140,7 @@ impl Transient {
         for node in &self.nodes {
             if let (Some(q), true) = (cpu_quota_us, node.has(Controller::Cpu)) {
                 for (file, value) in
-                    cpu::quota_writes(node.hierarchy, q, crate::spec::CPU_PERIOD_US)
+                    cpu::quota_writes(node.hierarchy, q, crate::quota::CPU_PERIOD_US)
                 {
                     write_value(&Live, &node.leaf.join(file), &value)?;
                 }
