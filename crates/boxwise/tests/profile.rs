@@ -1,5 +1,5 @@
-//! `boxwise profile` against real Go programs: tests/go/spin built with Go 1.19, 1.23 and
-//! 1.25, stripped and not, sampled by perf_event_open (root), read back by
+//! `boxwise profile` against real Go programs: tests/go/spin built with Go 1.19, 1.23, 1.25
+//! and 1.26, stripped and not, sampled by perf_event_open (root), read back by
 //! `go tool pprof -top` and `boxwise pprof top`, and compared with runtime/pprof's own CPU
 //! profile of the same run. Shares only, never times.
 
@@ -12,10 +12,11 @@ use std::process::{Child, Command, Stdio};
 use support::{build_go_program_flags, require, run, stdout_ok};
 
 const GO_TOOL: &str = "/usr/lib/go-1.19/bin/go";
-const TOOLCHAINS: [(&str, &str); 3] = [
+const TOOLCHAINS: [(&str, &str); 4] = [
     ("go119", "/usr/lib/go-1.19/bin/go"),
     ("go123", "/usr/lib/go-1.23/bin/go"),
     ("go125", "/opt/boxwise-go/go-1.25/bin/go"),
+    ("go126", "/opt/boxwise-go/go-1.26/bin/go"),
 ];
 
 fn boxwise() -> Command {
@@ -151,7 +152,7 @@ fn assert_spin_shape(rows: &[Row], what: &str) {
 }
 
 #[test]
-#[ignore = "needs root (perf_event_open), Go 1.19, 1.23 and 1.25"]
+#[ignore = "needs root (perf_event_open), Go 1.19, 1.23, 1.25 and 1.26"]
 fn profiles_cmd_for_each_go_version_stripped_and_not() {
     if !root_or_skip() || !go_tool_or_skip() {
         return;
@@ -330,7 +331,7 @@ fn source_line(needle: &str) -> i64 {
 }
 
 #[test]
-#[ignore = "needs Go 1.19, 1.23 and 1.25"]
+#[ignore = "needs Go 1.19, 1.23, 1.25 and 1.26"]
 fn pclntab_names_lines_and_inlined_calls_for_each_go_version() {
     use boxwise_profile::pclntab::Pclntab;
     let call_line = source_line("x = mix(x, i)");
