@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use boxwise_box::policy::{CpuPolicy, MemoryRatio, PolicyError};
+use boxwise_image::ci::Threshold;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -723,67 +724,20 @@ pub struct ImageArgs {
     /// Check dive's CI rules and exit 1 when one fails (also when CI=true in the environment).
     #[arg(long)]
     pub ci: bool,
+    /// --ci: dive's rules file (`rules: {lowestEfficiency, highestWastedBytes,
+    /// highestUserWastedPercent}`); flags win over it [default: .dive-ci when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub ci_config: Option<PathBuf>,
     /// --ci: fail when efficiency is below this (0..1; `off` disables) [default: 0.9].
-    #[arg(long, value_name = "RATIO", value_parser = parse_ratio_rule)]
-    pub lowest_efficiency: Option<Rule<f64>>,
+    #[arg(long, value_name = "RATIO", value_parser = boxwise_image::ci::parse_ratio)]
+    pub lowest_efficiency: Option<Threshold<f64>>,
     /// --ci: fail when more bytes than this are wasted (`20MB`, `1GiB`; `off`) [default: off].
-    #[arg(long, value_name = "SIZE", value_parser = parse_size_rule)]
-    pub highest_wasted_bytes: Option<Rule<u64>>,
+    #[arg(long, value_name = "SIZE", value_parser = boxwise_image::ci::parse_size)]
+    pub highest_wasted_bytes: Option<Threshold<u64>>,
     /// --ci: fail when wasted bytes over the user layers' bytes exceed this (0..1; `off`)
     /// [default: 0.1].
-    #[arg(long, value_name = "RATIO", value_parser = parse_ratio_rule)]
-    pub highest_user_wasted_percent: Option<Rule<f64>>,
-}
-
-/// A CI threshold, or `off`.
-#[derive(Debug, Clone, Copy)]
-pub enum Rule<T> {
-    Off,
-    At(T),
-}
-
-fn is_off(s: &str) -> bool {
-    matches!(s, "" | "off" | "disabled" | "false")
-}
-
-fn parse_ratio_rule(s: &str) -> Result<Rule<f64>, String> {
-    if is_off(s) {
-        return Ok(Rule::Off);
-    }
-    match s.parse::<f64>() {
-        Ok(v) if (0.0..=1.0).contains(&v) => Ok(Rule::At(v)),
-        _ => Err(format!("{s:?} is not a ratio between 0 and 1 (or off)")),
-    }
-}
-
-fn parse_size_rule(s: &str) -> Result<Rule<u64>, String> {
-    if is_off(s) {
-        return Ok(Rule::Off);
-    }
-    // go-humanize's decimal units as dive reads them (20MB = 20,000,000), and binary ones.
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" | "k" => 1e3,
-        "mb" | "m" => 1e6,
-        "gb" | "g" => 1e9,
-        "kib" => 1024.0,
-        "mib" => 1048576.0,
-        "gib" => 1073741824.0,
-        _ => {
-            return Err(format!(
-                "{s:?}: unknown unit (use B, KB, MB, GB, KiB, MiB or GiB)"
-            ));
-        }
-    };
-    match num.parse::<f64>() {
-        Ok(v) if v >= 0.0 => Ok(Rule::At((v * mult) as u64)),
-        _ => Err(format!("{s:?} is not a size (or off)")),
-    }
+    #[arg(long, value_name = "RATIO", value_parser = boxwise_image::ci::parse_ratio)]
+    pub highest_user_wasted_percent: Option<Threshold<f64>>,
 }
 
 fn parse_image_severity(s: &str) -> Result<boxwise_image::Severity, String> {

@@ -285,6 +285,36 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
         "700KB",
     ]);
     assert_eq!(code, 1, "800,000 wasted bytes are over 700KB");
+    // The same rules from a .dive-ci file; a flag still wins over the file.
+    let rules = tempfile::tempdir().unwrap();
+    let dive_ci = rules.path().join("dive-ci.yaml");
+    std::fs::write(
+        &dive_ci,
+        "rules:\n  lowestEfficiency: 0.5\n  highestWastedBytes: 1MB\n  \
+         highestUserWastedPercent: disabled\n",
+    )
+    .unwrap();
+    let dive_ci_s = dive_ci.to_str().unwrap();
+    let (code, stdout, stderr) = boxwise(&["image", tar_s, "--ci", "--ci-config", dive_ci_s]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("CI: PASS"), "{stdout}");
+    let (code, _, _) = boxwise(&[
+        "image",
+        tar_s,
+        "--ci",
+        "--ci-config",
+        dive_ci_s,
+        "--highest-wasted-bytes",
+        "700KB",
+    ]);
+    assert_eq!(code, 1, "the flag's 700KB wins over the file's 1MB");
+    std::fs::write(&dive_ci, "rules:\n  lowestEfficency: 0.5\n").unwrap();
+    let (code, _, stderr) = boxwise(&["image", tar_s, "--ci", "--ci-config", dive_ci_s]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("dive-ci.yaml: rules.lowestEfficency: unknown rule"),
+        "{stderr}"
+    );
     // --cpus judges the hard-coded GOMAXPROCS.
     let r = report(tar_s, &["--cpus", "1"]);
     let f = r["findings"]

@@ -3,6 +3,7 @@
 //! its file list, whiteouts and Go programs (layer), applies the layers as the OCI spec
 //! says (fs), and judges the result: waste, the config, the Go programs (judge).
 
+pub mod ci;
 pub mod engine;
 pub mod fs;
 pub mod judge;

@@ -3,17 +3,29 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
+use std::io::Read as _;
+use std::path::Path;
+
+use boxwise_image::ci::{self, CiOverrides};
 use boxwise_image::{CiRules, Limits, Options, Source};
 
-use crate::cli::{ImageArgs, Rule};
+use crate::cli::ImageArgs;
 use crate::report;
 
-fn rule<T>(given: Option<Rule<T>>, default: Option<T>) -> Option<T> {
-    match given {
-        None => default,
-        Some(Rule::Off) => None,
-        Some(Rule::At(v)) => Some(v),
-    }
+/// The `.dive-ci` overrides: the file given, or `.dive-ci` here when it exists (as dive).
+fn ci_file(given: Option<&Path>) -> anyhow::Result<CiOverrides> {
+    let default = Path::new(".dive-ci");
+    let path = match given {
+        Some(p) => p,
+        None if default.is_file() => default,
+        None => return Ok(CiOverrides::default()),
+    };
+    // A rules file is a few lines: 64 KiB is plenty, and a FIFO or /dev/zero is refused.
+    let mut text = String::new();
+    boxwise_box::host::open_regular(path)
+        .and_then(|f| f.take(64 << 10).read_to_string(&mut text))
+        .with_context(|| format!("reading {}", path.display()))?;
+    ci::parse_dive_ci(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 pub fn run(args: ImageArgs) -> anyhow::Result<ExitCode> {
@@ -21,17 +33,17 @@ pub fn run(args: ImageArgs) -> anyhow::Result<ExitCode> {
     let loaded = boxwise_image::load(&source, args.platform.as_deref())?;
     // dive runs its CI rules when CI is set in the environment too.
     let ci_env = std::env::var("CI").is_ok_and(|v| matches!(v.as_str(), "true" | "1" | "yes"));
-    let ci = (args.ci || ci_env).then(|| {
-        let d = CiRules::default();
-        CiRules {
-            lowest_efficiency: rule(args.lowest_efficiency, d.lowest_efficiency),
-            highest_wasted_bytes: rule(args.highest_wasted_bytes, d.highest_wasted_bytes),
-            highest_user_wasted_percent: rule(
-                args.highest_user_wasted_percent,
-                d.highest_user_wasted_percent,
-            ),
-        }
-    });
+    let ci = if args.ci || ci_env {
+        let flags = CiOverrides {
+            lowest_efficiency: args.lowest_efficiency,
+            highest_wasted_bytes: args.highest_wasted_bytes,
+            highest_user_wasted_percent: args.highest_user_wasted_percent,
+        };
+        let file = ci_file(args.ci_config.as_deref())?;
+        Some(flags.over(file.over(CiRules::default())))
+    } else {
+        None
+    };
     let opts = Options {
         base_layers: args.base_layers,
         top_wasted: if args.wide { 50 } else { 10 },
