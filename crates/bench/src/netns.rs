@@ -29,8 +29,32 @@ pub struct Topology {
     names: Vec<String>,
 }
 
+/// The pid in one of boxwise's namespace names (`boxwise-<pid>-<role>`).
+fn owner_pid(name: &str) -> Option<u32> {
+    name.strip_prefix(PREFIX)?.split_once('-')?.0.parse().ok()
+}
+
+/// Delete the namespaces of bench runs whose process is gone (killed with SIGKILL, so its
+/// drops never ran). Returns their names.
+pub fn remove_stale() -> Vec<String> {
+    leftovers()
+        .into_iter()
+        .filter(|n| owner_pid(n).is_some_and(|pid| !path_of_pid(pid).exists()))
+        .filter(|n| ip(&["netns", "del", n]).is_ok())
+        .collect()
+}
+
+fn path_of_pid(pid: u32) -> PathBuf {
+    PathBuf::from("/proc").join(pid.to_string())
+}
+
 impl Topology {
     pub fn create(mode: NetMode) -> Result<Topology> {
+        if mode != NetMode::Host {
+            for name in remove_stale() {
+                eprintln!("boxwise: removed network namespace {name}, left by a killed run");
+            }
+        }
         let mut t = Topology {
             server_ns: None,
             client_ns: None,
@@ -193,4 +217,18 @@ pub fn leftovers() -> Vec<String> {
         .collect();
     out.sort();
     out
+}
+
+#[cfg(test)]
+mod stale_tests {
+    use super::owner_pid;
+
+    #[test]
+    fn owner_pid_reads_only_our_names() {
+        assert_eq!(owner_pid("boxwise-4242-srv"), Some(4242));
+        assert_eq!(owner_pid("boxwise-4242-nat-host"), Some(4242));
+        assert_eq!(owner_pid("boxwise-x-srv"), None);
+        assert_eq!(owner_pid("other-4242-srv"), None);
+        assert_eq!(owner_pid("boxwise-4242"), None);
+    }
 }

@@ -324,3 +324,38 @@ fn bench_net_ctrl_c_removes_namespaces() {
     assert!(netns_of(pid).is_empty(), "left behind: {:?}", netns_of(pid));
     assert_eq!(host_links(), links, "ip link changed");
 }
+
+/// `kill -KILL` leaves the namespaces (no drop runs); the next `bench net` removes them.
+#[test]
+#[ignore = "needs root, iproute2 and nftables"]
+fn bench_net_after_a_killed_run_removes_its_namespaces() {
+    if !net_ready() {
+        return;
+    }
+    let mut child = Command::new(BIN)
+        .args(["bench", "net", "--modes", "veth", "--duration", "20s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while netns_of(pid).len() < 2 {
+        assert!(Instant::now() < deadline, "namespaces never appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    // A concurrent test's bench run may remove them first; if not, this run must.
+    let before = netns_of(pid);
+    let out = Command::new(BIN)
+        .args(["bench", "net", "--modes", "veth", "--duration", "1s"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    if !before.is_empty() {
+        assert!(err.contains("left by a killed run"), "{err}");
+    }
+    assert!(netns_of(pid).is_empty(), "still there: {:?}", netns_of(pid));
+}

@@ -349,6 +349,60 @@ fn sigint_mid_run_is_forwarded_and_the_cgroup_removed() {
     assert!(!Path::new(&format!("/proc/{}", during_pids[0])).exists());
 }
 
+/// `kill -KILL` on the runner: the workload dies with it (no orphan burning CPU in a
+/// cgroup nobody removes), and the next run removes the cgroups it left.
+#[test]
+#[ignore = "needs root and cgroups, Go"]
+fn a_killed_runner_takes_its_workload_and_the_next_run_cleans_up() {
+    if !can_run() {
+        return;
+    }
+    let Some(worker) = worker() else { return };
+    let mut child = Command::new(BIN)
+        .args(["run", "--memory", "256m", "--neighbour", "cpu=0.1", "--"])
+        .arg(&worker)
+        .arg("sleep")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start boxwise");
+    let pid = child.id();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    let during = support::boxwise_run_cgroups(pid);
+    let during_pids = cgroup_pids(&during);
+    assert!(
+        during_pids.len() >= 2,
+        "the worker and the neighbour should be running: {during_pids:?} in {during:?}"
+    );
+    support::run(Command::new("kill").args(["-KILL", &pid.to_string()]));
+    let _ = child.wait();
+    // PR_SET_PDEATHSIG delivers SIGKILL as the runner dies; the processes are gone once the
+    // kernel has reaped them (polled, not timed: a count of tries, each a short sleep).
+    let gone = |p: &u32| !Path::new(&format!("/proc/{p}")).exists();
+    let mut tries = 0;
+    while !during_pids.iter().all(gone) && tries < 500 {
+        std::thread::sleep(Duration::from_millis(10));
+        tries += 1;
+    }
+    let orphans: Vec<&u32> = during_pids.iter().filter(|p| !gone(p)).collect();
+    assert!(orphans.is_empty(), "outlived their runner: {orphans:?}");
+    // Its cgroups stay until the next run (a concurrent test's run may be that one).
+    let before = support::boxwise_run_cgroups(pid);
+    let next = boxwise_run(&["--", "true"]);
+    assert_eq!(next.code(), Some(0), "{}", next.stderr());
+    if !before.is_empty() {
+        assert!(
+            next.stderr().contains("left by a run that was killed"),
+            "{}",
+            next.stderr()
+        );
+    }
+    assert_eq!(support::boxwise_run_cgroups(pid), Vec::<PathBuf>::new());
+}
+
 #[test]
 #[ignore = "needs root and cgroups"]
 fn parent_puts_the_run_under_a_given_cgroup() {

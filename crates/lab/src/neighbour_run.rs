@@ -63,6 +63,11 @@ impl Running {
 }
 
 fn child(procs: Vec<std::fs::File>, memory: Option<u64>, spin: bool) -> ! {
+    // A neighbour never outlives the run that started it, even one killed with SIGKILL.
+    if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { nix::libc::_exit(1) };
+    }
     for mut f in procs {
         if f.write_all(b"0").is_err() {
             // SAFETY: _exit is async-signal-safe.

@@ -77,13 +77,28 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     }
     let procs = cgroup.procs_files()?;
     let setup = Setup::new(spec.isolation);
+    // The workload dies with its runner: a `boxwise run` killed with SIGKILL cannot forward
+    // anything or clean up, and must not leave the workload running in a cgroup nobody
+    // removes. The signal follows the thread that forks, so only where that is this
+    // (long-lived) thread: a new pid namespace is forked from a short-lived one, and there
+    // the workload is that namespace's init instead.
+    let die_with_runner = !spec.isolation.has(crate::spec::Namespace::Pid);
+    let runner = nix::unistd::getpid();
     // SAFETY: between fork and exec the closure only makes system calls: write(2) on
-    // files opened above (writing "0" moves the writer itself), then `Setup::enter`,
-    // which is async-signal-safe by design.
+    // files opened above (writing "0" moves the writer itself), prctl(2) and getppid(2),
+    // then `Setup::enter`, which is async-signal-safe by design.
     unsafe {
         cmd.pre_exec(move || {
             for mut file in &procs {
                 file.write_all(b"0")?;
+            }
+            if die_with_runner {
+                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                    .map_err(std::io::Error::from)?;
+                // The runner may have died before the line above took effect.
+                if nix::unistd::getppid() != runner {
+                    return Err(std::io::Error::other("the runner exited"));
+                }
             }
             setup.enter()
         });

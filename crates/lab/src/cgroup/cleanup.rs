@@ -129,3 +129,30 @@ pub fn finish(fs: &dyn CgroupFs, id: u64) {
 fn lock() -> std::sync::MutexGuard<'static, Runs> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The runner pid in a run's cgroup name (`run-<pid>-<n>`), if it is one.
+pub(crate) fn runner_pid(name: &str) -> Option<u32> {
+    let (pid, n) = name.strip_prefix("run-")?.split_once('-')?;
+    n.parse::<u32>().ok()?;
+    pid.parse().ok()
+}
+
+/// Remove the run cgroups under `base` whose runner is gone (a `boxwise run` killed with
+/// SIGKILL cannot clean up after itself): their processes are killed first, then the
+/// directories removed. Runs of living processes are left alone. Returns what was removed.
+pub fn remove_stale(fs: &dyn CgroupFs, base: &Path, alive: &dyn Fn(u32) -> bool) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for name in fs.children(base).unwrap_or_default() {
+        let Some(pid) = runner_pid(&name) else {
+            continue;
+        };
+        if alive(pid) {
+            continue;
+        }
+        let dir = base.join(&name);
+        if fs.empty_and_remove(&dir).is_ok() {
+            removed.push(dir);
+        }
+    }
+    removed
+}

@@ -89,6 +89,16 @@ impl Transient {
         for node in &nodes {
             check(&Live, node)?;
         }
+        // Leftovers of runs that were SIGKILLed: their runner is gone, so nobody else will.
+        let alive = |pid: u32| Path::new("/proc").join(pid.to_string()).exists();
+        for node in &nodes {
+            for dir in cleanup::remove_stale(&Live, &node.base, &alive) {
+                eprintln!(
+                    "boxwise: removed {}, left by a run that was killed",
+                    dir.display()
+                );
+            }
+        }
         let transient = Transient {
             id: cleanup::begin(nodes.len()),
             nodes,
