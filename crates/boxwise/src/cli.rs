@@ -425,7 +425,7 @@ pub struct TopArgs {
     #[arg(long)]
     pub json: bool,
     /// Time between refreshes, e.g. 1s, 500ms.
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = boxwise_loadgen::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = positive_duration)]
     pub interval: std::time::Duration,
     /// With --once: show every column and do not cut long names (wider than 80 columns).
     #[arg(long)]
@@ -441,10 +441,10 @@ pub struct TopArgs {
 #[derive(Debug, Args)]
 pub struct ExporterArgs {
     /// Address to listen on (port 0 picks a free port, printed on stderr).
-    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:9721")]
+    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:9721", value_parser = parse_listen)]
     pub listen: String,
     /// How often to take a new snapshot; scrapes are served from the last one.
-    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = boxwise_loadgen::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = positive_duration)]
     pub interval: std::time::Duration,
     /// At most this many cgroups (bounds memory and label cardinality).
     #[arg(long, value_name = "N", default_value_t = 2000)]
@@ -858,4 +858,20 @@ fn parse_bench_size(s: &str) -> Result<u64, String> {
 
 fn parse_sync_modes(s: &str) -> Result<Vec<boxwise_bench::SyncMode>, String> {
     boxwise_bench::spec::parse_syncs(s).map_err(|e| e.to_string())
+}
+
+/// A duration that must be more than zero (an interval of 0 would spin).
+fn positive_duration(s: &str) -> Result<std::time::Duration, String> {
+    match boxwise_loadgen::parse_duration(s) {
+        Ok(d) if d.is_zero() => Err("must be more than 0".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `IP:PORT` to listen on (`0.0.0.0:9721`, `[::1]:0`).
+fn parse_listen(s: &str) -> Result<String, String> {
+    s.parse::<std::net::SocketAddr>()
+        .map(|_| s.to_string())
+        .map_err(|_| format!("{s:?} is not IP:PORT (for example 0.0.0.0:9721 or 127.0.0.1:0)"))
 }

@@ -427,3 +427,32 @@ fn top_runs_in_tmux_at_80x24() {
         thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Bad values are usage errors (exit 2) before anything starts, and the live screen
+/// without a terminal says what to use instead.
+#[test]
+fn top_and_exporter_refuse_what_they_cannot_do() {
+    for args in [
+        &["top", "--interval", "0s"][..],
+        &["exporter", "--interval", "0s", "--once"],
+        &["exporter", "--listen", "nonsense", "--once"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_boxwise"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_boxwise"))
+        .arg("top")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("needs a terminal") && err.contains("--once"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -10,9 +10,6 @@ use boxwise_fleet::{Options, snapshot};
 use crate::cli::ExporterArgs;
 
 pub fn run(args: ExporterArgs) -> anyhow::Result<ExitCode> {
-    if args.interval.is_zero() {
-        anyhow::bail!("--interval must be more than 0");
-    }
     let opts = Options {
         max_cgroups: args.max_cgroups,
         max_processes: args.max_processes,

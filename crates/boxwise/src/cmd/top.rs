@@ -16,9 +16,6 @@ use crate::cli::TopArgs;
 use crate::report::top::{self as render, View};
 
 pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
-    if args.interval.is_zero() {
-        anyhow::bail!("--interval must be more than 0");
-    }
     let host = Host::live();
     let opts = Options {
         skip_pid: Some(std::process::id()),
@@ -42,6 +39,13 @@ pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
             print!("{}", render::text(&screen, &view, width, usize::MAX));
         }
         return Ok(ExitCode::SUCCESS);
+    }
+    use std::io::IsTerminal as _;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "top draws a live screen and needs a terminal; for a script or a pipe use \
+             `boxwise top --once` or `--json`"
+        );
     }
     interactive(&host, &opts, args.interval, view)?;
     Ok(ExitCode::SUCCESS)
