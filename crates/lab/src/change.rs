@@ -51,7 +51,7 @@ pub fn parse(text: &str, size: impl Fn(&str) -> Option<u64>) -> Result<Change> {
                     .trim()
                     .parse()
                     .map_err(|_| bad("cpus: expected a number"))?;
-                quota::cpu_quota_us(cpus).map_err(|e| bad(&e.to_string()))?;
+                quota::cpu_quota_us_for("cpus=", cpus).map_err(|e| bad(&e.to_string()))?;
                 change.cpus = Some(cpus);
             }
             "memory" => {

@@ -29,7 +29,7 @@ pub fn parse(text: &str, size: impl Fn(&str) -> Option<u64>) -> Result<Neighbour
                     .trim()
                     .parse()
                     .map_err(|_| bad("cpu: expected a number"))?;
-                quota::cpu_quota_us(cpus).map_err(|e| bad(&e.to_string()))?;
+                quota::cpu_quota_us_for("cpus=", cpus).map_err(|e| bad(&e.to_string()))?;
                 if cpus > 256.0 {
                     return Err(bad("cpu: at most 256"));
                 }

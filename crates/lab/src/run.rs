@@ -44,6 +44,12 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     spec::validate(&spec.limits)?;
     if let Some(allowed) = own_cpus() {
         spec::check_cpus(&spec.limits, &allowed)?;
+        for change in &spec.changes {
+            if let Some(cpus) = change.cpus {
+                let at = format!("--at {:?}: cpus=", change.after);
+                spec::cpus_within(&at, cpus, &allowed)?;
+            }
+        }
     }
     let limits = applied(&spec.limits, spec)?;
     let layout = own_layout(&Host::live())?;
@@ -116,8 +122,15 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     let mut changed = Vec::new();
     let status = std::thread::scope(|scope| {
         let controller = scope.spawn(move || control(pid));
-        let changer =
-            scope.spawn(move || apply_changes(cgroup_ref, &spec.changes, start, &exit_rx));
+        let changer = scope.spawn(move || {
+            apply_changes(
+                cgroup_ref,
+                &spec.changes,
+                start,
+                &exit_rx,
+                spec.on_change.as_ref(),
+            )
+        });
         let exited = wait_for_exit(&forwarding, &child);
         drop(exit_tx);
         changed = changer.join().unwrap_or_default();
@@ -146,6 +159,7 @@ fn apply_changes(
     changes: &[crate::change::Change],
     start: Instant,
     exited: &std::sync::mpsc::Receiver<()>,
+    tell: Option<&std::sync::mpsc::Sender<crate::change::AppliedChange>>,
 ) -> Vec<crate::change::AppliedChange> {
     let mut order: Vec<_> = changes.iter().collect();
     order.sort_by_key(|c| c.after);
@@ -160,13 +174,17 @@ fn apply_changes(
         }
         let quota = change.cpus.and_then(|c| spec::cpu_quota_us(c).ok());
         let result = cgroup.change(quota, change.memory);
-        out.push(crate::change::AppliedChange {
+        let applied = crate::change::AppliedChange {
             at_seconds: start.elapsed().as_secs_f64(),
             cpus: change.cpus,
             cpu_quota_us: quota,
             memory_bytes: change.memory,
             error: result.err().map(|e| e.to_string()),
-        });
+        };
+        if let Some(tx) = tell {
+            let _ = tx.send(applied.clone());
+        }
+        out.push(applied);
     }
     out
 }

@@ -30,6 +30,9 @@ pub struct RunSpec {
     pub changes: Vec<crate::change::Change>,
     /// Competing load in a sibling cgroup for the duration (`run --neighbour`).
     pub neighbour: Option<crate::neighbour::Neighbour>,
+    /// Each `--at` change is also sent here as it is made, so the caller can say so at
+    /// that moment rather than after the run.
+    pub on_change: Option<std::sync::mpsc::Sender<crate::change::AppliedChange>>,
 }
 
 /// Limits as the user wrote them (Docker's meanings).
@@ -185,20 +188,26 @@ pub fn check_cpus(limits: &Limits, allowed: &CpuList) -> Result<()> {
         }
     }
     if let Some(cpus) = limits.cpus {
-        let have = allowed.count();
-        if have > 0 && cpus > f64::from(have) {
-            return Err(Error::Spec(format!(
-                "--cpus {}: only {have} CPU{} ({allowed}) can run the command here, so the \
-                 quota would never limit it; use at most {have}",
-                shown(cpus),
-                if have == 1 { "" } else { "s" }
-            )));
-        }
+        cpus_within("--cpus ", cpus, allowed)?;
     }
     Ok(())
 }
 
-/// A number of CPUs as a person wrote it, without 300 digits for `1e-300` or `1e9`.
+/// `cpus` (as `what` names it) is no more than the CPUs that can run the command, or the
+/// quota would never limit anything.
+pub fn cpus_within(what: &str, cpus: f64, allowed: &CpuList) -> Result<()> {
+    let have = allowed.count();
+    if have > 0 && cpus > f64::from(have) {
+        return Err(Error::Spec(format!(
+            "{what}{}: only {have} CPU{} ({allowed}) can run the command here, so the \
+             quota would never limit it; use at most {have}",
+            shown(cpus),
+            if have == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

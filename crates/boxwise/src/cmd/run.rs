@@ -13,7 +13,17 @@ use crate::report;
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut command = args.command.into_iter();
     let program = command.next().context("no command given")?;
-    let spec = RunSpec {
+    // `--at` changes are said the moment they are made, from the run's changer thread.
+    let (tell, told) = std::sync::mpsc::channel::<boxwise_lab::AppliedChange>();
+    let printer = std::thread::spawn(move || {
+        for change in told {
+            eprintln!(
+                "{}",
+                report::fit::fit_stderr(&report::run::change_line(&change))
+            );
+        }
+    });
+    let mut spec = RunSpec {
         program,
         args: command.collect(),
         env: args
@@ -32,9 +42,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         parent: args.parent,
         changes: args.at,
         neighbour: args.neighbour,
+        on_change: Some(tell),
         ..RunSpec::default()
     };
-    let stats = match boxwise_lab::run(&spec) {
+    let result = boxwise_lab::run(&spec);
+    spec.on_change = None;
+    let _ = printer.join();
+    let stats = match result {
         Ok(stats) => stats,
         // A limit that cannot be (a CPU not here, `--cpus` above the CPUs) is a usage error.
         Err(e) => {
@@ -47,7 +61,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let summary = report::run::summary(&stats).join("\n") + "\n";
         eprint!("{}", report::fit::fit_stderr(&summary));
     }
-    for line in report::run::notes(&stats, &spec.program.to_string_lossy()) {
+    let missed = report::run::missed_changes(spec.changes.len(), &stats);
+    for line in report::run::notes(&stats, &spec.program.to_string_lossy())
+        .into_iter()
+        .chain(missed)
+    {
         eprintln!("{}", report::fit::fit_stderr(&line));
     }
     if let Some(path) = &args.stats_json {

@@ -28,26 +28,56 @@ pub fn notes(stats: &RunStats, program: &str) -> Vec<String> {
             if hits == 1 { "" } else { "s" }
         ));
     }
-    for c in &stats.limit_changes {
-        let what: Vec<String> = c
-            .cpus
-            .map(|n| format!("cpus={n}"))
-            .into_iter()
-            .chain(
-                c.memory_bytes
-                    .map(|m| format!("memory={}", units::bytes(m))),
-            )
-            .collect();
-        out.push(match &c.error {
-            None => format!("boxwise: at {:.1}s: {}", c.at_seconds, what.join(",")),
-            Some(e) => format!(
-                "boxwise: at {:.1}s: {} refused: {e}",
-                c.at_seconds,
-                what.join(",")
-            ),
-        });
-    }
     out
+}
+
+/// One `--at` change as it is made (printed at that moment), or as it was refused.
+pub fn change_line(c: &boxwise_lab::AppliedChange) -> String {
+    let what: Vec<String> = c
+        .cpus
+        .map(|n| format!("cpus={n}"))
+        .into_iter()
+        .chain(
+            c.memory_bytes
+                .map(|m| format!("memory={}", units::bytes(m))),
+        )
+        .collect();
+    match &c.error {
+        None => format!("boxwise: at {:.1}s: {}", c.at_seconds, what.join(",")),
+        Some(e) => format!(
+            "boxwise: at {:.1}s: {} refused: {e}",
+            c.at_seconds,
+            what.join(",")
+        ),
+    }
+}
+
+/// `--at` changes that never happened: the command ended first.
+pub fn missed_changes(given: usize, stats: &RunStats) -> Option<String> {
+    let missed = given.saturating_sub(stats.limit_changes.len());
+    (missed > 0).then(|| {
+        format!(
+            "boxwise: {missed} --at change{} not made: the command ended after {} s, before \
+             {}",
+            if missed == 1 { " was" } else { "s were" },
+            units::decimal(stats.wall_seconds, 2),
+            if missed == 1 {
+                "its time"
+            } else {
+                "their times"
+            }
+        )
+    })
+}
+
+/// ", then 0.5 at 1.5s" for each CPU (or memory) change that took effect.
+fn then(stats: &RunStats, value: impl Fn(&boxwise_lab::AppliedChange) -> Option<String>) -> String {
+    stats
+        .limit_changes
+        .iter()
+        .filter(|c| c.error.is_none())
+        .filter_map(|c| value(c).map(|v| format!(", then {v} at {:.1}s", c.at_seconds)))
+        .collect()
 }
 
 /// The short account printed after every run (unless `--quiet`): how long, how much CPU and
@@ -71,9 +101,10 @@ pub fn summary(stats: &RunStats) -> Vec<String> {
         } else {
             String::new()
         };
+        let changes = then(stats, |c| c.cpus.map(|n| n.to_string()));
         let limit = l
             .cpus
-            .map_or_else(String::new, |n| format!(" (--cpus {n})"));
+            .map_or_else(String::new, |n| format!(" (--cpus {n}{changes})"));
         format!("{} s{avg}{limit}", units::decimal(c, 2))
     });
     row("cpu", cpu);
@@ -94,8 +125,11 @@ pub fn summary(stats: &RunStats) -> Vec<String> {
         };
         row("throttled", throttled);
     }
+    let memory_changes = then(stats, |c| c.memory_bytes.map(units::bytes));
     let limit = |b: Option<u64>| {
-        b.map_or_else(String::new, |m| format!(" of --memory {}", units::bytes(m)))
+        b.map_or_else(String::new, |m| {
+            format!(" of --memory {}{memory_changes}", units::bytes(m))
+        })
     };
     row(
         "memory",
@@ -234,12 +268,33 @@ mod tests {
                 error: Some("device busy".into()),
             },
         ];
+        let lines: Vec<String> = s.limit_changes.iter().map(change_line).collect();
         assert_eq!(
-            notes(&s, "w"),
+            lines,
             [
                 "boxwise: at 5.0s: cpus=0.5,memory=256 MiB",
                 "boxwise: at 10.0s: memory=1 MiB refused: device busy"
             ]
+        );
+        // The summary says what the limits became; a refused change did not count.
+        s.limits.cpus = Some(1.0);
+        s.limits.memory_bytes = Some(512 << 20);
+        s.cpu_seconds = Some(0.05);
+        s.peak_memory_bytes = Some(100 << 20);
+        let summary = summary(&s);
+        assert!(
+            summary[1].ends_with("(--cpus 1, then 0.5 at 5.0s)"),
+            "{summary:?}"
+        );
+        assert!(
+            summary[3].ends_with("of --memory 512 MiB, then 256 MiB at 5.0s"),
+            "{summary:?}"
+        );
+        assert_eq!(missed_changes(2, &s), None);
+        assert_eq!(
+            missed_changes(3, &s).unwrap(),
+            "boxwise: 1 --at change was not made: the command ended after 0.1 s, before its \
+             time"
         );
     }
 }
