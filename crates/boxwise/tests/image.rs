@@ -50,8 +50,16 @@ fn noise(dir: &Path, name: &str, n: u64) -> PathBuf {
     p
 }
 
+/// Runs boxwise with this test's environment less `CI`: CI=true (as CI runners set it)
+/// turns `image --ci` on, like dive, which the tests below choose per call.
 fn boxwise(args: &[&str]) -> (i32, String, String) {
-    let out = support::run(Command::new(cargo_bin("boxwise")).args(args));
+    boxwise_env(args, &[])
+}
+
+fn boxwise_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(cargo_bin("boxwise"));
+    cmd.args(args).env_remove("CI").envs(env.iter().copied());
+    let out = support::run(&mut cmd);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -258,6 +266,10 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
 
     // --ci: dive's default efficiency rule (0.9) fails at 84%; relaxed rules pass.
     let (code, stdout, _) = boxwise(&["image", tar_s, "--ci"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("CI: FAIL"), "{stdout}");
+    // CI=true in the environment turns the same rules on without --ci (as in dive).
+    let (code, stdout, _) = boxwise_env(&["image", tar_s], &[("CI", "true")]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("CI: FAIL"), "{stdout}");
     let (code, stdout, _) = boxwise(&[
