@@ -701,7 +701,7 @@ pub struct ImageArgs {
     #[arg(long, value_name = "OS/ARCH")]
     pub platform: Option<String>,
     /// The CPUs the container will get, to judge a hard-coded ENV GOMAXPROCS.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_positive_cpus)]
     pub cpus: Option<f64>,
     /// The memory limit it will get (512m, 1g, 512MiB or bytes), to judge ENV GOMEMLIMIT.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
@@ -738,6 +738,15 @@ pub struct ImageArgs {
     /// [default: 0.1].
     #[arg(long, value_name = "RATIO", value_parser = boxwise_image::ci::parse_ratio)]
     pub highest_user_wasted_percent: Option<Threshold<f64>>,
+}
+
+/// A CPU count that can be a limit: a positive, finite number (`0.5`, `2`).
+pub(crate) fn parse_positive_cpus(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        Ok(_) => Err("CPUs must be a positive number (0.5, 2)".into()),
+        Err(_) => Err("not a number of CPUs (0.5, 2)".into()),
+    }
 }
 
 fn parse_image_severity(s: &str) -> Result<boxwise_image::Severity, String> {

@@ -50,8 +50,16 @@ fn noise(dir: &Path, name: &str, n: u64) -> PathBuf {
     p
 }
 
+/// Runs boxwise with this test's environment less `CI`: CI=true (as CI runners set it)
+/// turns `image --ci` on, like dive, which the tests below choose per call.
 fn boxwise(args: &[&str]) -> (i32, String, String) {
-    let out = support::run(Command::new(cargo_bin("boxwise")).args(args));
+    boxwise_env(args, &[])
+}
+
+fn boxwise_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(cargo_bin("boxwise"));
+    cmd.args(args).env_remove("CI").envs(env.iter().copied());
+    let out = support::run(&mut cmd);
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -139,7 +147,7 @@ COPY big /data/dup
 COPY dup /data/dup
 RUN ["/busybox", "rm", "/data/big"]
 RUN ["/busybox", "sh", "-c", "/busybox echo hi > /data/over"]
-ENV GOMAXPROCS=8
+ENV GOMAXPROCS=64
 ENTRYPOINT ["/busybox", "sleep", "1"]
 "#,
     );
@@ -260,6 +268,10 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
     let (code, stdout, _) = boxwise(&["image", tar_s, "--ci"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("CI: FAIL"), "{stdout}");
+    // CI=true in the environment turns the same rules on without --ci (as in dive).
+    let (code, stdout, _) = boxwise_env(&["image", tar_s], &[("CI", "true")]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("CI: FAIL"), "{stdout}");
     let (code, stdout, _) = boxwise(&[
         "image",
         tar_s,
@@ -330,6 +342,100 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
         assert!(line.chars().count() <= 80, "too wide: {line}");
     }
     assert!(text.contains("/data/dup"), "{text}");
+    // --markdown has the Config section the text and JSON have.
+    let (code, md, stderr) = boxwise(&["image", tar_s, "--markdown"]);
+    assert_eq!(code, 0, "{stderr}");
+    let config = md
+        .split("\n### Config\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n### ").next())
+        .unwrap_or_else(|| panic!("no Config section: {md}"));
+    for want in [
+        r#"- starts: `ENTRYPOINT ["/busybox","sleep","1"]`"#,
+        "- user: root (USER not set)",
+        "  - `GOMAXPROCS=64`",
+        "- ports: none",
+    ] {
+        assert!(config.contains(want), "{want:?} not in {config}");
+    }
+    // doctor --image judges the service with the image's ENV: GOMAXPROCS=64 is above the
+    // CPUs of any box this runs on.
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert!(cpus < 64, "this test needs a box with fewer than 64 CPUs");
+    let (code, stdout, stderr) = boxwise(&["doctor", "--image", tar_s, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let d: Value = serde_json::from_str(&stdout).unwrap();
+    let f = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "gomaxprocs-above-cpu-limit")
+        .unwrap_or_else(|| panic!("GOMAXPROCS=64 not flagged: {d}"));
+    assert!(
+        f["evidence"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("GOMAXPROCS=64") && e.contains("its ENV")),
+        "{f}"
+    );
+}
+
+/// Errors that need no engine: a missing path, a file that is no image, bad --cpus.
+#[test]
+fn path_sources_and_usage_fail_without_asking_the_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A missing path is reported as missing, never sent to the engine as a name.
+    for missing in [
+        tmp.path().join("nosuch.tar").display().to_string(),
+        "./boxwise-nosuch".to_string(),
+        "nosuch.tgz".to_string(),
+    ] {
+        for args in [vec!["image", &missing], vec!["doctor", "--image", &missing]] {
+            let (code, _, stderr) = boxwise(&args);
+            assert_eq!(code, 1, "{args:?}");
+            assert_eq!(
+                stderr,
+                format!("boxwise: {missing}: No such file or directory\n"),
+                "{args:?}"
+            );
+        }
+    }
+    // A text file like /etc/passwd: one line, none of its content.
+    let passwd = tmp.path().join("passwd");
+    let line = "root:x:0:0:SECRET-CONTENT:/root:/bin/bash\n";
+    fs::write(&passwd, line.repeat(40)).unwrap();
+    let p = passwd.to_str().unwrap();
+    let (code, _, stderr) = boxwise(&["image", p]);
+    assert_eq!(code, 1);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "boxwise: {p}: not an image (neither a docker save archive nor an OCI layout): "
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("SECRET") && !stderr.contains("root:x"),
+        "{stderr}"
+    );
+    // A directory that is no OCI layout.
+    let (code, _, stderr) = boxwise(&["image", tmp.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("not an image") && stderr.contains("no manifest.json or index.json"),
+        "{stderr}"
+    );
+    // --cpus must be a positive, finite number: a usage error otherwise.
+    for bad in [
+        "--cpus=-1",
+        "--cpus=0",
+        "--cpus=NaN",
+        "--cpus=inf",
+        "--cpus=x",
+    ] {
+        let (code, _, stderr) = boxwise(&["image", "x.tar", bad]);
+        assert_eq!(code, 2, "{bad}: {stderr}");
+        assert!(stderr.contains("--cpus"), "{bad}: {stderr}");
+    }
 }
 
 /// Builds tests/go/corpus/cgo with cgo on: dynamically linked against glibc.
@@ -485,6 +591,7 @@ fn missing_image_and_bad_archive_are_one_line_errors() {
         stderr.starts_with("boxwise: ") && stderr.trim().lines().count() == 1,
         "{stderr}"
     );
+    assert!(!stderr.trim_end().ends_with(':'), "says nothing: {stderr}");
     let tmp = tempfile::tempdir().unwrap();
     let junk = tmp.path().join("junk.tar");
     fs::write(&junk, b"not a tar at all").unwrap();

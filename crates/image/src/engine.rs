@@ -38,8 +38,12 @@ pub fn export(name: &str) -> Result<Box<dyn Read>, Error> {
         .write_all(request.as_bytes())
         .map_err(|e| Error::Engine(format!("{}: {e}", socket.display())))?;
     let mut reader = BufReader::with_capacity(256 << 10, stream);
-    let (status, chunked, length) =
-        read_head(&mut reader).map_err(|e| Error::Engine(format!("{}: {e}", socket.display())))?;
+    let Head {
+        status,
+        reason,
+        chunked,
+        length,
+    } = read_head(&mut reader).map_err(|e| Error::Engine(format!("{}: {e}", socket.display())))?;
     let body: Box<dyn Read> = if chunked {
         Box::new(Chunked::new(reader))
     } else if let Some(n) = length {
@@ -50,19 +54,41 @@ pub fn export(name: &str) -> Result<Box<dyn Read>, Error> {
     if status != 200 {
         let mut msg = String::new();
         let _ = body.take(4096).read_to_string(&mut msg);
-        let text = serde_json::from_str::<serde_json::Value>(&msg)
-            .ok()
-            .and_then(|v| v.get("message")?.as_str().map(str::to_string))
-            .unwrap_or_else(|| msg.trim().to_string());
-        return Err(Error::Engine(format!(
-            "image {name:?}: engine said {status}: {text}"
-        )));
+        return Err(Error::Engine(refusal(name, status, &reason, &msg)));
     }
     Ok(body)
 }
 
-/// Reads the status line and headers: (status, chunked?, content length).
-fn read_head(r: &mut impl BufRead) -> io::Result<(u16, bool, Option<u64>)> {
+/// The engine's refusal as one line: its JSON `message`, else the body, else what the
+/// status line's reason (a redirect or a proxy's error may have no body).
+pub(crate) fn refusal(name: &str, status: u16, reason: &str, body: &str) -> String {
+    let text = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("message")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| body.trim().to_string());
+    let text = crate::one_line(text.trim(), 200);
+    let reason = match crate::one_line(reason.trim(), 60) {
+        r if r.is_empty() => "(no reason given)".to_string(),
+        r => r,
+    };
+    if text.is_empty() {
+        format!("image {name:?}: engine said {status} {reason}")
+    } else {
+        format!("image {name:?}: engine said {status} {reason}: {text}")
+    }
+}
+
+/// The status line and the headers that say how the body is framed.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub status: u16,
+    pub reason: String,
+    pub chunked: bool,
+    pub length: Option<u64>,
+}
+
+/// Reads the status line and headers.
+fn read_head(r: &mut impl BufRead) -> io::Result<Head> {
     let mut head = Vec::new();
     loop {
         let n = r.read_until(b'\n', &mut head)?;
@@ -79,7 +105,7 @@ fn read_head(r: &mut impl BufRead) -> io::Result<(u16, bool, Option<u64>)> {
     parse_head(&head)
 }
 
-pub(crate) fn parse_head(head: &[u8]) -> io::Result<(u16, bool, Option<u64>)> {
+pub(crate) fn parse_head(head: &[u8]) -> io::Result<Head> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut resp = httparse::Response::new(&mut headers);
     match resp.parse(head) {
@@ -88,6 +114,7 @@ pub(crate) fn parse_head(head: &[u8]) -> io::Result<(u16, bool, Option<u64>)> {
         Err(e) => return Err(io::Error::other(format!("bad HTTP response: {e}"))),
     }
     let status = resp.code.unwrap_or(0);
+    let reason = resp.reason.unwrap_or("").to_string();
     let mut chunked = false;
     let mut length = None;
     for h in resp.headers.iter() {
@@ -98,7 +125,12 @@ pub(crate) fn parse_head(head: &[u8]) -> io::Result<(u16, bool, Option<u64>)> {
             length = value.trim().parse().ok();
         }
     }
-    Ok((status, chunked, length))
+    Ok(Head {
+        status,
+        reason,
+        chunked,
+        length,
+    })
 }
 
 /// HTTP/1.1 chunked transfer decoding.
@@ -197,9 +229,36 @@ mod tests {
     #[test]
     fn head_parses() {
         let h = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n";
-        assert_eq!(parse_head(h).unwrap(), (200, true, None));
+        let head = parse_head(h).unwrap();
+        assert_eq!((head.status, head.chunked, head.length), (200, true, None));
         let h = b"HTTP/1.1 404 Not Found\r\nContent-Length: 12\r\n\r\n";
-        assert_eq!(parse_head(h).unwrap(), (404, false, Some(12)));
+        let head = parse_head(h).unwrap();
+        assert_eq!(
+            (head.status, head.chunked, head.length),
+            (404, false, Some(12))
+        );
+        assert_eq!(head.reason, "Not Found");
+    }
+
+    #[test]
+    fn refusal_without_a_body_says_the_status() {
+        assert_eq!(
+            refusal("x", 301, "Moved Permanently", ""),
+            "image \"x\": engine said 301 Moved Permanently"
+        );
+        assert_eq!(
+            refusal(
+                "x",
+                404,
+                "Not Found",
+                "{\"message\":\"No such image: x:latest\"}\n"
+            ),
+            "image \"x\": engine said 404 Not Found: No such image: x:latest"
+        );
+        assert_eq!(
+            refusal("x", 502, "", "bad\ngateway"),
+            "image \"x\": engine said 502 (no reason given): bad\\ngateway"
+        );
     }
 
     proptest! {

@@ -61,7 +61,8 @@ impl Source {
         let p = Path::new(s);
         if p.is_dir() {
             Source::OciDir(p.into())
-        } else if p.is_file() {
+        } else if p.is_file() || looks_like_path(s) {
+            // A path that is missing is an archive that is missing, not an engine name.
             Source::Archive(p.into())
         } else {
             Source::Engine(s.to_string())
@@ -77,22 +78,64 @@ impl Source {
     }
 }
 
+/// Whether a source no engine could hold is meant as a path: it starts with `/` or `.`,
+/// or ends in `.tar`, `.tar.gz` or `.tgz`. (`org/app:1` is an engine name, so a `/`
+/// inside is not enough; image references never start with `/` or `.`.)
+pub fn looks_like_path(s: &str) -> bool {
+    s.starts_with('/')
+        || s.starts_with('.')
+        || s.starts_with('~')
+        || [".tar", ".tar.gz", ".tgz"].iter().any(|e| s.ends_with(e))
+}
+
+/// An I/O error as one line without Rust's ` (os error N)` tail: `No such file or directory`.
+pub fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// At most `max` characters of `s` on one line, control characters escaped: for
+/// messages that quote bytes from a file that may be anything.
+pub fn one_line(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Reads the image from its source, streaming each layer once.
 pub fn load(source: &Source, platform: Option<&str>) -> Result<source::Loaded, Error> {
+    fn at(p: &Path) -> impl Fn(Error) -> Error + '_ {
+        move |e| match e {
+            Error::Format(m) => Error::Format(format!("{}: {}", p.display(), one_line(&m, 300))),
+            other => other,
+        }
+    }
     match source {
         Source::Archive(p) => {
-            let f =
-                std::fs::File::open(p).map_err(|e| Error::Io(format!("{}: {e}", p.display())))?;
-            source::read_tar_stream(f, platform).map_err(|e| match e {
-                Error::Format(m) => Error::Format(format!("{}: {m}", p.display())),
+            let f = std::fs::File::open(p)
+                .map_err(|e| Error::Io(format!("{}: {}", p.display(), io_text(&e))))?;
+            source::read_tar_stream(f, platform).map_err(at(p))
+        }
+        Source::OciDir(p) => source::read_oci_dir(p, platform).map_err(at(p)),
+        Source::Engine(name) => {
+            source::read_tar_stream(engine::export(name)?, platform).map_err(|e| match e {
+                Error::Format(m) => Error::Format(one_line(&m, 300)),
                 other => other,
             })
         }
-        Source::OciDir(p) => source::read_oci_dir(p, platform).map_err(|e| match e {
-            Error::Format(m) => Error::Format(format!("{}: {m}", p.display())),
-            other => other,
-        }),
-        Source::Engine(name) => source::read_tar_stream(engine::export(name)?, platform),
     }
 }
 
@@ -214,4 +257,62 @@ pub struct Options {
 /// Builds the report from what was read (pure).
 pub fn analyze(source: &Source, loaded: &source::Loaded, opts: &Options) -> ImageReport {
     judge::report(source, loaded, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_paths_are_archives_and_names_go_to_the_engine() {
+        for p in [
+            "/tmp/boxwise-nosuch.tar",
+            "./x",
+            "../x",
+            "x.tar",
+            "x.tar.gz",
+            "x.tgz",
+        ] {
+            assert_eq!(Source::parse(p), Source::Archive(p.into()), "{p}");
+        }
+        for n in ["alpine", "org/app:1.0", "ghcr.io/org/app@sha256:ab"] {
+            assert_eq!(Source::parse(n), Source::Engine(n.into()), "{n}");
+        }
+    }
+
+    #[test]
+    fn missing_archive_says_so_in_one_line() {
+        let e = load(&Source::parse("/tmp/boxwise-nosuch.tar"), None)
+            .err()
+            .unwrap();
+        assert_eq!(
+            e.to_string(),
+            "/tmp/boxwise-nosuch.tar: No such file or directory"
+        );
+    }
+
+    #[test]
+    fn text_file_is_not_an_image_and_its_content_is_not_quoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("passwd");
+        std::fs::write(&p, "root:x:0:0:SECRET:/root:/bin/bash\n".repeat(40)).unwrap();
+        let msg = load(&Source::Archive(p.clone()), None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "{}: not an image (neither a docker save archive nor an OCI layout): ",
+                p.display()
+            )),
+            "{msg}"
+        );
+        assert!(!msg.contains('\n') && !msg.contains("SECRET"), "{msg}");
+    }
+
+    #[test]
+    fn one_line_escapes_and_caps() {
+        assert_eq!(one_line("a\nb", 10), "a\\nb");
+        assert_eq!(one_line("abcdef", 3), "abc…");
+    }
 }

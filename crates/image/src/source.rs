@@ -26,15 +26,33 @@ pub fn read_tar_stream(input: impl Read, platform: Option<&str>) -> Result<Loade
     let mut buffered = BufReader::with_capacity(256 << 10, input);
     let head = buffered
         .fill_buf()
-        .map_err(|e| Error::Format(format!("archive: {e}")))?;
+        .map_err(|e| Error::Format(format!("archive: {}", crate::io_text(&e))))?;
     if head.starts_with(&[0x1f, 0x8b]) {
         return read_tar(flate2::bufread::MultiGzDecoder::new(buffered), platform);
     }
     read_tar(buffered, platform)
 }
 
+/// Why the tar could not be read, in a few words: the tar crate's messages quote the
+/// bytes it could not parse (`numeric field was not a number: <file content>`), so only
+/// the part before the first `:` or line break is kept.
+fn tar_reason(e: &std::io::Error) -> String {
+    let s = crate::io_text(e);
+    let cut = s.find([':', '\n', '\r']).unwrap_or(s.len());
+    crate::one_line(s[..cut].trim(), 80)
+}
+
 fn read_tar(input: impl Read, platform: Option<&str>) -> Result<Loaded, Error> {
-    let bad = |e: std::io::Error| Error::Format(format!("archive: {e}"));
+    let seen = std::cell::Cell::new(0usize);
+    // Before the first entry the input is not a tar at all; after it, a broken one.
+    let bad = |e: std::io::Error| {
+        let why = tar_reason(&e);
+        Error::Format(if seen.get() == 0 {
+            format!("{}: not a tar archive ({why})", spec::NOT_AN_IMAGE)
+        } else {
+            format!("archive: {why}")
+        })
+    };
     let mut archive = tar::Archive::new(input);
     let mut jsons: HashMap<String, Vec<u8>> = HashMap::new();
     let mut scans: HashMap<String, (u64, LayerScan)> = HashMap::new();
@@ -42,6 +60,7 @@ fn read_tar(input: impl Read, platform: Option<&str>) -> Result<Loaded, Error> {
     let mut json_total = 0u64;
     for entry in archive.entries().map_err(bad)? {
         let entry = entry.map_err(bad)?;
+        seen.set(seen.get() + 1);
         let Some(path) = clean_path(&String::from_utf8_lossy(&entry.path_bytes())) else {
             continue;
         };

@@ -170,6 +170,9 @@ pub fn host_platform() -> String {
     format!("linux/{arch}")
 }
 
+/// How an error says the input is no image at all.
+pub const NOT_AN_IMAGE: &str = "not an image (neither a docker save archive nor an OCI layout)";
+
 /// Finds the image in a set of small JSON documents keyed by path: `manifest.json`
 /// (`docker save`) when present and no platform is asked for, otherwise `index.json`.
 pub fn resolve(
@@ -208,9 +211,9 @@ pub fn resolve(
             platform: have,
         });
     }
-    let data = index_json.or_else(|| get("index.json")).ok_or_else(|| {
-        Error::Format("neither manifest.json nor index.json found: not an image".into())
-    })?;
+    let data = index_json
+        .or_else(|| get("index.json"))
+        .ok_or_else(|| Error::Format(format!("{NOT_AN_IMAGE}: no manifest.json or index.json")))?;
     let index: Index = parse("index.json", &data)?;
     let tags = index
         .manifests

@@ -17,19 +17,24 @@ use crate::cli::{DoctorArgs, DoctorFormat, ProfileSource};
 use crate::report::doctor::{self as render, Subject};
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
-    let (host, info, rec) = settings::full_box(&args.policy, args.root.as_ref(), args.pid)?;
-
     let image = args.image.as_deref().map(image_findings).transpose()?;
+    // An image's service starts with the image's ENV: that is the environment to judge.
+    let image_env = image.as_ref().map(|i| {
+        boxwise_box::goenv::GoEnv::from_pairs(i.env.iter().filter_map(|kv| kv.split_once('=')))
+    });
+    let (host, info, rec) =
+        settings::full_box_env(&args.policy, args.root.as_ref(), args.pid, image_env)?;
+
     let (binary, subject, env_owner) = match (&args.binary, args.pid) {
         _ if image.is_some() => {
-            let (source, service, _) = image.as_ref().expect("checked");
+            let i = image.as_ref().expect("checked");
             (
-                service.clone(),
+                i.service.clone(),
                 Subject::Image {
-                    source: source.clone(),
-                    service: service.as_ref().map(|b| b.file.display().to_string()),
+                    source: i.source.clone(),
+                    service: i.service.as_ref().map(|b| b.file.display().to_string()),
                 },
-                "boxwise's environment".to_string(),
+                "the image's service (its ENV)".to_string(),
             )
         }
         (Some(file), _) => {
@@ -105,8 +110,8 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     };
     facts.syscalls = syscalls.as_ref();
     let mut findings = diagnose(&facts);
-    if let Some((_, _, extra)) = image {
-        boxwise_doctor::fold(&mut findings, extra);
+    if let Some(i) = image {
+        boxwise_doctor::fold(&mut findings, i.findings);
     }
     // A process that is not Go has no Go settings to judge: only the box's findings stay.
     if matches!(
@@ -151,9 +156,20 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Reads an image as `boxwise image` does: its source's name, the Go service in it (the
-/// binary the doctor examines), and its findings converted to the doctor's.
-fn image_findings(source: &str) -> anyhow::Result<(String, Option<GoBinary>, Vec<Finding>)> {
+/// What `doctor --image` takes from an image.
+struct ImageFacts {
+    /// The source's name.
+    source: String,
+    /// The Go service in it: the binary the doctor examines.
+    service: Option<GoBinary>,
+    /// The image's ENV (`K=V`): the environment the service starts with.
+    env: Vec<String>,
+    /// The image's findings converted to the doctor's.
+    findings: Vec<Finding>,
+}
+
+/// Reads an image as `boxwise image` does.
+fn image_findings(source: &str) -> anyhow::Result<ImageFacts> {
     let src = boxwise_image::Source::parse(source);
     let loaded = boxwise_image::load(&src, None)?;
     let r = boxwise_image::analyze(&src, &loaded, &boxwise_image::Options::default());
@@ -178,7 +194,12 @@ fn image_findings(source: &str) -> anyhow::Result<(String, Option<GoBinary>, Vec
             Finding::external(f.id, severity, f.title, f.evidence, f.fix)
         })
         .collect();
-    Ok((src.describe(), service, findings))
+    Ok(ImageFacts {
+        source: src.describe(),
+        service,
+        env: r.config.env,
+        findings,
+    })
 }
 
 /// Samples the process (`boxwise profile`) into a temporary file and reads it back as a

@@ -28,6 +28,17 @@ pub fn full_box(
     root: Option<&PathBuf>,
     pid: Option<u32>,
 ) -> anyhow::Result<(Host, BoxInfo, Recommendation)> {
+    full_box_env(args, root, pid, None)
+}
+
+/// [`full_box`], with `env` as the Go environment to judge when given (an image's ENV:
+/// the settings its service will start with) instead of the process's.
+pub fn full_box_env(
+    args: &PolicyArgs,
+    root: Option<&PathBuf>,
+    pid: Option<u32>,
+    env: Option<GoEnv>,
+) -> anyhow::Result<(Host, BoxInfo, Recommendation)> {
     let resolved = resolve(args);
     for w in &resolved.warnings {
         eprintln!("boxwise: warning: {w}");
@@ -42,7 +53,10 @@ pub fn full_box(
         detail: Detail::Full,
         own_env: Some(own_env),
     };
-    let info = probe::probe(&host, &target)?;
+    let mut info = probe::probe(&host, &target)?;
+    if let Some(env) = env {
+        info.go_env = env;
+    }
     let rec = policy::recommend(&info, &resolved.options);
     Ok((host, info, rec))
 }

@@ -148,25 +148,7 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
 
     let c = &r.config;
     let mut s = Section::new("\nConfig");
-    let start = match (&c.entrypoint, &c.cmd) {
-        (None, None) => "none".to_string(),
-        (e, cmd) => {
-            let mut parts = Vec::new();
-            if let Some(e) = e {
-                parts.push(format!(
-                    "ENTRYPOINT {}",
-                    serde_json::to_string(e).unwrap_or_default()
-                ));
-            }
-            if let Some(cmd) = cmd {
-                parts.push(format!(
-                    "CMD {}",
-                    serde_json::to_string(cmd).unwrap_or_default()
-                ));
-            }
-            parts.join(" ")
-        }
-    };
+    let start = start_line(c);
     s.row(
         "starts",
         fit(&start, WIDTH - 16),
@@ -296,6 +278,100 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
     out
 }
 
+/// ENTRYPOINT and CMD as the Dockerfile would say them, or `none`.
+fn start_line(c: &boxwise_image::ConfigReport) -> String {
+    let mut parts = Vec::new();
+    if let Some(e) = &c.entrypoint {
+        parts.push(format!(
+            "ENTRYPOINT {}",
+            serde_json::to_string(e).unwrap_or_default()
+        ));
+    }
+    if let Some(cmd) = &c.cmd {
+        parts.push(format!(
+            "CMD {}",
+            serde_json::to_string(cmd).unwrap_or_default()
+        ));
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Markdown inline code for any text (a backtick inside gets a longer fence).
+fn code(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    if s.contains('`') {
+        format!("`` {s} ``")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+/// The Config section of the Markdown report: what the text report's Config says.
+fn markdown_config(c: &boxwise_image::ConfigReport) -> String {
+    let mut out = String::from("\n### Config\n\n");
+    let shell = if c.shell_form { " (shell form)" } else { "" };
+    out.push_str(&format!("- starts: {}{shell}\n", code(&start_line(c))));
+    out.push_str(&format!(
+        "- program (PID 1): {}\n",
+        c.program
+            .as_deref()
+            .map(code)
+            .unwrap_or_else(|| "not in the image".into())
+    ));
+    if let Some(service) = &c.service {
+        let how = if c.boxwise_exec {
+            " (Go, under boxwise exec)"
+        } else {
+            " (Go)"
+        };
+        out.push_str(&format!("- service: {}{how}\n", code(service)));
+    } else if c.boxwise_exec {
+        out.push_str("- service: unknown (boxwise exec runs it)\n");
+    }
+    out.push_str(&format!(
+        "- user: {}\n",
+        c.user
+            .as_deref()
+            .map(code)
+            .unwrap_or_else(|| "root (USER not set)".into())
+    ));
+    if let Some(w) = &c.working_dir {
+        out.push_str(&format!("- workdir: {}\n", code(w)));
+    }
+    if c.env.is_empty() {
+        out.push_str("- ENV: none\n");
+    } else {
+        out.push_str("- ENV:\n");
+        for kv in &c.env {
+            out.push_str(&format!("  - {}\n", code(kv)));
+        }
+    }
+    out.push_str(&format!(
+        "- healthcheck: {}\n",
+        c.healthcheck
+            .as_ref()
+            .map(|h| code(&h.join(" ")))
+            .unwrap_or_else(|| "none".into())
+    ));
+    out.push_str(&format!(
+        "- ports: {}\n",
+        if c.exposed_ports.is_empty() {
+            "none".into()
+        } else {
+            c.exposed_ports.join(", ")
+        }
+    ));
+    out.push_str(&format!(
+        "- os: {}\n",
+        c.os.as_deref().unwrap_or("unknown (no os-release)")
+    ));
+    out
+}
+
 pub fn markdown(r: &ImageReport) -> String {
     let mut out = format!("## Image `{}`\n\n", r.source);
     for l in summary(r) {
@@ -318,6 +394,7 @@ pub fn markdown(r: &ImageReport) -> String {
                 .replace('|', "\\|")
         ));
     }
+    out.push_str(&markdown_config(&r.config));
     if !r.go_binaries.is_empty() {
         out.push_str(
             "\n| Go program | version | static | missing | size |\n|---|---|---|---|---|\n",
