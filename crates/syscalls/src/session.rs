@@ -101,14 +101,15 @@ pub fn exec_problem(path: &Path, errno: i32) -> String {
         let s = io::Error::from_raw_os_error(e).to_string();
         s.split(" (os error").next().unwrap_or(&s).to_string()
     };
-    if errno == libc::ENOENT && path.exists() {
-        if let Some(interp) = shebang(path) {
-            return format!(
-                "{}: its interpreter {interp}: {}",
-                path.display(),
-                reason(errno)
-            );
-        }
+    if errno == libc::ENOENT
+        && path.exists()
+        && let Some(interp) = shebang(path)
+    {
+        return format!(
+            "{}: its interpreter {interp}: {}",
+            path.display(),
+            reason(errno)
+        );
     }
     format!("{}: {}", path.display(), reason(errno))
 }
