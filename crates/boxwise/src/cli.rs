@@ -366,7 +366,7 @@ pub struct DoctorArgs {
     pub profile_seconds: Option<u32>,
     /// Also trace the process's system calls for this long (BPF, needs root) and add the
     /// Go reading's findings: futex storms, spinning, preemption, scavenging.
-    #[arg(long, value_name = "DURATION", requires = "pid", value_parser = boxwise_loadgen::parse_duration)]
+    #[arg(long, value_name = "DURATION", requires = "pid", value_parser = parse_positive_duration)]
     pub syscalls: Option<std::time::Duration>,
     /// With --pid: sample the process's CPU for this long (as `boxwise profile` does, no
     /// code change needed) and add what the profile shows.
@@ -549,6 +549,15 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<OsString>,
+}
+
+/// A duration that must be more than zero (a zero-length trace counts nothing).
+fn parse_positive_duration(s: &str) -> Result<std::time::Duration, String> {
+    match boxwise_loadgen::parse_duration(s) {
+        Ok(d) if d.is_zero() => Err("expected a duration above zero, e.g. 5s".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -768,7 +777,7 @@ pub struct SyscallsArgs {
     #[arg(long, value_name = "PID", conflicts_with = "command")]
     pub pid: Option<u32>,
     /// Stop after this long (the process keeps running), e.g. 5s, 1m.
-    #[arg(long = "for", value_name = "DURATION", value_parser = boxwise_loadgen::parse_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_positive_duration)]
     pub duration: Option<std::time::Duration>,
     /// Also count the target's child processes (forked after tracing starts).
     #[arg(short = 'f', long = "follow-forks")]

@@ -347,7 +347,9 @@ fn missing_pid_and_command_are_one_line_errors() {
     assert!(err.contains("no process with pid 999999999"), "{err}");
     let out = run(Command::new(BOXWISE).args(["syscalls", "--", "no-such-command-boxwise"]));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1));
+    // A shell's status for a command it cannot find.
+    assert_eq!(out.status.code(), Some(127));
+    assert!(out.stdout.is_empty(), "a table was printed");
     assert!(
         err.contains("no-such-command-boxwise: command not found"),
         "{err}"
@@ -513,4 +515,198 @@ fn doctor_syscalls_flags_a_futex_storm_under_a_cpu_limit() {
     );
     assert!(Command::new("kill").arg(&pid).status().unwrap().success());
     run.wait().unwrap();
+}
+
+/// The pid of `parent`'s first child once it runs `exe_name` (past the gate's execve).
+fn child_running(parent: u32, exe_name: &str) -> u32 {
+    for _ in 0..250 {
+        let kids = std::fs::read_to_string(format!("/proc/{parent}/task/{parent}/children"))
+            .unwrap_or_default();
+        if let Some(pid) = kids.split_whitespace().next() {
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+            if exe.to_string_lossy().contains(exe_name) {
+                return pid.parse().unwrap();
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("boxwise {parent} started no {exe_name}");
+}
+
+#[test]
+#[ignore = "needs root (BPF) and Go"]
+fn a_signal_to_boxwise_reaches_the_command_and_becomes_the_status() {
+    let Some(p) = prog() else { return };
+    for (sig, status) in [(15, 143), (2, 130), (1, 129)] {
+        let tracer = Command::new(BOXWISE)
+            .args(["syscalls", "--"])
+            .arg(&p)
+            .arg("sleep")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let child = child_running(tracer.id(), "syscalls");
+        let _guard = KillOnDrop(child);
+        nix_kill(tracer.id(), sig);
+        let out = tracer.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(status), "signal {sig}: {out:?}");
+        assert!(text.contains("until interrupted"), "{text}");
+        assert!(text.contains("total"), "no table: {text}");
+        // boxwise waited for (and reaped) the command: nothing is left running.
+        assert!(
+            !std::path::Path::new(&format!("/proc/{child}")).exists(),
+            "signal {sig}: the command {child} outlived boxwise"
+        );
+    }
+    // A command that ignores the first signal is killed by the second.
+    let tracer = Command::new(BOXWISE)
+        .args(["syscalls", "--", "/bin/sh", "-c"])
+        .arg("trap '' TERM; while :; do sleep 0.05; done")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let child = child_running(tracer.id(), "sh");
+    nix_kill(tracer.id(), 15);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        std::path::Path::new(&format!("/proc/{}", tracer.id())).exists(),
+        "boxwise returned before the command ended"
+    );
+    nix_kill(tracer.id(), 15);
+    let out = tracer.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(137), "{out:?}");
+    assert!(!std::path::Path::new(&format!("/proc/{child}")).exists());
+    assert_no_programs_left();
+}
+
+#[test]
+#[ignore = "needs root (BPF)"]
+fn a_command_that_cannot_start_is_one_line_and_the_shells_status() {
+    if !bpf_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent");
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a program\n").unwrap();
+    let script = dir.path().join("s.sh");
+    std::fs::write(&script, "#!/no/such/interpreter\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (path, status, tail) in [
+        (&missing, 127, "No such file or directory".to_string()),
+        (&text, 126, "Permission denied".to_string()),
+        (
+            &script,
+            127,
+            "its interpreter /no/such/interpreter: No such file or directory".to_string(),
+        ),
+    ] {
+        let out = run(Command::new(BOXWISE).args(["syscalls", "--"]).arg(path));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(status), "{path:?}: {err}");
+        assert!(out.stdout.is_empty(), "a table was printed for {path:?}");
+        assert_eq!(
+            err,
+            format!("boxwise: cannot start {}: {tail}\n", path.display())
+        );
+    }
+    assert_no_programs_left();
+}
+
+#[test]
+#[ignore = "needs root (BPF)"]
+fn not_go_and_unknown_have_no_go_reading_and_no_gomaxprocs() {
+    if !bpf_or_skip() {
+        return;
+    }
+    let doc = json(Command::new(BOXWISE).args(["syscalls", "--json", "--", "/bin/true"]));
+    assert!(doc["go_version"].is_null(), "{doc}");
+    assert!(doc["gomaxprocs"].is_null(), "{doc}");
+    assert!(doc["executable_error"].is_null(), "{doc}");
+    let out = run(Command::new(BOXWISE).args(["syscalls", "--", "/bin/true"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("\nGo reading\n"), "empty heading: {text}");
+    assert!(text.contains("No Go reading: not a Go program"), "{text}");
+    // A zombie still has its /proc entry but no readable executable: unknown, not "not Go".
+    let mut zombie = Command::new("/bin/true").spawn().unwrap();
+    let pid = zombie.id().to_string();
+    for _ in 0..100 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        if stat.contains(") Z ") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(std::fs::read_link(format!("/proc/{pid}/exe")).is_err());
+    let doc = json(Command::new(BOXWISE).args(["syscalls", "--json", "--pid", &pid]));
+    assert!(doc["go_version"].is_null(), "{doc}");
+    assert!(doc["gomaxprocs"].is_null(), "{doc}");
+    let why = doc["executable_error"].as_str().unwrap_or_default();
+    assert!(why.contains(&format!("/proc/{pid}/exe")), "{doc}");
+    let out = run(Command::new(BOXWISE).args(["syscalls", "--pid", &pid]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("is unknown: its executable could not be read"),
+        "{text}"
+    );
+    assert!(!text.contains("not a Go program"), "{text}");
+    zombie.wait().unwrap();
+}
+
+#[test]
+fn zero_durations_are_usage_errors_naming_the_flag() {
+    for (args, flag) in [
+        (&["syscalls", "--for", "0s", "--", "/bin/true"][..], "--for"),
+        (
+            &["doctor", "--pid", "1", "--syscalls", "0s"][..],
+            "--syscalls",
+        ),
+    ] {
+        let out = run(Command::new(BOXWISE).args(args));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag) && err.contains("above zero"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+#[ignore = "needs root (BPF)"]
+fn pipes_and_wide_keep_the_header_whole_and_quoted() {
+    if !bpf_or_skip() {
+        return;
+    }
+    let long = "x".repeat(70);
+    let args = ["/bin/sh", "-c", "exit 3", long.as_str()];
+    let header = format!("/bin/sh -c 'exit 3' {long} (pid ");
+    // A pipe with no COLUMNS: full lines.
+    let out = run(Command::new(BOXWISE)
+        .env_remove("COLUMNS")
+        .args(["syscalls", "--"])
+        .args(args));
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap();
+    assert!(first.starts_with(&header), "{text}");
+    assert!(first.ends_with("until it exited"), "wrapped: {text}");
+    // COLUMNS asks for 80 columns, and --wide overrides it.
+    let out = run(Command::new(BOXWISE)
+        .env("COLUMNS", "80")
+        .args(["syscalls", "--"])
+        .args(args));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    let out = run(Command::new(BOXWISE)
+        .env("COLUMNS", "80")
+        .args(["--wide", "syscalls", "--"])
+        .args(args));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with(&header) && first.ends_with("until it exited"),
+        "{text}"
+    );
 }

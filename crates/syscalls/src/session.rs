@@ -65,6 +65,9 @@ pub enum Error {
     NoProcess(u32),
     #[error("{0}: command not found (not a path and not in PATH)")]
     NotFound(String),
+    /// `execve` of the command failed: the shell's 127 (not found) or 126 (cannot run).
+    #[error("cannot start {}", exec_problem(.path, *.errno))]
+    Exec { path: PathBuf, errno: i32 },
     #[error("{what}: {source}")]
     Bpf {
         what: &'static str,
@@ -76,6 +79,49 @@ pub enum Error {
     FollowInNamespace,
     #[error("syscall tracing is built for x86_64 and aarch64, not {0}")]
     Arch(&'static str),
+}
+
+impl Error {
+    /// The exit status a shell gives the same failure: 127 for a command that was not
+    /// found, 126 for one that could not be run; `None` for boxwise's own errors.
+    pub fn shell_status(&self) -> Option<u8> {
+        match self {
+            Error::NotFound(_) => Some(127),
+            Error::Exec { errno, .. } if *errno == libc::ENOENT => Some(127),
+            Error::Exec { .. } => Some(126),
+            _ => None,
+        }
+    }
+}
+
+/// Why `execve(path)` failed with `errno`, as a shell would say it: a `#!` script whose
+/// interpreter is missing names the interpreter.
+pub fn exec_problem(path: &Path, errno: i32) -> String {
+    let reason = |e: i32| {
+        let s = io::Error::from_raw_os_error(e).to_string();
+        s.split(" (os error").next().unwrap_or(&s).to_string()
+    };
+    if errno == libc::ENOENT
+        && path.exists()
+        && let Some(interp) = shebang(path)
+    {
+        return format!(
+            "{}: its interpreter {interp}: {}",
+            path.display(),
+            reason(errno)
+        );
+    }
+    format!("{}: {}", path.display(), reason(errno))
+}
+
+/// The interpreter named on a `#!` first line.
+fn shebang(path: &Path) -> Option<String> {
+    let mut head = [0u8; 256];
+    let n = io::Read::read(&mut std::fs::File::open(path).ok()?, &mut head).ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = line.split(|&b| b == b'\n').next()?;
+    let text = String::from_utf8_lossy(line);
+    text.split_whitespace().next().map(str::to_string)
 }
 
 fn bpf_err(what: &'static str) -> impl Fn(io::Error) -> Error {
@@ -142,6 +188,7 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
                 what: "starting the command",
                 source,
             })?;
+            sys::forward_to(c.pid);
             let pid = c.pid as u32;
             child = Some(c);
             pid
@@ -195,12 +242,25 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
     attached(pid);
     let started = Instant::now();
     if let Some(c) = child.as_mut() {
-        c.release().map_err(|source| Error::Bpf {
+        let failed = c.release().map_err(|source| Error::Bpf {
             what: "starting the command",
             source,
-        })?;
+        });
+        if !matches!(failed, Ok(None)) {
+            sys::forward_to_none();
+        }
+        if let Some(errno) = failed? {
+            let Target::Command(argv) = &opts.target else {
+                unreachable!("a child is only started for a command")
+            };
+            return Err(Error::Exec {
+                path: PathBuf::from(&argv[0]),
+                errno,
+            });
+        }
     }
-    let (end, exit_code) = wait(pid, child.as_ref(), opts.duration, started);
+    let (end, exit_code) = wait(pid, child.as_mut(), opts.duration, started);
+    sys::forward_to_none();
     let wall = started.elapsed();
     drop(links); // detach before reading, so the totals are final
     let cpus = possible_cpus();
@@ -220,7 +280,7 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
 
 fn wait(
     pid: u32,
-    child: Option<&GatedChild>,
+    mut child: Option<&mut GatedChild>,
     duration: Option<Duration>,
     started: Instant,
 ) -> (End, Option<i32>) {
@@ -228,19 +288,27 @@ fn wait(
     let pidfd = sys::PidFd::open(pid as i32).ok();
     loop {
         if sys::INTERRUPTED.load(Ordering::SeqCst) {
-            // The command (same process group) got the signal too; collect its status.
-            let code = child.and_then(|c| {
-                for _ in 0..100 {
-                    if let Ok(Some(code)) = c.try_wait() {
-                        return Some(code);
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
+            let Some(c) = child else {
+                // A traced pid is left running: only the trace stops.
+                return (End::Interrupted, None);
+            };
+            // The signal was forwarded to the command (a second one kills it): wait for
+            // it to end, however long that takes, so it never outlives boxwise.
+            loop {
+                match c.try_wait() {
+                    Ok(Some(code)) => return (End::Interrupted, Some(code)),
+                    Ok(None) => match &pidfd {
+                        Some(fd) => {
+                            fd.wait(200);
+                        }
+                        None => std::thread::sleep(Duration::from_millis(20)),
+                    },
+                    // Not our child any more (cannot happen): report the signal.
+                    Err(_) => return (End::Interrupted, sys::first_signal().map(|s| 128 + s)),
                 }
-                None
-            });
-            return (End::Interrupted, code);
+            }
         }
-        match child {
+        match child.as_deref_mut() {
             Some(c) => {
                 if let Ok(Some(code)) = c.try_wait() {
                     return (End::TargetExited, Some(code));
@@ -404,4 +472,55 @@ pub fn resolve(cmd: &OsString) -> Result<PathBuf, Error> {
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_failures_read_like_a_shell() {
+        let missing = Error::Exec {
+            path: "./nonexistent".into(),
+            errno: libc::ENOENT,
+        };
+        assert_eq!(
+            missing.to_string(),
+            "cannot start ./nonexistent: No such file or directory"
+        );
+        assert_eq!(missing.shell_status(), Some(127));
+        let denied = Error::Exec {
+            path: "./data.txt".into(),
+            errno: libc::EACCES,
+        };
+        assert_eq!(
+            denied.to_string(),
+            "cannot start ./data.txt: Permission denied"
+        );
+        assert_eq!(denied.shell_status(), Some(126));
+        assert_eq!(Error::NotFound("x".into()).shell_status(), Some(127));
+        assert_eq!(Error::NoProcess(1).shell_status(), None);
+    }
+
+    #[test]
+    fn a_script_with_a_missing_interpreter_names_it() {
+        let dir = std::env::temp_dir().join(format!("bw-shebang-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = dir.join("s.sh");
+        std::fs::write(&script, "#!/no/such/sh -e\necho hi\n").unwrap();
+        let msg = exec_problem(&script, libc::ENOENT);
+        let plain = exec_problem(&dir.join("absent"), libc::ENOENT);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            msg,
+            format!(
+                "{}: its interpreter /no/such/sh: No such file or directory",
+                script.display()
+            )
+        );
+        assert!(
+            plain.ends_with("absent: No such file or directory"),
+            "{plain}"
+        );
+    }
 }

@@ -6,6 +6,7 @@
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 
 const BPF_MAP_CREATE: libc::c_int = 0;
 const BPF_MAP_LOOKUP_ELEM: libc::c_int = 1;
@@ -231,6 +232,9 @@ pub struct Link {
 pub struct GatedChild {
     pub pid: i32,
     gate: Option<OwnedFd>,
+    /// Closed by a successful `execve` (close-on-exec); a failed one writes its errno.
+    exec_err: Option<OwnedFd>,
+    reaped: bool,
 }
 
 impl GatedChild {
@@ -246,7 +250,13 @@ impl GatedChild {
             return Err(io::Error::last_os_error());
         }
         let (rd, wr) = (owned(fds[0]), owned(fds[1]));
-        // SAFETY: the child only calls read, execv and _exit (async-signal-safe) on memory
+        let mut efds = [0 as libc::c_int; 2];
+        // SAFETY: efds is a valid two-int array.
+        if unsafe { libc::pipe2(efds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let (erd, ewr) = (owned(efds[0]), owned(efds[1]));
+        // SAFETY: the child only calls read, execv, write and _exit (async-signal-safe) on memory
         // prepared before the fork.
         let pid = unsafe { libc::fork() };
         if pid < 0 {
@@ -259,34 +269,71 @@ impl GatedChild {
                 let n = libc::read(rd.as_raw_fd(), &mut b as *mut u8 as *mut libc::c_void, 1);
                 if n == 1 {
                     libc::execv(path.as_ptr(), ptrs.as_ptr());
+                    let errno = *libc::__errno_location();
+                    libc::write(
+                        ewr.as_raw_fd(),
+                        &errno as *const libc::c_int as *const libc::c_void,
+                        4,
+                    );
                     libc::_exit(127);
                 }
                 libc::_exit(126);
             }
         }
         drop(rd);
+        drop(ewr);
         Ok(GatedChild {
             pid,
             gate: Some(wr),
+            exec_err: Some(erd),
+            reaped: false,
         })
     }
 
-    /// Lets the child run `execve`.
-    pub fn release(&mut self) -> io::Result<()> {
+    /// Lets the child run `execve`; `Ok(Some(errno))` when that failed (the child has
+    /// then exited 127 and been reaped).
+    pub fn release(&mut self) -> io::Result<Option<i32>> {
         if let Some(fd) = self.gate.take() {
             let b = 1u8;
             // SAFETY: fd is our open pipe write end; b outlives the call.
             let n =
                 unsafe { libc::write(fd.as_raw_fd(), &b as *const u8 as *const libc::c_void, 1) };
-            if n != 1 {
+            // EPIPE: the child is gone already (killed by a forwarded signal); the wait
+            // collects its status.
+            if n != 1 && io::Error::last_os_error().raw_os_error() != Some(libc::EPIPE) {
                 return Err(io::Error::last_os_error());
             }
         }
-        Ok(())
+        let Some(fd) = self.exec_err.take() else {
+            return Ok(None);
+        };
+        let mut errno: libc::c_int = 0;
+        let n = loop {
+            // SAFETY: reading at most 4 bytes into errno, which outlives the call.
+            let n = unsafe {
+                libc::read(
+                    fd.as_raw_fd(),
+                    &mut errno as *mut libc::c_int as *mut libc::c_void,
+                    4,
+                )
+            };
+            if n < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            break n;
+        };
+        if n == 4 {
+            let mut status = 0;
+            // SAFETY: waiting for our own child, which has exited or is about to.
+            unsafe { libc::waitpid(self.pid, &mut status, 0) };
+            self.reaped = true;
+            return Ok(Some(errno));
+        }
+        Ok(None)
     }
 
     /// Non-blocking wait: `Some(exit code)` once the child has ended (128+signal if killed).
-    pub fn try_wait(&self) -> io::Result<Option<i32>> {
+    pub fn try_wait(&mut self) -> io::Result<Option<i32>> {
         let mut status = 0;
         // SAFETY: status is a valid int.
         let r = unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) };
@@ -296,6 +343,7 @@ impl GatedChild {
         if r == 0 {
             return Ok(None);
         }
+        self.reaped = true;
         if libc::WIFEXITED(status) {
             Ok(Some(libc::WEXITSTATUS(status)))
         } else {
@@ -307,7 +355,7 @@ impl GatedChild {
 impl Drop for GatedChild {
     fn drop(&mut self) {
         // A child never released exits 126 when the gate closes; reap it.
-        if self.gate.take().is_some() {
+        if self.gate.take().is_some() && !self.reaped {
             let mut status = 0;
             // SAFETY: waiting for our own child.
             unsafe { libc::waitpid(self.pid, &mut status, 0) };
@@ -351,15 +399,55 @@ pub fn alive(pid: i32) -> bool {
     r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-/// Sets a flag on SIGINT and SIGTERM so the tracer stops, prints and detaches cleanly.
+/// Signals that stop the trace: Ctrl-C, `kill`, a closed terminal, Ctrl-\\.
+const STOPPING: [libc::c_int; 4] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+/// The started command's pid while it runs (0 = none): the handler forwards to it.
+static CHILD: AtomicI32 = AtomicI32::new(0);
+/// How many stopping signals arrived, and the first of them.
+static RECEIVED: AtomicU32 = AtomicU32::new(0);
+static FIRST: AtomicI32 = AtomicI32::new(0);
+
+/// On SIGINT, SIGTERM, SIGHUP and SIGQUIT: set [`INTERRUPTED`] so the tracer stops, prints
+/// and detaches cleanly, and send the signal on to the started command (as `boxwise run`
+/// does); a second signal is sent as SIGKILL, for a command that ignores the first.
 pub fn catch_interrupts() {
-    extern "C" fn on_signal(_: libc::c_int) {
-        INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    extern "C" fn on_signal(sig: libc::c_int) {
+        let seen = RECEIVED.fetch_add(1, Ordering::SeqCst);
+        let _ = FIRST.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        let child = CHILD.load(Ordering::SeqCst);
+        if child > 0 {
+            let sig = if seen == 0 { sig } else { libc::SIGKILL };
+            // SAFETY: kill(2) is async-signal-safe.
+            unsafe { libc::kill(child, sig) };
+        }
     }
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    for sig in STOPPING {
+        // SAFETY: the handler only touches atomics and calls kill(2), both
+        // async-signal-safe.
         unsafe { libc::signal(sig, on_signal as *const () as libc::sighandler_t) };
     }
 }
 
-pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Forward stopping signals to `pid` from now on; one that came before is delivered now.
+pub fn forward_to(pid: i32) {
+    CHILD.store(pid, Ordering::SeqCst);
+    let first = FIRST.load(Ordering::SeqCst);
+    if first != 0 {
+        // SAFETY: a plain kill(2) of our own child.
+        unsafe { libc::kill(pid, first) };
+    }
+}
+
+/// Stop forwarding (the child has been reaped; its pid may be reused).
+pub fn forward_to_none() {
+    CHILD.store(0, Ordering::SeqCst);
+}
+
+/// The first stopping signal received, if any.
+pub fn first_signal() -> Option<i32> {
+    Some(FIRST.load(Ordering::SeqCst)).filter(|&s| s != 0)
+}
+
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);

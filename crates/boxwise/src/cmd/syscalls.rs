@@ -25,10 +25,16 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
             .first()
             .and_then(|c| boxwise_syscalls::session::resolve(c).ok()),
     };
-    let go = exe
-        .as_ref()
-        .and_then(|e| boxwise_goprog::GoBinary::read(e).ok())
-        .map(|b| b.go_version.clone());
+    // Go, not Go, or unknown: an unreadable executable (another user's process, a
+    // kernel thread) is not evidence either way.
+    let (go, executable_error) = match exe.as_ref().map(boxwise_goprog::GoBinary::read) {
+        Some(Ok(b)) => (Some(b.go_version.clone()), None),
+        Some(Err(boxwise_goprog::Error {
+            kind: boxwise_goprog::ErrorKind::Io(e),
+            file,
+        })) => (None, Some(format!("{}: {}", file.display(), io_reason(&e)))),
+        _ => (None, None),
+    };
     let opts = Options {
         target,
         duration: args.duration,
@@ -36,12 +42,20 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         latency: args.latency,
         by_thread: args.by_thread,
     };
-    let outcome = boxwise_syscalls::trace(&opts, |pid| {
+    let outcome = match boxwise_syscalls::trace(&opts, |pid| {
         if args.pid.is_some() {
             // Tests and scripts wait for this line before driving the process.
             eprintln!("boxwise: tracing pid {pid}, all threads; Ctrl-C stops and prints the table");
         }
-    })?;
+    }) {
+        Ok(o) => o,
+        // A command that cannot start: one line and the shell's status, no table.
+        Err(e) if e.shell_status().is_some() => {
+            eprintln!("boxwise: {e}");
+            return Ok(ExitCode::from(e.shell_status().unwrap_or(1)));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let table = Table::build(outcome.arch, &outcome.counts);
     let ctx = Context {
         wall_seconds: outcome.wall.as_secs_f64(),
@@ -64,8 +78,10 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         end: outcome.end,
         exit_code: outcome.exit_code,
         follow_forks: args.follow_forks,
+        // GOMAXPROCS means something only for a Go program.
+        gomaxprocs: gomaxprocs.filter(|_| go.is_some()),
         go_version: go,
-        gomaxprocs,
+        executable_error,
         cpu_limit_cores: cpu_limit,
         table: &table,
         threads: outcome
@@ -79,13 +95,22 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
     } else if args.markdown {
         print!("{}", report::syscalls::markdown(&summary));
     } else {
-        print!("{}", report::syscalls::text(&summary));
+        print!("{}", report::syscalls::text(&summary, report::fit::width()));
     }
-    // Like strace: a traced command's own failure is the exit status.
+    // Like strace: a traced command's own failure is the exit status, also when a
+    // forwarded signal ended it (128 + the signal).
     Ok(match (outcome.end, outcome.exit_code) {
-        (End::TargetExited, Some(c)) if c != 0 => ExitCode::from(c.clamp(1, 255) as u8),
+        (End::TargetExited | End::Interrupted, Some(c)) if c != 0 => {
+            ExitCode::from(c.clamp(1, 255) as u8)
+        }
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// An io error's text without Rust's " (os error N)" tail.
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    s.split(" (os error").next().unwrap_or(&s).to_string()
 }
 
 /// `doctor --syscalls`: a short trace of `pid`, its Go reading as the doctor's facts.

@@ -15,8 +15,13 @@ pub struct Summary<'a> {
     pub end: End,
     pub exit_code: Option<i32>,
     pub follow_forks: bool,
-    /// The target's Go version; `null` when it is not a Go program (no Go reading then).
+    /// The target's Go version; `null` when it is not a Go program, or not known to be
+    /// one (no Go reading then).
     pub go_version: Option<String>,
+    /// Why the executable could not be read (whether it is Go is then unknown); `null`
+    /// when it was read.
+    pub executable_error: Option<String>,
+    /// `null` unless the target is a Go program.
     pub gomaxprocs: Option<u32>,
     pub cpu_limit_cores: Option<f64>,
     #[serde(flatten)]
@@ -30,7 +35,8 @@ fn header(s: &Summary) -> String {
     let what = if s.command.is_empty() {
         format!("pid {}", s.pid)
     } else {
-        format!("{} (pid {})", s.command.join(" "), s.pid)
+        let words: Vec<String> = s.command.iter().map(|a| shell_quote(a)).collect();
+        format!("{} (pid {})", words.join(" "), s.pid)
     };
     let why = match s.end {
         End::TargetExited => "until it exited".to_string(),
@@ -43,6 +49,17 @@ fn header(s: &Summary) -> String {
         "all threads"
     };
     format!("{what}: {threads}, {:.2} s {why}", s.wall_seconds)
+}
+
+/// `arg` as a shell would need it typed: bare when it is only safe characters, else in
+/// single quotes (a `'` inside becomes `'\''`).
+pub fn shell_quote(arg: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%^".contains(c);
+    if !arg.is_empty() && arg.chars().all(safe) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
 }
 
 /// The strace -c columns, one row per syscall, then the total.
@@ -124,8 +141,11 @@ fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
     out
 }
 
-pub fn text(s: &Summary) -> String {
-    let mut out = wrap(&header(s), 80, "", "  ");
+/// The text report, its prose wrapped to `width` (`None`: full lines, for pipes and
+/// `--wide`).
+pub fn text(s: &Summary, width: Option<usize>) -> String {
+    let width = width.unwrap_or(usize::MAX);
+    let mut out = wrap(&header(s), width, "", "  ");
     out.push('\n');
     let t = s.table;
     if t.rows.is_empty() {
@@ -164,7 +184,7 @@ pub fn text(s: &Summary) -> String {
     if !errs.is_empty() {
         out.push_str("\nErrors by errno\n");
         for e in errs {
-            out.push_str(&wrap(&e, 80, "  ", "    "));
+            out.push_str(&wrap(&e, width, "  ", "    "));
         }
     }
     if t.rows.iter().any(|r| r.latency.is_some()) {
@@ -217,18 +237,42 @@ pub fn text(s: &Summary) -> String {
             ));
         }
     }
-    out.push_str("\nGo reading\n");
     if s.go_version.is_none() {
-        out.push_str("  not a Go program (no Go build information in its executable)\n");
-    } else if s.go_reading.is_empty() {
+        out.push('\n');
+        out.push_str(&wrap(
+            &format!("No Go reading: {}", no_reading(s)),
+            width,
+            "",
+            "  ",
+        ));
+        return out;
+    }
+    out.push_str("\nGo reading\n");
+    if s.go_reading.is_empty() {
         out.push_str("  nothing stands out: no runtime pattern above its threshold\n");
     }
     for n in s.go_reading {
-        out.push_str(&wrap(&n.evidence, 80, "- ", "  "));
-        out.push_str(&wrap(&format!("{}.", n.meaning), 80, "  ", "  "));
-        out.push_str(&wrap(&format!("Go source: {}", n.source), 80, "  ", "    "));
+        out.push_str(&wrap(&n.evidence, width, "- ", "  "));
+        out.push_str(&wrap(&format!("{}.", n.meaning), width, "  ", "  "));
+        out.push_str(&wrap(
+            &format!("Go source: {}", n.source),
+            width,
+            "  ",
+            "    ",
+        ));
     }
     out
+}
+
+/// Why there is no Go reading: not a Go program, or unknown because the executable could
+/// not be read.
+fn no_reading(s: &Summary) -> String {
+    match &s.executable_error {
+        Some(e) => format!(
+            "whether this is a Go program is unknown: its executable could not be read ({e})"
+        ),
+        None => "not a Go program (no Go build information in its executable)".to_string(),
+    }
 }
 
 pub fn markdown(s: &Summary) -> String {
@@ -270,10 +314,12 @@ pub fn markdown(s: &Summary) -> String {
             }
         }
     }
-    out.push_str("\n**Go reading**\n\n");
     if s.go_version.is_none() {
-        out.push_str("Not a Go program.\n");
-    } else if s.go_reading.is_empty() {
+        out.push_str(&format!("\nNo Go reading: {}.\n", no_reading(s)));
+        return out;
+    }
+    out.push_str("\n**Go reading**\n\n");
+    if s.go_reading.is_empty() {
         out.push_str("Nothing stands out.\n");
     }
     for n in s.go_reading {
@@ -286,4 +332,80 @@ pub fn markdown(s: &Summary) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boxwise_syscalls::Arch;
+
+    fn summary<'a>(table: &'a Table, command: &[&str]) -> Summary<'a> {
+        Summary {
+            pid: 42,
+            command: command.iter().map(|s| s.to_string()).collect(),
+            wall_seconds: 1.0,
+            end: End::TargetExited,
+            exit_code: Some(0),
+            follow_forks: false,
+            go_version: None,
+            executable_error: None,
+            gomaxprocs: None,
+            cpu_limit_cores: None,
+            table,
+            threads: None,
+            go_reading: &[],
+        }
+    }
+
+    #[test]
+    fn arguments_are_quoted_as_a_shell_needs_them() {
+        assert_eq!(shell_quote("./prog"), "./prog");
+        assert_eq!(shell_quote("--for=5s"), "--for=5s");
+        assert_eq!(shell_quote("exit 3"), "'exit 3'");
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+        let table = Table::build(Arch::native().unwrap(), &[]);
+        let text = text(&summary(&table, &["sh", "-c", "exit 3"]), None);
+        assert!(text.starts_with("sh -c 'exit 3' (pid 42): "), "{text}");
+    }
+
+    #[test]
+    fn full_lines_without_a_width_wrapped_with_one() {
+        let table = Table::build(Arch::native().unwrap(), &[]);
+        let long = "y".repeat(60);
+        let s = summary(&table, &["./prog", &long]);
+        let full = text(&s, None);
+        assert!(full.lines().next().unwrap().chars().count() > 80, "{full}");
+        let narrow = text(&s, Some(80));
+        assert!(narrow.lines().all(|l| l.chars().count() <= 80), "{narrow}");
+        assert_eq!(
+            narrow.split_whitespace().collect::<Vec<_>>(),
+            full.split_whitespace().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn no_reading_is_one_line_not_an_empty_heading() {
+        let table = Table::build(Arch::native().unwrap(), &[]);
+        let mut s = summary(&table, &[]);
+        let t = text(&s, None);
+        assert!(!t.contains("\nGo reading\n"), "{t}");
+        assert!(
+            t.ends_with(
+                "\nNo Go reading: not a Go program (no Go build information in its executable)\n"
+            ),
+            "{t}"
+        );
+        s.executable_error = Some("/proc/1/exe: Permission denied".into());
+        let t = text(&s, None);
+        assert!(!t.contains("not a Go program"), "{t}");
+        assert!(t.contains("No Go reading: whether this is a Go program is unknown: its executable could not be read (/proc/1/exe: Permission denied)"), "{t}");
+        let md = markdown(&s);
+        assert!(!md.contains("**Go reading**"), "{md}");
+        assert!(md.contains("is unknown"), "{md}");
+        s.go_version = Some("go1.23.1".into());
+        let t = text(&s, None);
+        assert!(t.contains("\nGo reading\n  nothing stands out"), "{t}");
+    }
 }
