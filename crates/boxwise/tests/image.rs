@@ -539,7 +539,9 @@ fn cgo_binary_in_scratch_is_broken_and_static_one_is_fine() {
         .collect();
     assert_eq!(ids[0], "go-binary-missing-libraries", "{ids:?}");
     assert!(ids.contains(&"runs-as-root"), "{ids:?}");
-    for id in &ids {
+    // An id both the image and the doctor report appears once. (pressure-high is the
+    // machine's, one per resource under pressure, and may well repeat on a busy host.)
+    for id in ids.iter().filter(|i| **i != "pressure-high") {
         assert_eq!(
             ids.iter().filter(|i| *i == id).count(),
             1,
