@@ -78,8 +78,9 @@ pub enum Command {
     Lint(LintArgs),
     /// Print a shell completion script: `boxwise completions bash > /etc/bash_completion.d/boxwise`.
     Completions(CompletionsArgs),
-    /// Print the man page (roff): `boxwise man > /usr/local/share/man/man1/boxwise.1`.
-    Man,
+    /// The man pages (roff), one per command: `boxwise man --dir /usr/local/share/man/man1`
+    /// installs them; without --dir they are printed one after another.
+    Man(ManArgs),
     /// A CPU profile of a running process (or of CMD) from outside, with no code change:
     /// perf_event_open sampling, names from the Go binary's own pclntab, a pprof file out.
     Profile(ProfileArgs),
@@ -761,6 +762,13 @@ pub(crate) fn parse_positive_cpus(s: &str) -> Result<f64, String> {
 fn parse_image_severity(s: &str) -> Result<boxwise_image::Severity, String> {
     boxwise_image::Severity::parse(s)
         .ok_or_else(|| format!("unknown level {s:?}; expected error, warning or info"))
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write each page to DIR/<name>.1 (boxwise.1, boxwise-run.1, boxwise-bench-net.1, ...).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -649,6 +649,46 @@ fn completions_and_man_page() {
     ] {
         assert!(man.contains(want), "man page lacks {want}");
     }
+    // --dir: one file per page, nested commands too, and every page another page names
+    // under SEE ALSO is one of them.
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::run(Command::new(BIN).args(["man", "--dir"]).arg(dir.path()));
+    assert!(out.status.success(), "{out:?}");
+    let pages: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for want in [
+        "boxwise.1",
+        "boxwise-run.1",
+        "boxwise-bench-net.1",
+        "boxwise-pprof-top.1",
+    ] {
+        assert!(pages.iter().any(|p| p == want), "no {want} in {pages:?}");
+    }
+    let net = std::fs::read_to_string(dir.path().join("boxwise-bench-net.1")).unwrap();
+    assert!(
+        net.contains("\\-\\-modes"),
+        "boxwise-bench-net.1 lacks --modes"
+    );
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        let plain = text
+            .replace("\\-", "-")
+            .replace("\\fB", "")
+            .replace("\\fR", "");
+        for token in plain.split(|c: char| c.is_whitespace() || c == ',') {
+            if let Some(named) = token.strip_suffix("(1)")
+                && named.starts_with("boxwise")
+            {
+                let file = format!("{named}.1");
+                assert!(
+                    pages.contains(&file),
+                    "{page} names {file}, which is not a page"
+                );
+            }
+        }
+    }
 }
 
 /// `ps` as a user who may not read other users' executables: the unreadable processes are

@@ -41,7 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Load(args) => load::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Completions(args) => completions::completions(args),
-        Command::Man => completions::man(),
+        Command::Man(args) => completions::man(args),
         Command::Syscalls(args) => syscalls::run(args),
         Command::Top(args) => top::run(args),
         Command::Exporter(args) => exporter::run(args),
