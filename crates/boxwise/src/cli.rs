@@ -137,7 +137,7 @@ pub struct ProfileArgs {
     #[arg(long, conflicts_with = "command", required_unless_present = "command")]
     pub pid: Option<u32>,
     /// How long to sample (Ctrl-C or the target exiting ends it early; the profile is kept).
-    #[arg(long = "for", value_name = "D", default_value = "30s", value_parser = boxwise_loadgen::parse_duration)]
+    #[arg(long = "for", value_name = "D", default_value = "30s", value_parser = positive_duration)]
     pub duration: std::time::Duration,
     /// Samples per second per running thread.
     #[arg(long, value_name = "N", default_value_t = 99, value_parser = clap::value_parser!(u64).range(1..=10000))]
@@ -371,7 +371,10 @@ pub struct DoctorArgs {
     pub syscalls: Option<std::time::Duration>,
     /// With --pid: sample the process's CPU for this long (as `boxwise profile` does, no
     /// code change needed) and add what the profile shows.
-    #[arg(long, value_name = "D", requires = "pid", conflicts_with = "profile", value_parser = boxwise_loadgen::parse_duration)]
+    // `requires = "pid"` alone lets `--binary X --profile-live 1s` through (clap does not
+    // ask for an argument that conflicts with one given), so the subjects --pid excludes
+    // are named here too.
+    #[arg(long, value_name = "D", requires = "pid", conflicts_with_all = ["profile", "binary", "root", "image"], value_parser = positive_duration)]
     pub profile_live: Option<std::time::Duration>,
     /// Print JSON: `{"findings": [{"id", "severity", "title", "evidence", "fix"}], ...}`.
     #[arg(long, conflicts_with = "markdown")]

@@ -620,3 +620,132 @@ fn profiles_position_independent_builds() {
         assert_spin_shape(&pprof_top(&out), &format!("{label} PIE"));
     }
 }
+
+/// A PID of a kernel thread visible here (`PF_KTHREAD` in /proc/PID/stat's flags).
+fn kernel_thread_pid() -> Option<u32> {
+    const PF_KTHREAD: u64 = 0x0020_0000;
+    std::fs::read_dir("/proc")
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    let rest = &s[s.rfind(')')? + 1..];
+                    rest.split_whitespace().nth(6)?.parse::<u64>().ok()
+                })
+                .is_some_and(|f| f & PF_KTHREAD != 0)
+        })
+}
+
+#[test]
+fn unwritable_output_fails_before_the_command_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("started");
+    let start = std::time::Instant::now();
+    let out = boxwise()
+        .args([
+            "profile",
+            "--for",
+            "10m",
+            "-o",
+            "/nonexistent/dir/x.pprof",
+            "--",
+        ])
+        .args(["sh", "-c", "touch \"$0\"; sleep 30"])
+        .arg(&marker)
+        .output()
+        .expect("run boxwise");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.starts_with("boxwise: cannot write /nonexistent/dir/x.pprof"),
+        "{err}"
+    );
+    assert!(!marker.exists(), "the command was started: {err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn kernel_thread_pid_says_it_has_no_executable() {
+    let Some(pid) = kernel_thread_pid() else {
+        require(false, "no kernel thread visible in /proc (a PID namespace)");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("cpu.pprof");
+    let out = boxwise()
+        .args(["profile", "--for", "1s", "--pid", &pid.to_string(), "-o"])
+        .arg(&file)
+        .output()
+        .expect("run boxwise");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains(&format!("PID {pid} is a kernel thread")),
+        "{err}"
+    );
+    assert!(err.contains("no executable to profile"), "{err}");
+    assert!(!file.exists(), "a failed run leaves no file it created");
+}
+
+#[test]
+fn zero_durations_and_profile_live_without_pid_are_usage_errors() {
+    let me = env!("CARGO_BIN_EXE_boxwise");
+    let cases: [(&[&str], &str); 4] = [
+        (&["profile", "--for", "0s", "--pid", "1"], "--for"),
+        (
+            &["doctor", "--pid", "1", "--profile-live", "0s"],
+            "--profile-live",
+        ),
+        (
+            &["doctor", "--binary", me, "--profile-live", "1s"],
+            "--profile-live",
+        ),
+        (&["doctor", "--profile-live", "1s"], "--pid"),
+    ];
+    for (args, flag) in cases {
+        let out = boxwise().args(args).output().expect("run boxwise");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(flag), "{args:?} should name {flag}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?} did work");
+    }
+}
+
+#[test]
+#[ignore = "needs root (perf_event_open)"]
+fn the_commands_exit_status_is_passed_through_after_the_profile_is_written() {
+    if !root_or_skip() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // (command, expected status): its own code, 128 + the signal that killed it, and 0
+    // when --for ran out and boxwise stopped it.
+    let cases: [(&[&str], &str, i32); 3] = [
+        (&["sh", "-c", "sleep 0.5; exit 3"], "10m", 3),
+        (&["sh", "-c", "sleep 0.5; kill -9 $$"], "10m", 137),
+        (&["sleep", "30"], "1s", 0),
+    ];
+    for (i, (cmd, dur, code)) in cases.into_iter().enumerate() {
+        let file = dir.path().join(format!("{i}.pprof"));
+        let out = boxwise()
+            .args(["profile", "--for", dur, "-o"])
+            .arg(&file)
+            .arg("--")
+            .args(cmd)
+            .output()
+            .expect("run boxwise");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(code), "{cmd:?}: {err}{text}");
+        assert!(err.is_empty(), "{cmd:?}: {err}");
+        assert!(text.contains("wrote"), "{cmd:?}: {text}");
+        let bytes = std::fs::read(&file).expect("profile written");
+        assert_eq!(&bytes[..2], &[0x1f, 0x8b], "{cmd:?}: a gzipped profile");
+        // One thread sampled: the row says so in the singular.
+        assert!(text.contains(", 1 thread\n"), "{cmd:?}: {text}");
+    }
+}

@@ -91,10 +91,11 @@ pub fn render(f: &RunFacts<'_>) -> String {
         (
             "sampled",
             format!(
-                "{:.1}s at {} Hz, {} threads",
+                "{:.1}s at {} Hz, {} thread{}",
                 c.elapsed.as_secs_f64(),
                 f.hz,
-                c.threads
+                c.threads,
+                if c.threads == 1 { "" } else { "s" }
             ),
         ),
         (
@@ -140,4 +141,57 @@ pub fn render(f: &RunFacts<'_>) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boxwise_profile::{Target, build};
+    use std::time::{Duration, SystemTime};
+
+    fn sampled_line(threads: usize) -> String {
+        let collected = Collected {
+            samples: Vec::new(),
+            offcpu: None,
+            lost: 0,
+            threads,
+            started: SystemTime::now(),
+            elapsed: Duration::from_secs(2),
+            period_ns: 10_101_010,
+            target_exited: false,
+            interrupted: false,
+            kernel_excluded: false,
+        };
+        let built = build(
+            &collected,
+            &Target {
+                exe: &[],
+                exe_path: "/x",
+                maps: &[],
+                kallsyms: None,
+            },
+        );
+        let facts = RunFacts {
+            pid: 7,
+            exe: "/x".into(),
+            hz: 99,
+            output: "cpu.pprof".into(),
+            collected: &collected,
+            built: &built,
+            kallsyms: false,
+        };
+        render(&facts)
+            .lines()
+            .find(|l| l.trim_start().starts_with("sampled"))
+            .expect("sampled row")
+            .trim()
+            .to_string()
+    }
+
+    #[test]
+    fn threads_singular_and_plural() {
+        assert_eq!(sampled_line(1), "sampled   2.0s at 99 Hz, 1 thread");
+        assert_eq!(sampled_line(0), "sampled   2.0s at 99 Hz, 0 threads");
+        assert_eq!(sampled_line(4), "sampled   2.0s at 99 Hz, 4 threads");
+    }
 }
