@@ -367,7 +367,7 @@ pub struct DoctorArgs {
     pub profile_seconds: Option<u32>,
     /// Also trace the process's system calls for this long (BPF, needs root) and add the
     /// Go reading's findings: futex storms, spinning, preemption, scavenging.
-    #[arg(long, value_name = "DURATION", requires = "pid", value_parser = parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", requires = "pid", conflicts_with_all = ["binary", "root", "image"], value_parser = positive_duration)]
     pub syscalls: Option<std::time::Duration>,
     /// With --pid: sample the process's CPU for this long (as `boxwise profile` does, no
     /// code change needed) and add what the profile shows.
@@ -553,15 +553,6 @@ pub struct RunArgs {
         value_name = "CMD"
     )]
     pub command: Vec<OsString>,
-}
-
-/// A duration that must be more than zero (a zero-length trace counts nothing).
-fn parse_positive_duration(s: &str) -> Result<std::time::Duration, String> {
-    match boxwise_loadgen::parse_duration(s) {
-        Ok(d) if d.is_zero() => Err("expected a duration above zero, e.g. 5s".into()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(e.to_string()),
-    }
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -788,7 +779,7 @@ pub struct SyscallsArgs {
     #[arg(long, value_name = "PID", conflicts_with = "command")]
     pub pid: Option<u32>,
     /// Stop after this long (the process keeps running), e.g. 5s, 1m.
-    #[arg(long = "for", value_name = "DURATION", value_parser = parse_positive_duration)]
+    #[arg(long = "for", value_name = "DURATION", value_parser = positive_duration)]
     pub duration: Option<std::time::Duration>,
     /// Also count the target's child processes (forked after tracing starts).
     #[arg(short = 'f', long = "follow-forks")]
@@ -889,10 +880,11 @@ fn parse_sync_modes(s: &str) -> Result<Vec<boxwise_bench::SyncMode>, String> {
     boxwise_bench::spec::parse_syncs(s).map_err(|e| e.to_string())
 }
 
-/// A duration that must be more than zero (an interval of 0 would spin).
+/// A duration that must be more than zero (an interval of 0 would spin; a zero-length
+/// trace or profile records nothing).
 fn positive_duration(s: &str) -> Result<std::time::Duration, String> {
     match boxwise_loadgen::parse_duration(s) {
-        Ok(d) if d.is_zero() => Err("must be more than 0".into()),
+        Ok(d) if d.is_zero() => Err("expected a duration above zero, e.g. 5s".into()),
         Ok(d) => Ok(d),
         Err(e) => Err(e.to_string()),
     }
