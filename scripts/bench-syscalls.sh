@@ -45,7 +45,8 @@ writes_seen() { # the write(2) count in $work/out as NAME reports it
   esac
 }
 
-tools=(bare boxwise boxwise-latency strace perf bpftrace)
+# TOOLS="bare boxwise" limits the run to some tools (the full set takes minutes).
+read -r -a tools <<<"${TOOLS:-bare boxwise boxwise-latency strace perf bpftrace}"
 for workload in "writes 4 100000" "http 20000"; do
   # shellcheck disable=SC2086
   set -- "$prog" $workload
