@@ -710,3 +710,46 @@ fn pipes_and_wide_keep_the_header_whole_and_quoted() {
         "{text}"
     );
 }
+
+/// `sweep --metric` records a syscall count per configuration when the workload is wrapped
+/// in `boxwise syscalls` (docs/syscalls.md): the write storm's writes are exact in every
+/// run, whatever GOMAXPROCS the sweep gives it.
+#[test]
+#[ignore = "needs root, cgroups, BPF and Go"]
+fn sweep_records_syscall_counts_per_configuration() {
+    let Some(prog) = prog() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let json_path = dir.path().join("sweep.json");
+    let out = Command::new(BOXWISE)
+        .args([
+            "sweep",
+            "--cpus",
+            "1",
+            "--env",
+            "GOMAXPROCS=1,2",
+            "--repeat",
+            "1",
+            "--metric",
+            // % time, seconds, usecs/call, then calls; the errors column may be empty.
+            r"writes=(?m)^ *[\d.]+ +[\d.]+ +\d+ +(\d+) +(?:\d+ +)?write$",
+            "--json",
+        ])
+        .arg(&json_path)
+        .args(["--", BOXWISE, "syscalls", "--"])
+        .arg(&prog)
+        .args(["writes", "2", "1000"])
+        .env_remove("GOMAXPROCS")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let runs = doc["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2, "{doc}");
+    let mut gomaxprocs: Vec<&str> = Vec::new();
+    for run in runs {
+        assert_eq!(run["metrics"]["writes"].as_f64(), Some(2000.0), "{run}");
+        gomaxprocs.push(run["config"]["env"]["GOMAXPROCS"].as_str().unwrap_or("?"));
+    }
+    gomaxprocs.sort_unstable();
+    assert_eq!(gomaxprocs, ["1", "2"], "{doc}");
+}
