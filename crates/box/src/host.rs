@@ -194,3 +194,69 @@ mod tests {
         assert!(e.contains("larger than 16 MiB"), "{e}");
     }
 }
+
+/// Why `execve(path)` failed with `errno`, as a shell says it: a `#!` script whose
+/// interpreter is missing names the interpreter (the kernel's ENOENT is about that file,
+/// and "No such file or directory" for a file that is there misleads).
+pub fn exec_problem(path: &Path, errno: i32) -> String {
+    let reason = {
+        let s = std::io::Error::from_raw_os_error(errno).to_string();
+        s.split(" (os error").next().unwrap_or(&s).to_string()
+    };
+    if errno == ENOENT
+        && path.exists()
+        && let Some(interp) = shebang(path)
+    {
+        return format!("{}: its interpreter {interp}: {reason}", path.display());
+    }
+    format!("{}: {reason}", path.display())
+}
+
+/// The shell's exit status for a command that could not be run: 127 when it (or its
+/// interpreter) is not there, 126 when it is there but cannot be run.
+pub fn exec_status(errno: i32) -> u8 {
+    if errno == ENOENT { 127 } else { 126 }
+}
+
+/// ENOENT (Linux's number; boxwise runs on Linux only).
+const ENOENT: i32 = 2;
+
+/// The interpreter named on a `#!` first line.
+fn shebang(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut head = [0u8; 256];
+    let n = open_regular(path).ok()?.read(&mut head).ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = line.split(|&b| b == b'\n').next()?;
+    String::from_utf8_lossy(line)
+        .split_whitespace()
+        .next()
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod exec_tests {
+    use super::*;
+
+    #[test]
+    fn a_script_with_a_missing_interpreter_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("s.sh");
+        std::fs::write(&script, "#!/no/such/sh -e\necho hi\n").unwrap();
+        assert_eq!(
+            exec_problem(&script, 2),
+            format!(
+                "{}: its interpreter /no/such/sh: No such file or directory",
+                script.display()
+            )
+        );
+        let absent = dir.path().join("absent");
+        assert_eq!(
+            exec_problem(&absent, 2),
+            format!("{}: No such file or directory", absent.display())
+        );
+        assert_eq!(exec_status(2), 127);
+        assert_eq!(exec_status(13), 126);
+        assert_eq!(exec_status(8), 126);
+    }
+}

@@ -37,8 +37,24 @@ fn a_missing_program_exits_127_with_one_line() {
     let (code, _, err) = run(&["exec", "--quiet", "--", "/nonexistent/program"]);
     assert_eq!(code, Some(127));
     assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "boxwise: cannot run /nonexistent/program: No such file or directory"
+    );
+}
+
+/// A script whose `#!` interpreter is missing: 127 like a shell, naming the interpreter
+/// (the script itself is there, so "No such file" alone would mislead).
+#[test]
+fn a_missing_interpreter_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.sh");
+    std::fs::write(&script, "#!/no/such/interp\necho hi\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (code, _, err) = run(&["exec", "--quiet", "--", script.to_str().unwrap()]);
+    assert_eq!(code, Some(127), "{err}");
     assert!(
-        err.starts_with("boxwise: cannot run \"/nonexistent/program\""),
+        err.contains("its interpreter /no/such/interp: No such file or directory"),
         "{err}"
     );
 }

@@ -349,6 +349,46 @@ fn sigint_mid_run_is_forwarded_and_the_cgroup_removed() {
     assert!(!Path::new(&format!("/proc/{}", during_pids[0])).exists());
 }
 
+/// A command that cannot be started exits as a shell's would: 127 when it (or its `#!`
+/// interpreter) is missing, 126 when it cannot be run; one line, naming the interpreter.
+#[test]
+#[ignore = "needs root and cgroups"]
+fn a_command_that_cannot_start_exits_like_a_shell() {
+    if !can_run() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.sh");
+    std::fs::write(&script, "#!/no/such/interp\necho hi\n").unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, "not a program\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (path, code, says) in [
+        (
+            dir.path().join("absent"),
+            127,
+            "No such file or directory".to_string(),
+        ),
+        (
+            script.clone(),
+            127,
+            "its interpreter /no/such/interp".to_string(),
+        ),
+        (plain.clone(), 126, "Permission denied".to_string()),
+    ] {
+        let out = Command::new(BIN)
+            .args(["run", "--quiet", "--"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{path:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&says), "{path:?}: {err}");
+    }
+}
+
 /// `kill -KILL` on the runner: the workload dies with it (no orphan burning CPU in a
 /// cgroup nobody removes), and the next run removes the cgroups it left.
 #[test]

@@ -38,7 +38,7 @@ pub enum Error {
         error: std::io::Error,
     },
     /// The command did not start.
-    #[error("cannot start {program}: {error}")]
+    #[error("cannot start {}", spawn_problem(program, error))]
     Spawn {
         program: String,
         error: std::io::Error,
@@ -66,6 +66,25 @@ impl Error {
                 action: action.to_string(),
                 error,
             },
+        }
+    }
+}
+
+/// A spawn failure as a shell says it (a missing `#!` interpreter named).
+fn spawn_problem(program: &str, error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(errno) => boxwise_box::host::exec_problem(std::path::Path::new(program), errno),
+        None => format!("{program}: {error}"),
+    }
+}
+
+impl Error {
+    /// The shell's status for a command that could not be started (127 not found, 126 not
+    /// runnable); `None` for every other error.
+    pub fn shell_status(&self) -> Option<u8> {
+        match self {
+            Error::Spawn { error, .. } => error.raw_os_error().map(boxwise_box::host::exec_status),
+            _ => None,
         }
     }
 }

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use boxwise_box::host::exec_problem;
+
 use crate::asm::{self, COUNT_VALUE, ERRNO_SLOTS, Filter, LAT_SLOTS, MAX_NR, Maps};
 use crate::model::RawCounts;
 use crate::names::Arch;
@@ -92,36 +94,6 @@ impl Error {
             _ => None,
         }
     }
-}
-
-/// Why `execve(path)` failed with `errno`, as a shell would say it: a `#!` script whose
-/// interpreter is missing names the interpreter.
-pub fn exec_problem(path: &Path, errno: i32) -> String {
-    let reason = |e: i32| {
-        let s = io::Error::from_raw_os_error(e).to_string();
-        s.split(" (os error").next().unwrap_or(&s).to_string()
-    };
-    if errno == libc::ENOENT
-        && path.exists()
-        && let Some(interp) = shebang(path)
-    {
-        return format!(
-            "{}: its interpreter {interp}: {}",
-            path.display(),
-            reason(errno)
-        );
-    }
-    format!("{}: {}", path.display(), reason(errno))
-}
-
-/// The interpreter named on a `#!` first line.
-fn shebang(path: &Path) -> Option<String> {
-    let mut head = [0u8; 256];
-    let n = io::Read::read(&mut std::fs::File::open(path).ok()?, &mut head).ok()?;
-    let line = head[..n].strip_prefix(b"#!")?;
-    let line = line.split(|&b| b == b'\n').next()?;
-    let text = String::from_utf8_lossy(line);
-    text.split_whitespace().next().map(str::to_string)
 }
 
 fn bpf_err(what: &'static str) -> impl Fn(io::Error) -> Error {
@@ -500,27 +472,5 @@ mod tests {
         assert_eq!(denied.shell_status(), Some(126));
         assert_eq!(Error::NotFound("x".into()).shell_status(), Some(127));
         assert_eq!(Error::NoProcess(1).shell_status(), None);
-    }
-
-    #[test]
-    fn a_script_with_a_missing_interpreter_names_it() {
-        let dir = std::env::temp_dir().join(format!("bw-shebang-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let script = dir.join("s.sh");
-        std::fs::write(&script, "#!/no/such/sh -e\necho hi\n").unwrap();
-        let msg = exec_problem(&script, libc::ENOENT);
-        let plain = exec_problem(&dir.join("absent"), libc::ENOENT);
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(
-            msg,
-            format!(
-                "{}: its interpreter /no/such/sh: No such file or directory",
-                script.display()
-            )
-        );
-        assert!(
-            plain.ends_with("absent: No such file or directory"),
-            "{plain}"
-        );
     }
 }

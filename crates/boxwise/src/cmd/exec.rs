@@ -104,13 +104,16 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
     }
     // exec only returns on failure.
     let err = command.exec();
-    eprintln!("boxwise: cannot run {:?}: {err}", program);
-    let code = if err.kind() == std::io::ErrorKind::NotFound {
-        127
-    } else {
-        126
+    let Some(errno) = err.raw_os_error() else {
+        eprintln!("boxwise: cannot run {}: {err}", program.to_string_lossy());
+        return Ok(ExitCode::from(126));
     };
-    Ok(ExitCode::from(code))
+    let path = std::path::Path::new(program);
+    eprintln!(
+        "boxwise: cannot run {}",
+        boxwise_box::host::exec_problem(path, errno)
+    );
+    Ok(ExitCode::from(boxwise_box::host::exec_status(errno)))
 }
 
 /// The Go runtime of the program execvp would run, with the GODEBUG it inherits. `None`

@@ -51,10 +51,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let stats = match result {
         Ok(stats) => stats,
         // A limit that cannot be (a CPU not here, `--cpus` above the CPUs) is a usage error.
+        // A command that cannot be started exits as a shell's would: 127 or 126.
         Err(e) => {
             eprintln!("boxwise: {e}");
             let usage = matches!(e, boxwise_lab::Error::Spec(_));
-            return Ok(ExitCode::from(if usage { 2 } else { 1 }));
+            let code = e.shell_status().unwrap_or(if usage { 2 } else { 1 });
+            return Ok(ExitCode::from(code));
         }
     };
     if !args.quiet {
