@@ -125,7 +125,7 @@ pub struct History {
     pub empty_layer: bool,
 }
 
-pub(crate) fn parse<T: for<'de> Deserialize<'de>>(what: &str, data: &[u8]) -> Result<T, Error> {
+pub fn parse<T: for<'de> Deserialize<'de>>(what: &str, data: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(data).map_err(|e| Error::Format(format!("{what}: {e}")))
 }
 
