@@ -13,7 +13,14 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(vi) = p.sample_index(None) {
             let all: Vec<usize> = (0..p.samples.len()).collect();
             let lines = flame::folded(&p, &all, vi);
-            let _ = flame::svg(&lines, &flame::SvgOptions { title: String::new(), unit: String::new(), min_width_px: 0.1 });
+            let _ = flame::svg(
+                &lines,
+                &flame::SvgOptions {
+                    title: String::new(),
+                    unit: String::new(),
+                    min_width_px: 0.1,
+                },
+            );
             let _ = summary::summarize(&p, &all, vi, 3);
         }
     }

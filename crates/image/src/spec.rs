@@ -125,7 +125,9 @@ pub struct History {
     pub empty_layer: bool,
 }
 
-pub(crate) fn parse<T: for<'de> Deserialize<'de>>(what: &str, data: &[u8]) -> Result<T, Error> {
+/// Parses one of the JSON documents above; `what` names it in the error. Public for the
+/// fuzz target.
+pub fn parse<T: for<'de> Deserialize<'de>>(what: &str, data: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(data).map_err(|e| Error::Format(format!("{what}: {e}")))
 }
 
