@@ -55,6 +55,15 @@ pub fn probe(host: &Host, target: &Target) -> Result<BoxInfo> {
             host.path(&proc_dir).display()
         )));
     }
+    // A zombie has exited: its mountinfo and cgroup files read as EINVAL or empty.
+    if let Some(pid) = target.pid
+        && let Some('Z' | 'X') = host.parse(&proc_dir.join("stat"), stat::state)?
+    {
+        return Err(crate::Error::Layout(format!(
+            "pid {pid} has exited (a zombie its parent has not reaped yet): there is no \
+             running process to inspect"
+        )));
+    }
     if let Some(pid) = target.pid
         && let Some(flags) = host.parse(&proc_dir.join("stat"), stat::flags)?
         && stat::is_kernel_thread(flags)

@@ -131,3 +131,32 @@ fn inspect_and_doctor_refuse_a_kernel_thread() {
         );
     }
 }
+
+/// A zombie (exited, not yet reaped) has no files to read: say it exited, not "mountinfo:
+/// Invalid argument".
+#[test]
+fn inspect_and_doctor_say_a_zombie_has_exited() {
+    // `true` exits at once; not waiting for it keeps it a zombie until `child` is reaped.
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    let stat = format!("/proc/{pid}/stat");
+    let mut tries = 0;
+    while !std::fs::read_to_string(&stat).is_ok_and(|s| s.contains(") Z ")) && tries < 500 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        tries += 1;
+    }
+    for cmd in ["inspect", "doctor"] {
+        let out = Command::new(BOXWISE)
+            .args([cmd, "--pid", &pid.to_string()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("pid {pid} has exited")),
+            "{cmd}: {err}"
+        );
+    }
+    child.wait().unwrap();
+}

@@ -22,6 +22,15 @@ pub fn flags(text: &str) -> Result<u64, ParseError> {
         .map_err(|_| ParseError(format!("flags: expected a number, found {}", quote(field))))
 }
 
+/// The one-letter state (field 3): `R`, `S`, `D`, `Z` (zombie), `X` (dead), ...
+pub fn state(text: &str) -> Result<char, ParseError> {
+    text.rfind(')')
+        .map(|i| &text[i + 1..])
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|f| f.chars().next())
+        .ok_or_else(|| ParseError::expected("`pid (comm) state ...`", text))
+}
+
 /// Whether the flags mark a kernel thread (no user memory, no cgroup limits to speak of).
 pub fn is_kernel_thread(flags: u64) -> bool {
     flags & PF_KTHREAD != 0
@@ -38,6 +47,9 @@ mod tests {
         assert!(is_kernel_thread(flags(kthreadd).unwrap()));
         let bash = "4242 (bash) S 4241 4242 4242 34816 4300 4194304 900 0 0 0 1 0 0 0 20 0";
         assert!(!is_kernel_thread(flags(bash).unwrap()));
+        assert_eq!(state(bash).unwrap(), 'S');
+        assert_eq!(state("7 (a) b) Z 1 7 7").unwrap(), 'Z');
+        assert!(state("no parenthesis").is_err());
     }
 
     #[test]
