@@ -349,6 +349,57 @@ fn sigint_mid_run_is_forwarded_and_the_cgroup_removed() {
     assert!(!Path::new(&format!("/proc/{}", during_pids[0])).exists());
 }
 
+/// `--cpus` above a parent's quota: the kernel's bare EINVAL (v1) becomes a sentence naming
+/// the parent's quota and file; nothing is left behind.
+#[test]
+#[ignore = "needs root and cgroups"]
+fn cpus_above_a_parents_quota_names_the_parent() {
+    if !can_run() || support::host_cgroup_version() == "v2" {
+        // v2 accepts a child's cpu.max above its parent's (the parent still bounds it).
+        support::require(can_run(), "needs boxwise run");
+        return;
+    }
+    let name = format!("boxwise-test-lowparent-{}", std::process::id());
+    let parents: Vec<PathBuf> = support::own_cgroup_dirs()
+        .into_iter()
+        .map(|d| d.join(&name))
+        .collect();
+    let _cleanup = RemoveDirs(parents.clone());
+    for p in &parents {
+        std::fs::create_dir(p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
+        if p.join("cpu.cfs_quota_us").exists() {
+            std::fs::write(p.join("cpu.cfs_quota_us"), "50000").unwrap();
+        }
+        if p.join("cpuset.cpus").exists() {
+            for f in ["cpuset.cpus", "cpuset.mems"] {
+                let up = std::fs::read_to_string(p.parent().unwrap().join(f)).unwrap();
+                std::fs::write(p.join(f), up.trim()).unwrap();
+            }
+        }
+    }
+    let out = Command::new(BIN)
+        .args([
+            "run", "--quiet", "--parent", &name, "--cpus", "1.5", "--", "true",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--cpus 1.5: a parent cgroup allows only 0.5 CPUs")
+            && err.contains(&format!("{name}/cpu.cfs_quota_us")),
+        "{err}"
+    );
+    for p in &parents {
+        let left: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .collect();
+        assert!(left.is_empty(), "{} still has {left:?}", p.display());
+    }
+}
+
 /// A command that cannot be started exits as a shell's would: 127 when it (or its `#!`
 /// interpreter) is missing, 126 when it cannot be run; one line, naming the interpreter.
 #[test]

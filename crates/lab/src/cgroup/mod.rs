@@ -127,6 +127,10 @@ impl Transient {
                     {
                         limits.memory_swap_bytes = None;
                     }
+                    // v1 refuses a child's quota above a parent's with a bare EINVAL.
+                    Err(e @ Error::Cgroup { .. }) if w.controller == Controller::Cpu => {
+                        return Err(lower_parent_quota(node, &limits).unwrap_or(e));
+                    }
                     other => other?,
                 }
             }
@@ -434,4 +438,27 @@ fn merge(into: &mut Counters, from: Counters) {
     into.oom_kills = into.oom_kills.or(from.oom_kills);
     into.pids_limit_hits = into.pids_limit_hits.or(from.pids_limit_hits);
     into.peak_pids = into.peak_pids.or(from.peak_pids);
+}
+
+/// When a parent of the run's cgroup has a lower CPU quota than the one asked for, the
+/// error that says so (the kernel only says "Invalid argument").
+fn lower_parent_quota(node: &Node, limits: &AppliedLimits) -> Option<Error> {
+    let (quota, period) = (limits.cpu_quota_us?, limits.cpu_period_us?);
+    let wanted = quota as f64 / period as f64;
+    let host = boxwise_box::host::Host::live();
+    let mut dir = node.leaf.parent()?;
+    while dir.starts_with(&node.mount_point) {
+        if let Ok(Some((q, file))) = boxwise_box::cgroup::cpu::quota_at(&host, node.hierarchy, dir)
+            && q.cores() < wanted
+        {
+            return Some(Error::Spec(format!(
+                "--cpus {wanted}: a parent cgroup allows only {} CPUs ({}), and the kernel \
+                 refuses a child quota above its parent's; ask for at most that",
+                (q.cores() * 1000.0).round() / 1000.0,
+                file.display()
+            )));
+        }
+        dir = dir.parent()?;
+    }
+    None
 }
