@@ -13,6 +13,12 @@ use crate::proto;
 /// Decompressed profiles larger than this are refused (a gzip bomb guard).
 pub const MAX_DECODED: u64 = 2 << 30;
 
+/// Most samples, locations, functions or strings one profile may hold. An entry can take
+/// two bytes on the wire but tens in memory, so the byte cap alone would let a small gzip
+/// of empty entries grow to gigabytes; a real profile merges identical stacks and stays far
+/// below this.
+pub const MAX_ITEMS: usize = 1 << 24;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
     #[error("empty input")]
@@ -27,6 +33,11 @@ pub enum DecodeError {
     Gzip(std::io::Error),
     #[error("decompressed profile is larger than {MAX_DECODED} bytes")]
     TooLarge,
+    #[error(
+        "more than {MAX_ITEMS} {0}: no real profile has that many, and holding them would take \
+         gigabytes"
+    )]
+    TooMany(&'static str),
     #[error("not a pprof protobuf: {0}")]
     Protobuf(#[from] prost::DecodeError),
     #[error("string_table[0] must be \"\", found {0:?}")]
@@ -210,6 +221,9 @@ fn decode_stream<R: BufRead>(mut inp: Input<R>) -> Result<Profile, DecodeError> 
                     2 => b.sample(&field)?,
                     4 => b.location(proto::Location::decode(&field[..])?)?,
                     5 => b.function(proto::Function::decode(&field[..])?)?,
+                    6 if b.strings.len() >= MAX_ITEMS => {
+                        return Err(DecodeError::TooMany("strings"));
+                    }
                     6 => b.strings.push(
                         std::str::from_utf8(&field)
                             .map_err(|_| DecodeError::Wire("a string is not UTF-8"))?
@@ -334,6 +348,9 @@ fn too_large(n: usize) -> Result<u32, DecodeError> {
 
 impl Builder {
     fn sample(&mut self, mut b: &[u8]) -> Result<(), DecodeError> {
+        if self.spans.len() >= MAX_ITEMS {
+            return Err(DecodeError::TooMany("samples"));
+        }
         use prost::encoding::{DecodeContext, WireType, decode_key, decode_varint, skip_field};
         let start = self.sample_locs.len();
         let values_before = self.values.len();
@@ -402,6 +419,9 @@ impl Builder {
     }
 
     fn location(&mut self, l: proto::Location) -> Result<(), DecodeError> {
+        if self.locations.len() >= MAX_ITEMS {
+            return Err(DecodeError::TooMany("locations"));
+        }
         self.location_ids
             .define("location", l.id, self.locations.len())?;
         let line_start = too_large(self.lines.len())?;
@@ -424,6 +444,9 @@ impl Builder {
     }
 
     fn function(&mut self, f: proto::Function) -> Result<(), DecodeError> {
+        if self.functions.len() >= MAX_ITEMS {
+            return Err(DecodeError::TooMany("functions"));
+        }
         self.function_ids
             .define("function", f.id, self.functions.len())?;
         self.functions.push(f);

@@ -27,7 +27,7 @@ pub fn folded(p: &Profile, samples: &[usize], vi: usize) -> Vec<(String, i64)> {
             continue;
         }
         let e = sums.entry(stack.clone()).or_insert(0);
-        *e = e.wrapping_add(w);
+        *e = e.saturating_add(w);
     }
     let mut out: Vec<(String, i64)> = sums
         .into_iter()
@@ -106,7 +106,7 @@ pub fn svg(lines: &[(String, i64)], o: &SvgOptions) -> String {
     let mut depth = 0usize;
     for (k, v) in lines {
         if *v <= 0 {
-            negative = negative.wrapping_add(*v);
+            negative = negative.saturating_add(*v);
             continue;
         }
         root.value = root.value.saturating_add(*v);

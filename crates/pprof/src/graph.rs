@@ -151,7 +151,7 @@ pub fn weigh(
                 }
                 if seen[node as usize] != stamp {
                     seen[node as usize] = stamp;
-                    cum[node as usize] = cum[node as usize].wrapping_add(w);
+                    cum[node as usize] = cum[node as usize].saturating_add(w);
                 }
                 if with_edges && let Some(par) = parent.filter(|&par| par != node) {
                     let inline = ni != ln.len() - 1;
@@ -162,7 +162,7 @@ pub fn weigh(
                     });
                     if e.last_sample != stamp {
                         e.last_sample = stamp;
-                        e.weight = e.weight.wrapping_add(w);
+                        e.weight = e.weight.saturating_add(w);
                         e.inline &= inline;
                     }
                 }
@@ -171,7 +171,7 @@ pub fn weigh(
             }
         }
         if let Some(leaf) = parent.filter(|_| !residual) {
-            flat[leaf as usize] = flat[leaf as usize].wrapping_add(w);
+            flat[leaf as usize] = flat[leaf as usize].saturating_add(w);
         }
     }
     Weights { flat, cum, edges }

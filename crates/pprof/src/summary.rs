@@ -284,7 +284,7 @@ pub fn summarize(p: &Profile, samples: &[usize], vi: usize, top_functions: usize
     let mut per: HashMap<Category, (i64, HashMap<u32, i64>)> = HashMap::new();
     let mut stack = Vec::new();
     for &s in samples {
-        let w = p.samples.get(s).values[vi].wrapping_abs();
+        let w = p.samples.get(s).values[vi].saturating_abs();
         if w == 0 {
             continue;
         }
@@ -292,10 +292,10 @@ pub fn summarize(p: &Profile, samples: &[usize], vi: usize, top_functions: usize
         let names = stack.iter().map(|&i| frames.names[i as usize].as_str());
         let c = classify_stack(names);
         let e = per.entry(c).or_default();
-        e.0 = e.0.wrapping_add(w);
+        e.0 = e.0.saturating_add(w);
         if let Some(&leaf) = stack.last() {
             let v = e.1.entry(leaf).or_insert(0);
-            *v = v.wrapping_add(w);
+            *v = v.saturating_add(w);
         }
     }
     let pct = |v: i64| {

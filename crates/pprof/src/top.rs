@@ -72,7 +72,7 @@ pub fn top(p: &Profile, o: &TopOptions) -> Result<TopReport, SampleIndexError> {
     let present0 = w0.present();
     let total_value = present0
         .iter()
-        .fold(0i64, |a, &n| a.wrapping_add(w0.flat[n as usize]));
+        .fold(0i64, |a, &n| a.saturating_add(w0.flat[n as usize]));
     let node_cutoff = ((total_value as f64 * NODE_FRACTION) as i64).unsigned_abs();
     let edge_cutoff = ((total_value as f64 * EDGE_FRACTION) as i64).unsigned_abs();
 
@@ -135,7 +135,7 @@ pub fn top(p: &Profile, o: &TopOptions) -> Result<TopReport, SampleIndexError> {
         .iter()
         .map(|&n| {
             let (flat, cum) = (w.flat[n as usize], w.cum[n as usize]);
-            sum = sum.wrapping_add(flat);
+            sum = sum.saturating_add(flat);
             let inline = match inline_in[n as usize] {
                 (true, true) => Some("partial-inline"),
                 (true, false) => Some("inline"),
@@ -182,12 +182,21 @@ pub fn top(p: &Profile, o: &TopOptions) -> Result<TopReport, SampleIndexError> {
         percentage(shown, total).trim(),
         fmt(total)
     ));
+    if total == i64::MAX {
+        // Sums saturate rather than wrap (a wrapped total once read as 0 for samples of
+        // i64::MIN and i64::MAX): say so, since every percentage is then meaningless.
+        labels.push(
+            "Note: the sample values add up past the largest 64-bit number: they are not \
+             plausible measurements, and the totals and percentages below are capped"
+                .to_string(),
+        );
+    }
     if total != 0 {
         if dropped_nodes > 0 {
             let plural = if dropped_nodes > 1 { "nodes" } else { "node" };
             labels.push(format!(
                 "Dropped {dropped_nodes} {plural} (cum <= {})",
-                fmt(((total as f64 * NODE_FRACTION) as i64).wrapping_abs())
+                fmt(((total as f64 * NODE_FRACTION) as i64).saturating_abs())
             ));
         }
         if !rows.is_empty() && rows.len() < node_total {
@@ -247,13 +256,13 @@ fn mask(len: usize, keep: &[u32]) -> Vec<bool> {
 pub fn compute_total(p: &Profile, vi: usize) -> i64 {
     let (mut total, mut diff) = (0i64, 0i64);
     for s in p.samples.iter() {
-        let v = s.values[vi].wrapping_abs();
-        total = total.wrapping_add(v);
+        let v = s.values[vi].saturating_abs();
+        total = total.saturating_add(v);
         if s.labels
             .iter()
             .any(|l| l.key == "pprof::base" && l.str == "true")
         {
-            diff = diff.wrapping_add(v);
+            diff = diff.saturating_add(v);
         }
     }
     if diff > 0 { diff } else { total }
@@ -293,9 +302,9 @@ fn select_output_unit(ns: &[u32], w: &Weights, total: i64, sample_unit: &str) ->
     }
     let mut min = 0i64;
     for &n in ns {
-        let mut v = w.flat[n as usize].wrapping_abs();
+        let mut v = w.flat[n as usize].saturating_abs();
         if v == 0 {
-            v = w.cum[n as usize].wrapping_abs();
+            v = w.cum[n as usize].saturating_abs();
         }
         if v > 0 && (min == 0 || v < min) {
             min = v;

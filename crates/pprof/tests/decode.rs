@@ -300,3 +300,26 @@ proptest! {
         }
     }
 }
+
+/// A small gzip of millions of empty samples (two bytes each on the wire) is refused once
+/// the count passes what any real profile holds, instead of growing to gigabytes first.
+#[test]
+fn a_flood_of_empty_samples_is_refused_by_count() {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let chunk = [0x12u8, 0x00].repeat(1 << 16);
+    let wanted = boxwise_pprof::decode::MAX_ITEMS + 1;
+    for _ in 0..wanted.div_ceil(1 << 16) {
+        gz.write_all(&chunk).unwrap();
+    }
+    let bytes = gz.finish().unwrap();
+    assert!(
+        bytes.len() < 1 << 20,
+        "the input stays small: {}",
+        bytes.len()
+    );
+    let err = boxwise_pprof::decode::decode(&bytes)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("more than 16777216 samples"), "{err}");
+}

@@ -241,3 +241,24 @@ fn error_messages() {
         "profile has no sample types"
     );
 }
+
+/// Samples of i64::MIN and i64::MAX: the sums saturate (a wrapped total read as 0 or -1),
+/// and the report says the values are not plausible.
+#[test]
+fn extreme_sample_values_saturate_and_are_called_implausible() {
+    let raw = boxwise_pprof::synth::encode(&boxwise_pprof::synth::stacks_profile(&[
+        (&["main.a"], i64::MAX),
+        (&["main.b"], i64::MIN),
+        (&["main.c"], 5),
+    ]));
+    let mut p = boxwise_pprof::decode(&raw).unwrap();
+    boxwise_pprof::filter::remove_uninteresting(&mut p).unwrap();
+    let r = boxwise_pprof::top::top(&p, &boxwise_pprof::top::TopOptions::default()).unwrap();
+    assert_eq!(r.total, i64::MAX);
+    assert!(
+        r.labels.iter().any(|l| l.contains("not plausible")),
+        "{:?}",
+        r.labels
+    );
+    assert!(r.rows.iter().all(|row| row.flat != 0 || row.cum != 0));
+}
