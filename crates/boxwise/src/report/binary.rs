@@ -281,23 +281,6 @@ fn godebug_words(all: &str) -> String {
     line
 }
 
-#[cfg(test)]
-mod godebug_tests {
-    use super::godebug_words;
-
-    #[test]
-    fn container_keys_first_and_no_dangling_plus() {
-        assert_eq!(
-            godebug_words("containermaxprocs=0,updatemaxprocs=0,x509sha1=1"),
-            "containermaxprocs=0,updatemaxprocs=0 (+1 other key; --json lists them)"
-        );
-        assert_eq!(
-            godebug_words("httplaxcontentlength=1,httpmuxgo121=1,tls10server=1,x509sha1=1"),
-            "4 keys, none about containers (--json lists them)"
-        );
-    }
-}
-
 fn gomaxprocs_line(bin: &GoBinary) -> String {
     match bin.go_release() {
         None => "unknown Go version".into(),
@@ -342,4 +325,21 @@ fn percent(part: u64, whole: u64) -> f64 {
 
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod godebug_tests {
+    use super::godebug_words;
+
+    #[test]
+    fn container_keys_first_and_no_dangling_plus() {
+        assert_eq!(
+            godebug_words("containermaxprocs=0,updatemaxprocs=0,x509sha1=1"),
+            "containermaxprocs=0,updatemaxprocs=0 (+1 other key; --json lists them)"
+        );
+        assert_eq!(
+            godebug_words("httplaxcontentlength=1,httpmuxgo121=1,tls10server=1,x509sha1=1"),
+            "4 keys, none about containers (--json lists them)"
+        );
+    }
 }
