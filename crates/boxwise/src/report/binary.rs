@@ -253,6 +253,12 @@ fn godebug_line(bin: &GoBinary) -> String {
     let Some(all) = bin.default_godebug().filter(|v| !v.is_empty()) else {
         return "(none)".into();
     };
+    godebug_words(all)
+}
+
+/// The container keys of a DefaultGODEBUG, and how many others there are; "N keys, none
+/// about containers" when there is nothing to show first.
+fn godebug_words(all: &str) -> String {
     let pairs: Vec<&str> = all.split(',').filter(|p| !p.is_empty()).collect();
     let shown: Vec<&str> = pairs
         .iter()
@@ -264,13 +270,13 @@ fn godebug_line(bin: &GoBinary) -> String {
         })
         .collect();
     let others = pairs.len() - shown.len();
+    let s = if others == 1 { "" } else { "s" };
+    if shown.is_empty() {
+        return format!("{others} key{s}, none about containers (--json lists them)");
+    }
     let mut line = shown.join(",");
     if others > 0 {
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        let s = if others == 1 { "" } else { "s" };
-        line.push_str(&format!("(+{others} other key{s}; --json lists them)"));
+        line.push_str(&format!(" (+{others} other key{s}; --json lists them)"));
     }
     line
 }
@@ -319,4 +325,21 @@ fn percent(part: u64, whole: u64) -> f64 {
 
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
+}
+
+#[cfg(test)]
+mod godebug_tests {
+    use super::godebug_words;
+
+    #[test]
+    fn container_keys_first_and_no_dangling_plus() {
+        assert_eq!(
+            godebug_words("containermaxprocs=0,updatemaxprocs=0,x509sha1=1"),
+            "containermaxprocs=0,updatemaxprocs=0 (+1 other key; --json lists them)"
+        );
+        assert_eq!(
+            godebug_words("httplaxcontentlength=1,httpmuxgo121=1,tls10server=1,x509sha1=1"),
+            "4 keys, none about containers (--json lists them)"
+        );
+    }
 }
