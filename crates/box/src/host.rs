@@ -212,6 +212,52 @@ pub fn exec_problem(path: &Path, errno: i32) -> String {
     format!("{}: {reason}", path.display())
 }
 
+/// An ELF file this machine cannot run (another architecture, 32-bit, or cut short), said
+/// as a shell's "Exec format error" with the reason. Without this check execvp hands such a
+/// file to /bin/sh as a script, which prints garbage and exits 2 or 127.
+pub fn foreign_elf(path: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut head = [0u8; 64];
+    let mut file = open_regular(path).ok()?;
+    let mut n = 0;
+    while n < head.len() {
+        match file.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(_) => return None,
+        }
+    }
+    if n < 4 || &head[..4] != b"\x7fELF" {
+        return None;
+    }
+    let why = if n < 20 {
+        "a truncated ELF file".to_string()
+    } else {
+        let machine = if head[5] == 2 {
+            u16::from_be_bytes([head[18], head[19]])
+        } else {
+            u16::from_le_bytes([head[18], head[19]])
+        };
+        let arch = match machine {
+            3 => "x86 (32-bit)",
+            40 => "arm (32-bit)",
+            62 => "x86_64",
+            183 => "aarch64",
+            243 => "riscv",
+            8 => "mips",
+            21 => "ppc64",
+            22 => "s390x",
+            _ => "another architecture",
+        };
+        let native = std::env::consts::ARCH;
+        if arch == native && head[4] == 2 {
+            return None;
+        }
+        format!("an ELF for {arch}; this machine runs {native}")
+    };
+    Some(format!("{}: Exec format error ({why})", path.display()))
+}
+
 /// The shell's exit status for a command that could not be run: 127 when it (or its
 /// interpreter) is not there, 126 when it is there but cannot be run.
 pub fn exec_status(errno: i32) -> u8 {
@@ -258,5 +304,32 @@ mod exec_tests {
         assert_eq!(exec_status(2), 127);
         assert_eq!(exec_status(13), 126);
         assert_eq!(exec_status(8), 126);
+        // An aarch64 ELF header on x86_64 (or the reverse): refused, naming both.
+        let elf = dir.path().join("other-arch");
+        let mut head = b"\x7fELF\x02\x01\x01".to_vec();
+        head.resize(18, 0);
+        let other: u16 = if std::env::consts::ARCH == "aarch64" {
+            62
+        } else {
+            183
+        };
+        head.extend_from_slice(&other.to_le_bytes());
+        head.resize(64, 0);
+        std::fs::write(&elf, &head).unwrap();
+        let why = foreign_elf(&elf).unwrap();
+        assert!(why.contains("Exec format error (an ELF for"), "{why}");
+        assert!(why.ends_with(&format!("this machine runs {})", std::env::consts::ARCH)));
+        std::fs::write(&elf, b"\x7fELF\x02").unwrap();
+        assert!(
+            foreign_elf(&elf)
+                .unwrap()
+                .ends_with("(a truncated ELF file)")
+        );
+        assert_eq!(foreign_elf(&script), None);
+        assert_eq!(
+            foreign_elf(Path::new("/proc/self/exe")),
+            None,
+            "boxwise's own test binary"
+        );
     }
 }

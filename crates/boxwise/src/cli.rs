@@ -610,7 +610,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "URL", value_parser = parse_http_url, requires = "rate")]
     pub http: Option<String>,
     /// Requests per second for --http.
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = positive_rate)]
     pub rate: Option<f64>,
     /// How long to load each run for --http.
     #[arg(long, value_name = "D", default_value = "10s", value_parser = boxwise_loadgen::parse_duration)]
@@ -669,7 +669,7 @@ pub struct LoadArgs {
     #[arg(value_name = "URL", value_parser = parse_http_url)]
     pub url: String,
     /// Requests per second, held constant whatever the server does.
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", value_parser = positive_rate)]
     pub rate: f64,
     /// How long to send for: `10s`, `500ms`, `1m` (a bare number is seconds).
     #[arg(long, value_name = "D", value_parser = boxwise_loadgen::parse_duration)]
@@ -895,4 +895,12 @@ fn parse_listen(s: &str) -> Result<String, String> {
     s.parse::<std::net::SocketAddr>()
         .map(|_| s.to_string())
         .map_err(|_| format!("{s:?} is not IP:PORT (for example 0.0.0.0:9721 or 127.0.0.1:0)"))
+}
+
+/// A request rate: a finite number above zero.
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err("expected requests per second above zero, e.g. 500".into()),
+    }
 }

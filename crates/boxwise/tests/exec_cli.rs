@@ -78,3 +78,26 @@ fn options_after_the_command_belong_to_it() {
         "GOMAXPROCS was set: {out}"
     );
 }
+
+/// An ELF for another architecture (or cut short) fails as a shell's exec does: 126,
+/// "Exec format error", never handed to /bin/sh as a script.
+#[test]
+fn a_foreign_elf_is_an_exec_format_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let elf = dir.path().join("other-arch");
+    let mut head = b"\x7fELF\x02\x01\x01".to_vec();
+    head.resize(18, 0);
+    let other: u16 = if std::env::consts::ARCH == "aarch64" {
+        62
+    } else {
+        183
+    };
+    head.extend_from_slice(&other.to_le_bytes());
+    head.resize(128, 0);
+    std::fs::write(&elf, &head).unwrap();
+    std::fs::set_permissions(&elf, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (code, _, err) = run(&["exec", "--quiet", "--", elf.to_str().unwrap()]);
+    assert_eq!(code, Some(126), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("Exec format error (an ELF for"), "{err}");
+}

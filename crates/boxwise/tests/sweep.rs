@@ -319,3 +319,41 @@ fn a_configuration_whose_runs_fail_is_never_best() {
     assert!(header.contains("failed"), "{stdout}");
     assert!(stdout.contains(&verdict[..20]), "{stdout}");
 }
+
+/// Choices that cannot work are usage errors before any workload starts: a rate of 0 and
+/// an objective nothing measures.
+#[test]
+fn impossible_rate_and_objective_are_usage_errors() {
+    for args in [
+        &["--rate", "0", "--http", "http://127.0.0.1:9/"][..],
+        &["--rate", "-5", "--http", "http://127.0.0.1:9/"],
+        &["--objective", "nope"],
+        &["--metric", "ops=ops=(\\d+)", "--objective", "opz"],
+    ] {
+        let out = Command::new(BOXWISE)
+            .arg("sweep")
+            .args(args)
+            .args(["--", "true"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("configuration(s)"), "a run started: {err}");
+    }
+}
+
+/// A sweep whose every run failed measured nothing: it says so and exits 1.
+#[test]
+#[ignore = "needs root and cgroups"]
+fn a_sweep_whose_runs_all_fail_exits_1() {
+    if !can_make_cgroups() {
+        return;
+    }
+    let out = Command::new(BOXWISE)
+        .args(["sweep", "--repeat", "2", "--", "false"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("every run failed"), "{err}");
+}

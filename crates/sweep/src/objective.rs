@@ -16,6 +16,12 @@ pub enum ObjectiveError {
     Direction { text: String, direction: String },
     #[error("--metric {0}: that name is measured by boxwise itself; choose another")]
     BuiltinName(String),
+    #[error("--objective {name}: no such metric; boxwise measures {known}{custom}")]
+    Unknown {
+        name: String,
+        known: String,
+        custom: String,
+    },
 }
 
 impl Objective {
@@ -24,8 +30,9 @@ impl Objective {
     pub fn choose(
         given: Option<&str>,
         http: bool,
-        first_metric: Option<&str>,
+        custom: &[&str],
     ) -> Result<Objective, ObjectiveError> {
+        let first_metric = custom.first().copied();
         let text = given.map(str::to_string).unwrap_or_else(|| {
             if http {
                 Metric::P99.name().into()
@@ -39,6 +46,18 @@ impl Objective {
             Some((n, d)) => (n, Some(d)),
             None => (text.as_str(), None),
         };
+        if Metric::from_name(name).is_none() && !custom.contains(&name) {
+            let known: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
+            return Err(ObjectiveError::Unknown {
+                name: name.to_string(),
+                known: known.join(", "),
+                custom: if custom.is_empty() {
+                    String::new()
+                } else {
+                    format!("; --metric gives {}", custom.join(", "))
+                },
+            });
+        }
         let metric = MetricId::parse(name);
         let better = match direction {
             Some("max") => Better::Higher,
@@ -102,7 +121,15 @@ mod tests {
             (Some("a:b:max"), false, None, "a:b", Better::Higher),
         ];
         for (given, http, first, name, better) in table {
-            let o = Objective::choose(given, http, first).unwrap();
+            // Custom names the objectives above use come from --metric.
+            let mut custom: Vec<&str> = first.into_iter().collect();
+            custom.extend(["ops", "a:b"]);
+            let custom = if first.is_none() && given.is_none() {
+                Vec::new()
+            } else {
+                custom
+            };
+            let o = Objective::choose(given, http, &custom).unwrap();
             assert_eq!(
                 (o.metric.name(), o.better),
                 (name, better),
@@ -110,14 +137,22 @@ mod tests {
             );
         }
         assert_eq!(
-            Objective::choose(None, true, None).unwrap().metric,
+            Objective::choose(None, true, &[]).unwrap().metric,
             Metric::P99
+        );
+        // A name neither boxwise nor --metric measures is refused, naming both.
+        let e = Objective::choose(Some("nope"), false, &["ops"]).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with("--objective nope: no such metric; boxwise measures ")
+                && text.ends_with("; --metric gives ops"),
+            "{text}"
         );
     }
 
     #[test]
     fn bad_direction() {
-        let e = Objective::choose(Some("p99:up"), true, None).unwrap_err();
+        let e = Objective::choose(Some("p99:up"), true, &[]).unwrap_err();
         assert_eq!(
             e.to_string(),
             r#"objective "p99:up": expected NAME, NAME:min or NAME:max, not "up""#

@@ -174,14 +174,14 @@ mod tests {
                 })
                 .collect()
         };
-        let lower = Objective::choose(None, false, None).unwrap();
+        let lower = Objective::choose(None, false, &[]).unwrap();
         let o = outcome(&configs, &ran(false), &lower);
         assert_eq!(
             o.values,
             [vec![10.0, 11.0, 12.0, 13.0], vec![1.0, 2.0, 3.0, 4.0, 0.5]]
         );
         assert_eq!(o.verdict.best, Some(1), "{}", o.verdict.message);
-        let higher = Objective::choose(Some("wall_seconds:max"), false, None).unwrap();
+        let higher = Objective::choose(Some("wall_seconds:max"), false, &[]).unwrap();
         assert_eq!(
             outcome(&configs, &ran(false), &higher).verdict.best,
             Some(0)
@@ -191,7 +191,7 @@ mod tests {
         assert_eq!((o.rows[1].runs, o.rows[1].failed_runs), (5, 1));
         assert_eq!(o.verdict.best, None, "{}", o.verdict.message);
         // A metric no run measured.
-        let other = Objective::choose(Some("ops"), false, None).unwrap();
+        let other = Objective::choose(Some("ops"), false, &["ops"]).unwrap();
         let o = outcome(&configs, &ran(false), &other);
         assert_eq!(o.verdict.message, "no run measured ops");
     }

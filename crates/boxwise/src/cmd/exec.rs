@@ -97,6 +97,13 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         .command
         .split_first()
         .expect("clap requires CMD without --dry-run");
+    // execvp would run a foreign or cut-short ELF through /bin/sh as a script.
+    if let Some(file) = resolve_program(program, std::env::var_os("PATH"))
+        && let Some(why) = boxwise_box::host::foreign_elf(&file)
+    {
+        eprintln!("boxwise: cannot run {why}");
+        return Ok(ExitCode::from(126));
+    }
     let mut command = std::process::Command::new(program);
     command.args(rest);
     for (k, v) in plan.iter().flat_map(|p| &p.set) {
@@ -126,7 +133,7 @@ fn program_runtime(program: &OsStr, godebug: Option<&str>) -> Option<GoRuntime> 
 
 /// execvp's search: a name with a slash is a path; otherwise the first executable regular
 /// file in PATH (empty entries mean the current directory; glibc's default when unset).
-fn resolve_program(program: &OsStr, path: Option<OsString>) -> Option<PathBuf> {
+pub(crate) fn resolve_program(program: &OsStr, path: Option<OsString>) -> Option<PathBuf> {
     if program.is_empty() {
         return None;
     }

@@ -13,6 +13,13 @@ use crate::report;
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut command = args.command.into_iter();
     let program = command.next().context("no command given")?;
+    // As exec: a foreign or cut-short ELF would otherwise run through /bin/sh as a script.
+    if let Some(file) = super::exec::resolve_program(&program, std::env::var_os("PATH"))
+        && let Some(why) = boxwise_box::host::foreign_elf(&file)
+    {
+        eprintln!("boxwise: cannot start {why}");
+        return Ok(ExitCode::from(126));
+    }
     // `--at` changes are said the moment they are made, from the run's changer thread.
     let (tell, told) = std::sync::mpsc::channel::<boxwise_lab::AppliedChange>();
     let printer = std::thread::spawn(move || {

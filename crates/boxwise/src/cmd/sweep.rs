@@ -67,12 +67,17 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
             .map_or(1, |d| d.as_nanos() as u64)
     });
     let order = schedule(configs.len(), args.repeat as usize, seed);
-    check_custom_names(args.metric.iter().map(|m| m.name.as_str()))?;
-    let objective = Objective::choose(
-        args.objective.as_deref(),
-        args.http.is_some(),
-        args.metric.first().map(|m| m.name.as_str()),
-    )?;
+    // Choices that cannot work are usage errors, refused before any workload starts.
+    let custom: Vec<&str> = args.metric.iter().map(|m| m.name.as_str()).collect();
+    let objective = match check_custom_names(custom.iter().copied())
+        .and_then(|()| Objective::choose(args.objective.as_deref(), args.http.is_some(), &custom))
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("boxwise: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let scratch = scratch_dir()?;
     eprintln!(
         "boxwise: sweep: {} configuration(s) x {} repeat(s) = {} runs, in random order (seed {seed})",
@@ -145,8 +150,13 @@ pub fn run(args: SweepArgs) -> anyhow::Result<ExitCode> {
         let svg = render::plot(rows, &outcome.values, &objective);
         std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    let all_failed = !runs.is_empty() && runs.iter().all(|r| r.failed);
+    if all_failed && interrupted.is_none() {
+        eprintln!("boxwise: every run failed, so nothing was measured (see the warnings above)");
+    }
     Ok(match interrupted {
         Some(sig) => ExitCode::from(128 + sig as u8),
+        None if all_failed => ExitCode::from(1),
         None => ExitCode::SUCCESS,
     })
 }

@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn a_failed_column_only_when_runs_failed() {
-        let objective = Objective::choose(None, false, None).unwrap();
+        let objective = Objective::choose(None, false, &[]).unwrap();
         let text = table(
             &[row(&[(2.0, false), (0.1, true)], None)],
             &objective,
@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn headings_and_cells() {
         // The objective first with its CI, the standard columns, then the workload's own.
-        let objective = Objective::choose(Some("p999"), true, None).unwrap();
+        let objective = Objective::choose(Some("p999"), true, &[]).unwrap();
         let custom = ["elapsed_ms".to_string()];
         let rows = [row(&[(1.0, false), (3.0, false)], Some(7.0))];
         assert_eq!(
@@ -236,7 +236,7 @@ mod tests {
              \n\
              v\n"
         );
-        let objective = Objective::choose(None, false, Some("elapsed_ms")).unwrap();
+        let objective = Objective::choose(None, false, &["elapsed_ms"]).unwrap();
         let md = markdown(&rows, &objective, &custom, "v");
         assert!(
             md.starts_with("| configuration | runs | elapsed_ms median (CI) | wall s |\n"),
