@@ -69,7 +69,7 @@ fn io(a: BenchIoArgs) -> anyhow::Result<ExitCode> {
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print!("{}", report::bench::io(&report));
+        print!("{}", report::bench::io(&report, report::fit::width()));
     }
     Ok(finish(report.interrupted))
 }

@@ -124,18 +124,30 @@ pub fn net(r: &NetReport) -> String {
     out
 }
 
-pub fn io(r: &IoReport) -> String {
+/// The io table; `width` is the terminal's (`None`: a pipe or `--wide`, so directory
+/// names are shown whole rather than cut to fit 80 columns).
+pub fn io(r: &IoReport, width: Option<usize>) -> String {
     let mut out = String::new();
+    let dir_w = match width {
+        Some(_) => 14,
+        None => r
+            .results
+            .iter()
+            .map(|x| x.dir.to_string_lossy().chars().count())
+            .max()
+            .unwrap_or(3)
+            .max(14),
+    };
     let _ = writeln!(
         out,
-        "{:<14} {:<9} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
+        "{:<dir_w$} {:<9} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
         "dir", "fs", "block", "sync", "p50 us", "p99 us", "MiB/s", "IOPS"
     );
     for x in &r.results {
         let _ = writeln!(
             out,
-            "{:<14} {:<9} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
-            tail(&x.dir.to_string_lossy(), 14),
+            "{:<dir_w$} {:<9} {:>5} {:<9} {:>9} {:>9} {:>8} {:>9}",
+            tail(&x.dir.to_string_lossy(), dir_w),
             fs(&x.fs_type),
             size(x.block_bytes),
             x.sync.name(),
@@ -279,7 +291,13 @@ mod tests {
             }],
             interrupted: false,
         };
-        let text = io(&r);
+        // A pipe or --wide (no width): the directory is whole.
+        let wide = io(&r, None);
+        assert!(
+            wide.contains("/var/lib/a/very/long/directory/name"),
+            "{wide}"
+        );
+        let text = io(&r, Some(80));
         narrow(&text);
         let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
