@@ -456,3 +456,28 @@ fn top_and_exporter_refuse_what_they_cannot_do() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// The header counts what the filter lets through, and the `!want` legend appears only when
+/// a row shows the mark.
+#[test]
+fn top_once_counts_what_the_filter_shows() {
+    let out = Command::new(env!("CARGO_BIN_EXE_boxwise"))
+        .args([
+            "top",
+            "--once",
+            "--interval",
+            "200ms",
+            "--filter",
+            "zz-no-such-name-zz",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    let header = text.lines().next().unwrap_or_default();
+    assert!(
+        header.contains(" 0/") && header.contains(" 0 Go"),
+        "{header}"
+    );
+    assert!(!text.contains("!want"), "{text}");
+}

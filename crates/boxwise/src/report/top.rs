@@ -206,13 +206,29 @@ pub fn sorted_rows<'a>(screen: &'a Screen, view: &View) -> Vec<&'a Row> {
 /// everything fits in `height` lines.
 pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<String> {
     let w = width.max(40);
+    // What the filter lets through is what the header counts.
+    let rows = sorted_rows(screen, view);
+    let go: Vec<&GoProcess> = screen
+        .go
+        .iter()
+        .filter(|p| {
+            matches(
+                &view.filter,
+                &[
+                    p.cgroup.as_deref(),
+                    p.container.as_deref(),
+                    p.name.as_deref(),
+                ],
+            )
+        })
+        .collect();
     let mut out = Vec::new();
     out.push(format!(
         "boxwise top  {}  {}/{} cgroups  {} Go  {}s  sort {}{}{}",
         screen.version,
-        screen.rows.len(),
+        rows.len(),
         screen.total_cgroups,
-        screen.go.len(),
+        go.len(),
         units::decimal(screen.interval_seconds, 1),
         view.sort.name(),
         if view.filter.is_empty() {
@@ -236,21 +252,6 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
         "{:<name_w$} {:>5} {:>6} {:>5} {:>6} {:>9} {:>9} {:>4}",
         "CGROUP", "CPU", "%QUOTA", "THR%", "THR-S", "MEM", "LIMIT", "OOM"
     ));
-    let rows = sorted_rows(screen, view);
-    let go: Vec<&GoProcess> = screen
-        .go
-        .iter()
-        .filter(|p| {
-            matches(
-                &view.filter,
-                &[
-                    p.cgroup.as_deref(),
-                    p.container.as_deref(),
-                    p.name.as_deref(),
-                ],
-            )
-        })
-        .collect();
     // Keep room for the Go table: its header, a blank line and its rows.
     let go_lines = if go.is_empty() { 2 } else { go.len() + 2 };
     let room = height.saturating_sub(out.len() + go_lines + 1).max(3);
@@ -351,7 +352,8 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
 pub fn text(screen: &Screen, view: &View, width: usize, height: usize) -> String {
     let mut s = lines(screen, view, width, height).join("\n");
     s.push('\n');
-    if !view.wide {
+    // The legend only when a row shows the mark it explains.
+    if !view.wide && s.contains("!want") {
         s.push_str("8!want 2: the setting is 8 but the CPU or memory limit calls for 2.\n");
     }
     s
