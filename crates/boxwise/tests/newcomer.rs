@@ -129,7 +129,39 @@ fn tmux_80x24_pane_fits_every_line() {
     let run = [
         "run", "--cpus", "0.5", "--memory", "64m", "--pids", "20", "--", "sh", "-c", "echo hi",
     ];
-    for args in COMMANDS.iter().copied().chain([&run[..]]) {
+    // Every other command that prints for people, on real inputs from the tree.
+    let root = support::workspace_root();
+    let at = |rel: &str| root.join(rel).to_string_lossy().into_owned();
+    let (profile, gc, sched, dockerfile) = (
+        at("tests/fixtures/pprof/go119_cpu.pb.gz"),
+        at("tests/fixtures/trace/go1.23-gcload.log"),
+        at("tests/fixtures/trace/go1.23-scheddetail.log"),
+        at("tests/lint/corpus/alpine-cgo.Dockerfile"),
+    );
+    let scratch = tempfile::tempdir().unwrap();
+    let scratch = scratch.path().to_string_lossy().into_owned();
+    let more: Vec<Vec<&str>> = vec![
+        vec!["binary", "/usr/lib/go-1.19/bin/gofmt"],
+        vec!["pprof", "top", &profile],
+        vec!["gctrace", &gc],
+        vec!["schedtrace", &sched],
+        vec!["lint", &dockerfile],
+        vec![
+            "bench",
+            "io",
+            "--dir",
+            &scratch,
+            "--block",
+            "4k",
+            "--sync",
+            "none,fsync",
+        ],
+        vec!["syscalls", "--", "true"],
+        vec!["top", "--once", "--interval", "200ms"],
+        vec!["exec", "--dry-run"],
+    ];
+    let more = more.iter().map(Vec::as_slice);
+    for args in COMMANDS.iter().copied().chain([&run[..]]).chain(more) {
         let shell = format!("{} {}", bin.display(), args.join(" "));
         let (_tmux, pane) = Tmux::run_80x24(&shell);
         assert!(
