@@ -360,13 +360,8 @@ fn cpus_above_a_parents_quota_names_the_parent() {
         return;
     }
     let name = format!("boxwise-test-lowparent-{}", std::process::id());
-    let parents: Vec<PathBuf> = support::own_cgroup_dirs()
-        .into_iter()
-        .map(|d| d.join(&name))
-        .collect();
-    let _cleanup = RemoveDirs(parents.clone());
+    let (parents, _cleanup) = parent_cgroups(&name);
     for p in &parents {
-        std::fs::create_dir(p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
         if p.join("cpu.cfs_quota_us").exists() {
             std::fs::write(p.join("cpu.cfs_quota_us"), "50000").unwrap();
         }
@@ -390,14 +385,7 @@ fn cpus_above_a_parents_quota_names_the_parent() {
             && err.contains(&format!("{name}/cpu.cfs_quota_us")),
         "{err}"
     );
-    for p in &parents {
-        let left: Vec<_> = std::fs::read_dir(p)
-            .unwrap()
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .collect();
-        assert!(left.is_empty(), "{} still has {left:?}", p.display());
-    }
+    assert_no_child_cgroups(&parents);
 }
 
 /// A command that cannot be started exits as a shell's would: 127 when it (or its `#!`
@@ -501,14 +489,7 @@ fn parent_puts_the_run_under_a_given_cgroup() {
         return;
     }
     let name = format!("boxwise-test-parent-{}", std::process::id());
-    let parents: Vec<PathBuf> = support::own_cgroup_dirs()
-        .into_iter()
-        .map(|d| d.join(&name))
-        .collect();
-    let _cleanup = RemoveDirs(parents.clone());
-    for p in &parents {
-        std::fs::create_dir(p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
-    }
+    let (parents, _cleanup) = parent_cgroups(&name);
     let script = "cat /proc/self/cgroup";
     let r = boxwise_run(&["--parent", &name, "--", "sh", "-c", script]);
     assert_eq!(r.code(), Some(0), "{}", r.stderr());
@@ -526,14 +507,7 @@ fn parent_puts_the_run_under_a_given_cgroup() {
         memory.contains(&format!("/{name}/run-{}-", r.pid)),
         "memory line {memory:?}"
     );
-    for p in &parents {
-        let left: Vec<_> = std::fs::read_dir(p)
-            .unwrap()
-            .flatten()
-            .filter(|e| e.path().is_dir())
-            .collect();
-        assert!(left.is_empty(), "{} still has {left:?}", p.display());
-    }
+    assert_no_child_cgroups(&parents);
 }
 
 #[test]
@@ -592,6 +566,32 @@ fn cgroup_pids(dirs: &[PathBuf]) -> Vec<u32> {
 
 /// Removes test-made cgroup directories, also when the test fails.
 struct RemoveDirs(Vec<PathBuf>);
+
+/// A cgroup `name` beside the run's own in every hierarchy this process is in, for
+/// `--parent`; removed when the guard drops.
+fn parent_cgroups(name: &str) -> (Vec<PathBuf>, RemoveDirs) {
+    let parents: Vec<PathBuf> = support::own_cgroup_dirs()
+        .into_iter()
+        .map(|d| d.join(name))
+        .collect();
+    let guard = RemoveDirs(parents.clone());
+    for p in &parents {
+        std::fs::create_dir(p).unwrap_or_else(|e| panic!("mkdir {}: {e}", p.display()));
+    }
+    (parents, guard)
+}
+
+/// The run removed its cgroups from beneath each of `parents`.
+fn assert_no_child_cgroups(parents: &[PathBuf]) {
+    for p in parents {
+        let left: Vec<_> = std::fs::read_dir(p)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .collect();
+        assert!(left.is_empty(), "{} still has {left:?}", p.display());
+    }
+}
 
 impl Drop for RemoveDirs {
     fn drop(&mut self) {

@@ -35,14 +35,18 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         own_env: Some(own_env.clone()),
     };
 
+    // The file execvp will run, found once: its build info and its ELF header are read.
+    let file = args
+        .command
+        .first()
+        .and_then(|p| resolve_program(p, std::env::var_os("PATH")));
     let plan = match probe::probe(&host, &target) {
         Ok(b) => {
             warnings.extend(b.warnings.iter().cloned());
             let rec = policy::recommend(&b, &resolved.options);
-            let runtime = args
-                .command
-                .first()
-                .and_then(|p| program_runtime(p, own_env.godebug.as_deref()));
+            let runtime = file
+                .as_deref()
+                .and_then(|f| program_runtime(f, own_env.godebug.as_deref()));
             let handover = plan::handover(&b, &rec, runtime.as_ref());
             Some(plan::plan(&own_env, &rec, &handover))
         }
@@ -98,9 +102,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
         .split_first()
         .expect("clap requires CMD without --dry-run");
     // execvp would run a foreign or cut-short ELF through /bin/sh as a script.
-    if let Some(file) = resolve_program(program, std::env::var_os("PATH"))
-        && let Some(why) = boxwise_box::host::foreign_elf(&file)
-    {
+    if let Some(why) = file.as_deref().and_then(boxwise_box::host::foreign_elf) {
         eprintln!("boxwise: cannot run {why}");
         return Ok(ExitCode::from(126));
     }
@@ -126,8 +128,7 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
 /// The Go runtime of the program execvp would run, with the GODEBUG it inherits. `None`
 /// for anything unreadable or not Go (a script, a missing file): then GOMAXPROCS is set as
 /// for any program, and quietly, since the exec itself reports a missing program.
-fn program_runtime(program: &OsStr, godebug: Option<&str>) -> Option<GoRuntime> {
-    let file = resolve_program(program, std::env::var_os("PATH"))?;
+fn program_runtime(file: &Path, godebug: Option<&str>) -> Option<GoRuntime> {
     BuildFacts::read(file).ok()?.runtime(godebug)
 }
 

@@ -119,6 +119,16 @@ fn us(ns: u64) -> String {
 
 /// Wraps `text` at `width` columns: the first line starts with `first`, the rest with
 /// `indent`.
+/// `3 ENOENT, 1 EAGAIN`: a row's errors by errno, as text and Markdown both list them.
+fn errno_counts(r: &boxwise_syscalls::model::Row) -> String {
+    let e: Vec<String> = r
+        .errnos
+        .iter()
+        .map(|e| format!("{} {}", e.count, e.errno))
+        .collect();
+    e.join(", ")
+}
+
 fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
     let mut out = String::new();
     let mut line = first.to_string();
@@ -172,14 +182,7 @@ pub fn text(s: &Summary, width: Option<usize>) -> String {
         .rows
         .iter()
         .filter(|r| !r.errnos.is_empty())
-        .map(|r| {
-            let e: Vec<String> = r
-                .errnos
-                .iter()
-                .map(|e| format!("{} {}", e.count, e.errno))
-                .collect();
-            format!("{}: {}", r.syscall, e.join(", "))
-        })
+        .map(|r| format!("{}: {}", r.syscall, errno_counts(r)))
         .collect();
     if !errs.is_empty() {
         out.push_str("\nErrors by errno\n");
@@ -287,14 +290,7 @@ pub fn markdown(s: &Summary) -> String {
         .rows
         .iter()
         .filter(|r| !r.errnos.is_empty())
-        .map(|r| {
-            let e: Vec<String> = r
-                .errnos
-                .iter()
-                .map(|e| format!("{} {}", e.count, e.errno))
-                .collect();
-            format!("- `{}`: {}\n", r.syscall, e.join(", "))
-        })
+        .map(|r| format!("- `{}`: {}\n", r.syscall, errno_counts(r)))
         .collect();
     if !errs.is_empty() {
         out.push_str("\n**Errors by errno**\n\n");
