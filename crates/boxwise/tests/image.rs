@@ -383,6 +383,18 @@ ENTRYPOINT ["/busybox", "sleep", "1"]
 #[test]
 fn path_sources_and_usage_fail_without_asking_the_engine() {
     let tmp = tempfile::tempdir().unwrap();
+    // A FIFO or a device given as an archive is refused at once (an open would block, a
+    // read never end).
+    let fifo = tmp.path().join("fifo.tar");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    for special in [fifo.display().to_string(), "/dev/zero".to_string()] {
+        let (code, _, stderr) = boxwise(&["image", &special]);
+        assert_eq!(code, 1, "{special}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!("boxwise: {special}: not a regular file (a FIFO, socket or device)\n")
+        );
+    }
     // A missing path is reported as missing, never sent to the engine as a name.
     for missing in [
         tmp.path().join("nosuch.tar").display().to_string(),

@@ -125,7 +125,8 @@ pub fn load(source: &Source, platform: Option<&str>) -> Result<source::Loaded, E
     }
     match source {
         Source::Archive(p) => {
-            let f = std::fs::File::open(p)
+            // Regular files only: a FIFO would block the open, a device never end.
+            let f = boxwise_box::host::open_regular(p)
                 .map_err(|e| Error::Io(format!("{}: {}", p.display(), io_text(&e))))?;
             source::read_tar_stream(f, platform).map_err(at(p))
         }

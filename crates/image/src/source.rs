@@ -2,7 +2,6 @@
 //! tar (file or the engine's export stream), or from an OCI layout directory.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
@@ -149,7 +148,7 @@ fn clean_relative(base: &str, target: &str) -> Option<String> {
 /// Reads an OCI image layout directory (index.json, blobs/ALG/HEX).
 pub fn read_oci_dir(dir: &Path, platform: Option<&str>) -> Result<Loaded, Error> {
     let get = |p: &str| -> Option<Vec<u8>> {
-        let f = File::open(dir.join(p)).ok()?;
+        let f = boxwise_box::host::open_regular(&dir.join(p)).ok()?;
         let mut data = Vec::new();
         f.take(MAX_JSON).read_to_end(&mut data).ok()?;
         Some(data)
@@ -158,7 +157,8 @@ pub fn read_oci_dir(dir: &Path, platform: Option<&str>) -> Result<Loaded, Error>
     let mut layers = Vec::new();
     for path in &resolved.layers {
         let full = dir.join(path);
-        let file = File::open(&full).map_err(|e| Error::Io(format!("{}: {e}", full.display())))?;
+        let file = boxwise_box::host::open_regular(&full)
+            .map_err(|e| Error::Io(format!("{}: {e}", full.display())))?;
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let scan = layer::scan(file, &full.display().to_string())?;
         layers.push((path.clone(), size, scan));
