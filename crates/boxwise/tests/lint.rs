@@ -299,3 +299,29 @@ fn sarif_validates_against_the_schema() {
     );
     assert!(!out.status.success());
 }
+
+/// Nothing to lint is an error, not a pass: an empty pipe is usually a generator that failed,
+/// and a directory without a single lintable file is usually the wrong path.
+#[test]
+fn nothing_to_lint_fails_with_one_line() {
+    let out = Command::new(BOXWISE)
+        .args(["lint", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("stdin: empty"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "not a manifest\n").unwrap();
+    let (code, out, err) = lint(&[dir.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&dir.path().display().to_string()) && err.contains("no Dockerfile"),
+        "{err}"
+    );
+}

@@ -35,6 +35,12 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
                 "stdin: larger than {} MiB",
                 files::MAX_FILE_BYTES >> 20
             );
+            // An empty pipe is most often a generator that failed (`helm template ... |`):
+            // passing it would turn that failure green.
+            anyhow::ensure!(
+                !text.trim().is_empty(),
+                "stdin: empty: nothing to lint (did the command feeding it fail?)"
+            );
             let kind = files::kind_of_text(&text);
             sources.push(Source {
                 name: "-".into(),
@@ -43,7 +49,15 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
             });
             continue;
         }
-        for (path, kind) in files::discover(std::slice::from_ref(p))? {
+        let found = files::discover(std::slice::from_ref(p))?;
+        // A directory with nothing lintable is most often the wrong path; in CI a silent
+        // "no findings" would hide that.
+        anyhow::ensure!(
+            !found.is_empty(),
+            "{}: no Dockerfile, Compose file or Kubernetes YAML found under it",
+            p.display()
+        );
+        for (path, kind) in found {
             match files::read(&path, kind) {
                 Ok(s) => sources.push(s),
                 Err(e) => read_errors.push(e),
