@@ -980,3 +980,159 @@ fn base_image_layers_come_from_history() {
     );
     assert_eq!(check["result"], "fail", "{check}");
 }
+
+/// A second Docker engine, Debian trixie's 26.x (unpacked by scripts/fetch-docker26.sh),
+/// on a private socket and data root, in its own network and mount namespaces: with no
+/// bridge of its own it would otherwise delete the host engine's docker0. Stopped and
+/// removed on drop.
+struct Docker26 {
+    run: PathBuf,
+    daemon: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl Docker26 {
+    fn dir() -> PathBuf {
+        std::env::var_os("BOXWISE_DOCKER26_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/opt/boxwise-docker26"))
+    }
+
+    fn start(run: PathBuf) -> Docker26 {
+        let dir = tempfile::Builder::new()
+            .prefix("bw-d26-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let p = dir.path();
+        fs::write(p.join("daemon.json"), "{}").unwrap();
+        let log = fs::File::create(p.join("dockerd.log")).unwrap();
+        let daemon = Command::new("unshare")
+            .args(["--net", "--mount", "--propagation", "private"])
+            .arg(&run)
+            .arg("dockerd")
+            .arg(format!("--config-file={}/daemon.json", p.display()))
+            .arg(format!("--host=unix://{}/d.sock", p.display()))
+            .arg(format!("--data-root={}/data", p.display()))
+            .arg(format!("--exec-root={}/exec", p.display()))
+            .arg(format!("--pidfile={}/d.pid", p.display()))
+            .args([
+                "--iptables=false",
+                "--ip6tables=false",
+                "--bridge=none",
+                "--storage-driver=vfs",
+            ])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start trixie's dockerd");
+        let d = Docker26 { run, daemon, dir };
+        for _ in 0..300 {
+            if d.cli(&["version", "--format", "{{.Server.Version}}"])
+                .status
+                .success()
+            {
+                return d;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let log = fs::read_to_string(d.dir.path().join("dockerd.log")).unwrap_or_default();
+        panic!("trixie's dockerd did not answer in 30 s:\n{log}");
+    }
+
+    fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new(&self.run);
+        cmd.arg("docker")
+            .args(args)
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}/d.sock", self.dir.path().display()),
+            )
+            .env("DOCKER_CONFIG", self.dir.path().join("cli"));
+        support::run(&mut cmd)
+    }
+
+    fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "docker {args:?} (26): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Docker26 {
+    fn drop(&mut self) {
+        // dockerd stops the containerd it started on SIGTERM.
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.daemon.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        for _ in 0..200 {
+            if self.daemon.try_wait().is_ok_and(|s| s.is_some()) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs Docker, busybox-static, skopeo, scripts/fetch-docker26.sh, root"]
+fn docker_25_plus_save_archive_reads_like_the_legacy_one() {
+    if !prerequisites() {
+        return;
+    }
+    let run = Docker26::dir().join("run");
+    if !support::require(
+        run.exists(),
+        "no Docker 26 engine (bash scripts/fetch-docker26.sh)",
+    ) || !support::require(
+        fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|u| u.split_whitespace().nth(1))
+                == Some("0")
+        }),
+        "not root (a second dockerd needs it)",
+    ) {
+        return;
+    }
+    let x = build_base_and_app();
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = dir.path().join("legacy.tar");
+    save(&x.app.0.0, &legacy);
+    let d26 = Docker26::start(run);
+    let version = d26.cli_ok(&["version", "--format", "{{.Server.Version}}"]);
+    let major: u32 = version.trim().split('.').next().unwrap().parse().unwrap();
+    assert!(major >= 25, "not a Docker 25+ engine: {version}");
+    d26.cli_ok(&["load", "-i", legacy.to_str().unwrap()]);
+    let saved = dir.path().join("docker26.tar");
+    d26.cli_ok(&["save", "-o", saved.to_str().unwrap(), &x.app.0.0]);
+    drop(d26);
+    // The archive really is the new kind: an OCI layout, and manifest.json pointing into it.
+    let mut cmd = Command::new("tar");
+    cmd.arg("-tf").arg(&saved);
+    let out = support::run(&mut cmd);
+    let names = support::stdout_ok(&cmd, &out);
+    assert!(
+        names.lines().any(|l| l == "oci-layout") && names.lines().any(|l| l == "index.json"),
+        "{names}"
+    );
+    let mut cmd = Command::new("tar");
+    cmd.arg("-xOf").arg(&saved).arg("manifest.json");
+    let out = support::run(&mut cmd);
+    let manifest: Value = serde_json::from_str(&support::stdout_ok(&cmd, &out)).unwrap();
+    let layers = manifest[0]["Layers"].as_array().unwrap();
+    assert!(
+        layers
+            .iter()
+            .all(|l| l.as_str().is_some_and(|l| l.starts_with("blobs/sha256/"))),
+        "{manifest}"
+    );
+    check_base_split(&x, saved.to_str().unwrap());
+    check_base_split(&x, &format!("docker-archive:{}", saved.display()));
+}
