@@ -478,7 +478,7 @@ pub struct BaseBoundary {
 /// entry that a layer-making entry follows closes the base; everything up to it came
 /// FROM. Both builders' spellings are read: `/bin/sh -c #(nop)  CMD ["sh"]` (legacy) and
 /// `CMD ["sh"]` (BuildKit). None when no such entry exists (a `FROM scratch` image, or a
-/// base built without CMD or ENTRYPOINT). Public for the fuzz and property tests.
+/// base built without CMD or ENTRYPOINT).
 pub fn base_from_history(history: &[crate::spec::History]) -> Option<BaseBoundary> {
     let mut layers = 0usize;
     let mut candidate: Option<BaseBoundary> = None;
