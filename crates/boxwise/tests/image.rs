@@ -826,7 +826,13 @@ fn build_base_and_app() -> BaseAndApp {
     noise(c, "e", BASE_E);
     noise(c, "c", APP_C);
     noise(c, "b2", APP_B2);
-    let id = std::process::id();
+    // Unique per call: `cargo test` runs the tests that build these as threads of one process.
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let id = format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let base = Built::build(
         format!("boxwise-test-base-{id}"),
         c,
