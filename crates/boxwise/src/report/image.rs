@@ -89,7 +89,9 @@ fn base_line(r: &ImageReport) -> String {
     let n = r.base_layers;
     let layers = format!("{n} layer{}", if n == 1 { "" } else { "s" });
     let how = match (r.base_from, &r.config.base_ends_with) {
-        (BaseFrom::History, Some(end)) => format!("history: up to {}", fit(end, 24)),
+        (BaseFrom::History, Some(end)) => {
+            format!("history: up to {}", boxwise_image::one_line(end, 24))
+        }
         (BaseFrom::History, None) => "history".into(),
         (BaseFrom::Flag, _) => "--base-layers".into(),
         (BaseFrom::FirstLayer, _) => "history marks none; the first, as dive".into(),
