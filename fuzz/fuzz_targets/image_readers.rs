@@ -17,7 +17,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = spec::parse::<Manifest>("manifest", data);
-    let _ = spec::parse::<Config>("config", data);
+    if let Ok(config) = spec::parse::<Config>("config", data) {
+        let _ = boxwise_image::judge::base_from_history(&config.history);
+    }
     if let Ok(scan) = layer::scan(Cursor::new(data), "fuzz") {
         let f = fs::apply(&[&scan]);
         let _ = f.size_bytes();

@@ -710,7 +710,8 @@ pub struct ImageArgs {
     /// The memory limit it will get (512m, 1g, 512MiB or bytes), to judge ENV GOMEMLIMIT.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory: Option<u64>,
-    /// Layers that belong to the base image, for the user-wasted ratio [default: 1, as dive].
+    /// Layers that belong to the base image, for the user-wasted ratio [default: where the
+    /// history shows the base image ends, else 1 as dive].
     #[arg(long, value_name = "N")]
     pub base_layers: Option<usize>,
     /// Print JSON instead of the report.

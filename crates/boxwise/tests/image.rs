@@ -775,3 +775,370 @@ fn platform_picks_one_image_of_an_index() {
         "{stderr}"
     );
 }
+
+/// An image tagged here (not built by `DockerImage`: its Dockerfile starts FROM another
+/// test image), removed on drop.
+struct Built(Rmi);
+
+impl Built {
+    fn build(tag: String, ctx: &Path, dockerfile: &str) -> Built {
+        fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
+        let built = Built(Rmi(tag));
+        let mut cmd = Command::new("docker");
+        cmd.args(["build", "--no-cache", "-q", "-t", &built.0.0])
+            .arg(ctx);
+        let out = support::run(&mut cmd);
+        support::stdout_ok(&cmd, &out);
+        built
+    }
+}
+
+const BASE_A: u64 = 100_000;
+const BASE_B: u64 = 120_000;
+const BASE_E: u64 = 140_000;
+const APP_C: u64 = 160_000;
+const APP_B2: u64 = 50_000;
+const OS_RELEASE: &str = "NAME=\"Boxbase\"\nPRETTY_NAME=\"Boxbase Linux 1.0\"\nID=boxbase\n";
+
+/// A base image of 7 layers FROM scratch (busybox, /bin/sh, os-release, three files, one
+/// deleted again: the base's own waste) ending in CMD, and an app image FROM it whose 5
+/// layers waste a file of their own, overwrite one base file and delete another. The
+/// sizes it expects come from the files written here.
+struct BaseAndApp {
+    app: Built,
+    _base: Built,
+    base_layers: u64,
+    layers: u64,
+    shipped: u64,
+    final_bytes: u64,
+    wasted: u64,
+    user_bytes: u64,
+    user_wasted: u64,
+}
+
+fn build_base_and_app() -> BaseAndApp {
+    let ctx = tempfile::tempdir().unwrap();
+    let c = ctx.path();
+    fs::copy(BUSYBOX, c.join("busybox")).unwrap();
+    fs::write(c.join("os-release"), OS_RELEASE).unwrap();
+    noise(c, "a", BASE_A);
+    noise(c, "b", BASE_B);
+    noise(c, "e", BASE_E);
+    noise(c, "c", APP_C);
+    noise(c, "b2", APP_B2);
+    // Unique per call: `cargo test` runs the tests that build these as threads of one process.
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let id = format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let base = Built::build(
+        format!("boxwise-test-base-{id}"),
+        c,
+        r#"FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "ln", "-s", "busybox", "/bin/sh"]
+COPY os-release /etc/os-release
+COPY a /base/a
+COPY b /base/b
+COPY e /base/e
+RUN rm /base/a
+ENV BASE=1
+CMD ["sh"]
+"#,
+    );
+    let app = Built::build(
+        format!("boxwise-test-app-{id}"),
+        c,
+        &format!(
+            "FROM {}\nCOPY c /app/c\nRUN rm /app/c\nCOPY b2 /base/b\nRUN rm /base/e\n\
+             RUN echo hi > /app/d\nUSER 1\nCMD [\"sh\", \"-c\", \"sleep 1\"]\n",
+            base.0.0
+        ),
+    );
+    let busybox = fs::metadata(BUSYBOX).unwrap().len();
+    let os = OS_RELEASE.len() as u64;
+    // "hi\n" in /app/d; /bin/sh is a symlink (no bytes).
+    let user_bytes = APP_C + APP_B2 + 3;
+    BaseAndApp {
+        app,
+        _base: base,
+        base_layers: 7,
+        layers: 12,
+        shipped: busybox + os + BASE_A + BASE_B + BASE_E + user_bytes,
+        final_bytes: busybox + os + APP_B2 + 3,
+        wasted: BASE_A + BASE_B + BASE_E + APP_C,
+        // The base's own rm of /base/a is not the app's doing; the rest is.
+        user_bytes,
+        user_wasted: APP_C + BASE_B + BASE_E,
+    }
+}
+
+fn check_base_split(x: &BaseAndApp, source: &str) {
+    let r = report(source, &[]);
+    assert_eq!(u(&r, "size_bytes"), x.shipped, "{source}");
+    assert_eq!(u(&r, "final_bytes"), x.final_bytes, "{source}");
+    assert_eq!(u(&r, "wasted_bytes"), x.wasted, "{source}");
+    assert_eq!(
+        r["layers"].as_array().unwrap().len() as u64,
+        x.layers,
+        "{source}"
+    );
+    assert_eq!(
+        (u(&r, "base_layers"), r["base_from"].as_str()),
+        (x.base_layers, Some("history")),
+        "{source}"
+    );
+    assert_eq!(
+        (u(&r, "user_bytes"), u(&r, "user_wasted_bytes")),
+        (x.user_bytes, x.user_wasted),
+        "{source}"
+    );
+    let ratio = r["user_wasted_ratio"].as_f64().unwrap();
+    assert!(
+        (ratio - x.user_wasted as f64 / x.user_bytes as f64).abs() < 1e-9,
+        "{source}: {ratio}"
+    );
+    assert_eq!(r["config"]["base_ends_with"], "CMD [\"sh\"]", "{source}");
+    assert_eq!(r["config"]["os"], "Boxbase Linux 1.0", "{source}");
+    // The layer that deleted the base's /base/e caused that waste.
+    let caused: u64 = r["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| u(l, "caused_wasted_bytes"))
+        .sum();
+    assert_eq!(caused, x.wasted, "{source}: every wasted byte has a cause");
+}
+
+#[test]
+#[ignore = "needs Docker, busybox-static, skopeo"]
+fn base_image_layers_come_from_history() {
+    if !prerequisites() {
+        return;
+    }
+    let x = build_base_and_app();
+    let dir = tempfile::tempdir().unwrap();
+    let tar = dir.path().join("app.tar");
+    save(&x.app.0.0, &tar);
+    let tar_s = tar.to_str().unwrap();
+    let oci = dir.path().join("oci");
+    skopeo(
+        &format!("docker-archive:{tar_s}"),
+        &format!("oci:{}", oci.display()),
+        &[],
+    );
+    for source in [
+        tar_s.to_string(),
+        format!("docker://{}", x.app.0.0),
+        format!("oci:{}", oci.display()),
+    ] {
+        check_base_split(&x, &source);
+    }
+    // The text report names the base, how it was found, and fits 80 columns.
+    let (code, text, stderr) = boxwise(&["image", tar_s]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        text.contains("base image: 7 layers (history: up to CMD [\"sh\"]); os Boxbase Linux 1.0"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    // --base-layers overrides history: above layer 1, every wasted byte is the user's.
+    let r = report(tar_s, &["--base-layers", "1"]);
+    let busybox = fs::metadata(BUSYBOX).unwrap().len();
+    assert_eq!(
+        (
+            u(&r, "base_layers"),
+            r["base_from"].as_str(),
+            u(&r, "user_bytes"),
+            u(&r, "user_wasted_bytes")
+        ),
+        (1, Some("flag"), x.shipped - busybox, x.wasted)
+    );
+    // The user-wasted rule reads the app's own ratio, which is above 1 here (its layers
+    // delete more base bytes than they ship); dive's (all waste over the bytes above the
+    // first layer) is below 0.95, so a 0.95 threshold fails only on ours.
+    let ours = x.user_wasted as f64 / x.user_bytes as f64;
+    let dives = x.wasted as f64 / (x.shipped - busybox) as f64;
+    assert!(dives < 0.95 && ours > 0.95, "{dives} {ours}");
+    let threshold = "0.95";
+    let r = report(
+        tar_s,
+        &[
+            "--ci",
+            "--lowest-efficiency",
+            "off",
+            "--highest-user-wasted-percent",
+            threshold,
+        ],
+    );
+    let check = r["ci"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "highest_user_wasted_percent")
+        .unwrap()
+        .clone();
+    assert!(
+        (check["value"].as_f64().unwrap() - ours).abs() < 1e-9,
+        "{check}"
+    );
+    assert_eq!(check["result"], "fail", "{check}");
+}
+
+/// A second Docker engine, Debian trixie's 26.x (unpacked by scripts/fetch-docker26.sh),
+/// on a private socket and data root, in its own network and mount namespaces: with no
+/// bridge of its own it would otherwise delete the host engine's docker0. Stopped and
+/// removed on drop.
+struct Docker26 {
+    run: PathBuf,
+    daemon: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl Docker26 {
+    fn dir() -> PathBuf {
+        std::env::var_os("BOXWISE_DOCKER26_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/opt/boxwise-docker26"))
+    }
+
+    fn start(run: PathBuf) -> Docker26 {
+        let dir = tempfile::Builder::new()
+            .prefix("bw-d26-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let p = dir.path();
+        fs::write(p.join("daemon.json"), "{}").unwrap();
+        let log = fs::File::create(p.join("dockerd.log")).unwrap();
+        let daemon = Command::new("unshare")
+            .args(["--net", "--mount", "--propagation", "private"])
+            .arg(&run)
+            .arg("dockerd")
+            .arg(format!("--config-file={}/daemon.json", p.display()))
+            .arg(format!("--host=unix://{}/d.sock", p.display()))
+            .arg(format!("--data-root={}/data", p.display()))
+            .arg(format!("--exec-root={}/exec", p.display()))
+            .arg(format!("--pidfile={}/d.pid", p.display()))
+            .args([
+                "--iptables=false",
+                "--ip6tables=false",
+                "--bridge=none",
+                "--storage-driver=vfs",
+            ])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start trixie's dockerd");
+        let d = Docker26 { run, daemon, dir };
+        for _ in 0..300 {
+            if d.cli(&["version", "--format", "{{.Server.Version}}"])
+                .status
+                .success()
+            {
+                return d;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let log = fs::read_to_string(d.dir.path().join("dockerd.log")).unwrap_or_default();
+        panic!("trixie's dockerd did not answer in 30 s:\n{log}");
+    }
+
+    fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new(&self.run);
+        cmd.arg("docker")
+            .args(args)
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}/d.sock", self.dir.path().display()),
+            )
+            .env("DOCKER_CONFIG", self.dir.path().join("cli"));
+        support::run(&mut cmd)
+    }
+
+    fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "docker {args:?} (26): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Docker26 {
+    fn drop(&mut self) {
+        // dockerd stops the containerd it started on SIGTERM.
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.daemon.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        for _ in 0..200 {
+            if self.daemon.try_wait().is_ok_and(|s| s.is_some()) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+#[test]
+#[ignore = "needs Docker, busybox-static, skopeo, scripts/fetch-docker26.sh, root"]
+fn docker_25_plus_save_archive_reads_like_the_legacy_one() {
+    if !prerequisites() {
+        return;
+    }
+    let run = Docker26::dir().join("run");
+    if !support::require(
+        run.exists(),
+        "no Docker 26 engine (bash scripts/fetch-docker26.sh)",
+    ) || !support::require(
+        fs::read_to_string("/proc/self/status").is_ok_and(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|u| u.split_whitespace().nth(1))
+                == Some("0")
+        }),
+        "not root (a second dockerd needs it)",
+    ) {
+        return;
+    }
+    let x = build_base_and_app();
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = dir.path().join("legacy.tar");
+    save(&x.app.0.0, &legacy);
+    let d26 = Docker26::start(run);
+    let version = d26.cli_ok(&["version", "--format", "{{.Server.Version}}"]);
+    let major: u32 = version.trim().split('.').next().unwrap().parse().unwrap();
+    assert!(major >= 25, "not a Docker 25+ engine: {version}");
+    d26.cli_ok(&["load", "-i", legacy.to_str().unwrap()]);
+    let saved = dir.path().join("docker26.tar");
+    d26.cli_ok(&["save", "-o", saved.to_str().unwrap(), &x.app.0.0]);
+    drop(d26);
+    // The archive really is the new kind: an OCI layout, and manifest.json pointing into it.
+    let mut cmd = Command::new("tar");
+    cmd.arg("-tf").arg(&saved);
+    let out = support::run(&mut cmd);
+    let names = support::stdout_ok(&cmd, &out);
+    assert!(
+        names.lines().any(|l| l == "oci-layout") && names.lines().any(|l| l == "index.json"),
+        "{names}"
+    );
+    let mut cmd = Command::new("tar");
+    cmd.arg("-xOf").arg(&saved).arg("manifest.json");
+    let out = support::run(&mut cmd);
+    let manifest: Value = serde_json::from_str(&support::stdout_ok(&cmd, &out)).unwrap();
+    let layers = manifest[0]["Layers"].as_array().unwrap();
+    assert!(
+        layers
+            .iter()
+            .all(|l| l.as_str().is_some_and(|l| l.starts_with("blobs/sha256/"))),
+        "{manifest}"
+    );
+    check_base_split(&x, saved.to_str().unwrap());
+    check_base_split(&x, &format!("docker-archive:{}", saved.display()));
+}

@@ -32,6 +32,9 @@ pub struct Changes {
     pub size_bytes: u64,
     /// Of those, bytes not in the final filesystem.
     pub wasted_bytes: u64,
+    /// Bytes of lower-layer files this layer deleted, overwrote or hid: the waste this
+    /// layer's step caused (counted against the layer that shipped them in `wasted_bytes`).
+    pub caused_wasted_bytes: u64,
 }
 
 /// A path whose bytes were shipped more than they are used.
@@ -55,12 +58,32 @@ pub struct Filesystem {
     pub wasted: Vec<Wasted>,
 }
 
-/// Removes `path`'s descendants (and `path` itself when `itself`); returns how many
-/// non-directories went.
-fn remove_tree(nodes: &mut BTreeMap<String, Node>, path: &str, itself: bool) -> u64 {
-    let mut removed = 0;
+/// What a removal took away: non-directories, and content bytes of regular files.
+#[derive(Default)]
+struct Gone {
+    paths: u64,
+    bytes: u64,
+}
+
+impl Gone {
+    fn add(&mut self, n: &Node) {
+        self.paths += (n.kind != Kind::Dir) as u64;
+        if n.kind == Kind::File {
+            self.bytes += n.size;
+        }
+    }
+}
+
+fn gone(c: &mut Changes, g: Gone) {
+    c.removed += g.paths;
+    c.caused_wasted_bytes += g.bytes;
+}
+
+/// Removes `path`'s descendants (and `path` itself when `itself`).
+fn remove_tree(nodes: &mut BTreeMap<String, Node>, path: &str, itself: bool) -> Gone {
+    let mut removed = Gone::default();
     if itself && let Some(n) = nodes.remove(path) {
-        removed += (n.kind != Kind::Dir) as u64;
+        removed.add(&n);
     }
     // Children sort between "path/" and "path0" ('0' follows '/').
     let (lo, hi) = if path.is_empty() {
@@ -77,7 +100,7 @@ fn remove_tree(nodes: &mut BTreeMap<String, Node>, path: &str, itself: bool) -> 
         .collect();
     for k in keys {
         if let Some(n) = nodes.remove(&k) {
-            removed += (n.kind != Kind::Dir) as u64;
+            removed.add(&n);
         }
     }
     removed
@@ -100,19 +123,25 @@ pub fn apply(layers: &[&LayerScan]) -> Filesystem {
     for (i, layer) in layers.iter().enumerate() {
         let mut c = Changes::default();
         for dir in &layer.opaque {
-            c.removed += remove_tree(&mut fs.nodes, dir, false);
+            gone(&mut c, remove_tree(&mut fs.nodes, dir, false));
         }
         for path in &layer.whiteouts {
-            c.removed += remove_tree(&mut fs.nodes, path, true);
+            gone(&mut c, remove_tree(&mut fs.nodes, path, true));
         }
         for e in last_entries(&layer.entries) {
             c.size_bytes += e.size;
-            let before = fs.nodes.get(&e.path).map(|n| n.kind);
-            match (before, e.kind) {
+            let before = fs.nodes.get(&e.path);
+            // A lower file replaced by anything is waste this layer causes.
+            if let Some(n) = before
+                && n.kind == Kind::File
+            {
+                c.caused_wasted_bytes += n.size;
+            }
+            match (before.map(|n| n.kind), e.kind) {
                 // A directory listed again (its mode or mtime) keeps its children.
                 (Some(Kind::Dir), Kind::Dir) => {}
                 (Some(Kind::Dir), _) => {
-                    c.removed += remove_tree(&mut fs.nodes, &e.path, false);
+                    gone(&mut c, remove_tree(&mut fs.nodes, &e.path, false));
                     c.added += 1;
                 }
                 (Some(_), Kind::Dir) => c.changed += 1,
@@ -266,6 +295,9 @@ mod tests {
         assert_eq!(fs.changes[1].removed, 1);
         assert_eq!(fs.changes[2].removed, 2);
         assert_eq!(fs.changes[2].added, 1);
+        // Who caused it: layer 1 overwrote a (10) and deleted keep (1); layer 2 hid d (50).
+        let caused: Vec<u64> = fs.changes.iter().map(|c| c.caused_wasted_bytes).collect();
+        assert_eq!(caused, vec![0, 11, 50]);
         // The kept copy of "a" is not waste (dive #684 counts it).
         let a = fs.wasted.iter().find(|w| w.path == "a").unwrap();
         assert_eq!((a.wasted_bytes, a.copies, a.kept), (10, 2, true));
@@ -322,6 +354,9 @@ mod tests {
             let shipped: u64 = fs.changes.iter().map(|c| c.size_bytes).sum();
             let wasted: u64 = fs.changes.iter().map(|c| c.wasted_bytes).sum();
             prop_assert_eq!(shipped, fs.size_bytes() + wasted);
+            // Every wasted copy was taken away by exactly one later layer.
+            let caused: u64 = fs.changes.iter().map(|c| c.caused_wasted_bytes).sum();
+            prop_assert_eq!(caused, wasted);
         }
     }
 }

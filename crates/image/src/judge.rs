@@ -234,13 +234,29 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
             files_changed: c.changed,
             files_removed: c.removed,
             wasted_bytes: c.wasted_bytes,
+            caused_wasted_bytes: c.caused_wasted_bytes,
         })
         .collect();
     let size_bytes: u64 = layers.iter().map(|l| l.size_bytes).sum();
     let wasted_bytes: u64 = layers.iter().map(|l| l.wasted_bytes).sum();
     let final_bytes = fsys.size_bytes();
-    let base_layers = opts.base_layers.unwrap_or(1).min(layers.len());
+    let found = if history_fits {
+        base_from_history(&cfg_raw.history)
+    } else {
+        None
+    };
+    let (base_layers, base_from) = match (opts.base_layers, &found) {
+        (Some(n), _) => (n.min(layers.len()), BaseFrom::Flag),
+        (None, Some(b)) => (b.layers.min(layers.len()), BaseFrom::History),
+        (None, None) => (1.min(layers.len()), BaseFrom::FirstLayer),
+    };
     let user_bytes: u64 = layers[base_layers..].iter().map(|l| l.size_bytes).sum();
+    // Waste the layers above the base caused: their own files that did not last, and
+    // the base's files they deleted or overwrote. The base's own waste is not the user's.
+    let user_wasted_bytes: u64 = fsys.changes[base_layers..]
+        .iter()
+        .map(|c| c.caused_wasted_bytes)
+        .sum();
     let efficiency = if size_bytes == 0 {
         1.0
     } else {
@@ -249,7 +265,7 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
     let user_wasted_ratio = if user_bytes == 0 {
         0.0
     } else {
-        wasted_bytes as f64 / user_bytes as f64
+        user_wasted_bytes as f64 / user_bytes as f64
     };
 
     let env = run.env.clone().unwrap_or_default();
@@ -295,6 +311,10 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
             .cloned()
             .flatten()
             .map(|s| tidy_instruction(&s)),
+        base_ends_with: match base_from {
+            BaseFrom::History => found.map(|b| b.ends_with),
+            _ => None,
+        },
     };
 
     // Go binaries that survive in the final filesystem.
@@ -398,6 +418,9 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
         wasted_bytes,
         efficiency,
         base_layers,
+        base_from,
+        user_bytes,
+        user_wasted_bytes,
         user_wasted_ratio,
         files: fsys
             .nodes
@@ -426,6 +449,59 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
         report.ci = Some(ci(rules, &report));
     }
     report
+}
+
+/// How the layers of the base image were told apart from the image's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BaseFrom {
+    /// The config's history marks where the base image's Dockerfile ended.
+    History,
+    /// `--base-layers N`.
+    Flag,
+    /// History marks no boundary: the first layer, as dive counts it.
+    FirstLayer,
+}
+
+/// Where the base image ends in the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseBoundary {
+    /// Layers made by the base image's entries.
+    pub layers: usize,
+    /// The entry that ends the base (`CMD ["sh"]`).
+    pub ends_with: String,
+}
+
+/// Finds where the base image ends: history lists the base image's entries first and the
+/// Dockerfile's own steps after them, with nothing in between to mark FROM. A Dockerfile
+/// sets CMD or ENTRYPOINT at its end (both make no layer), so the last CMD or ENTRYPOINT
+/// entry that a layer-making entry follows closes the base; everything up to it came
+/// FROM. Both builders' spellings are read: `/bin/sh -c #(nop)  CMD ["sh"]` (legacy) and
+/// `CMD ["sh"]` (BuildKit). None when no such entry exists (a `FROM scratch` image, or a
+/// base built without CMD or ENTRYPOINT).
+pub fn base_from_history(history: &[crate::spec::History]) -> Option<BaseBoundary> {
+    let mut layers = 0usize;
+    let mut candidate: Option<BaseBoundary> = None;
+    let mut best: Option<BaseBoundary> = None;
+    for h in history {
+        if !h.empty_layer {
+            // A layer after a CMD/ENTRYPOINT: that entry ended a Dockerfile.
+            if let Some(c) = candidate.take() {
+                best = Some(c);
+            }
+            layers += 1;
+            continue;
+        }
+        let by = tidy_instruction(h.created_by.as_deref().unwrap_or(""));
+        let word = by.split_whitespace().next().unwrap_or("");
+        if word.eq_ignore_ascii_case("CMD") || word.eq_ignore_ascii_case("ENTRYPOINT") {
+            candidate = Some(BaseBoundary {
+                layers,
+                ends_with: by,
+            });
+        }
+    }
+    best.filter(|b| b.layers > 0)
 }
 
 /// Drops the legacy builder's `/bin/sh -c #(nop) ` prefix: `#(nop) ENV A=1` -> `ENV A=1`.
@@ -902,7 +978,70 @@ mod tests {
         assert_eq!(r.findings[0].id, "entrypoint-missing");
     }
 
+    fn history(entries: &[(&str, bool)]) -> Vec<crate::spec::History> {
+        entries
+            .iter()
+            .map(|(by, empty)| crate::spec::History {
+                created_by: Some(by.to_string()),
+                empty_layer: *empty,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn base_ends_at_the_last_cmd_a_layer_follows() {
+        // Legacy builder: a base of 2 layers ending in CMD, then the app's own steps.
+        let h = history(&[
+            ("/bin/sh -c #(nop) ADD file:ab in / ", false),
+            ("/bin/sh -c apt-get install -y ca-certificates", false),
+            ("/bin/sh -c #(nop)  CMD [\"bash\"]", true),
+            ("/bin/sh -c #(nop) COPY file:cd in /app ", false),
+            ("/bin/sh -c #(nop)  ENTRYPOINT [\"/app\"]", true),
+        ]);
+        assert_eq!(
+            base_from_history(&h),
+            Some(BaseBoundary {
+                layers: 2,
+                ends_with: "CMD [\"bash\"]".into()
+            })
+        );
+        // BuildKit spells them as the Dockerfile does; a base of a base: the last one wins.
+        let h = history(&[
+            ("ADD rootfs.tar / # buildkit", false),
+            ("CMD [\"sh\"]", true),
+            ("RUN /bin/sh -c apk add go # buildkit", false),
+            ("ENTRYPOINT [\"go\"]", true),
+            ("COPY app /app # buildkit", false),
+            ("RUN /bin/sh -c rm -rf /tmp # buildkit", false),
+        ]);
+        assert_eq!(base_from_history(&h).map(|b| b.layers), Some(2));
+        // FROM scratch with CMD at the end only: no base image to be seen.
+        let h = history(&[
+            ("/bin/sh -c #(nop) COPY file:ab in / ", false),
+            ("/bin/sh -c #(nop)  CMD [\"/app\"]", true),
+        ]);
+        assert_eq!(base_from_history(&h), None);
+        // A CMD before any layer marks nothing.
+        let h = history(&[("CMD [\"sh\"]", true), ("COPY a / # buildkit", false)]);
+        assert_eq!(base_from_history(&h), None);
+    }
+
     proptest! {
+        /// Any history: a boundary inside the layers it made, never a panic.
+        #[test]
+        fn base_boundary_is_within_the_layers(
+            entries in proptest::collection::vec(("(CMD|ENTRYPOINT|RUN|COPY|/bin/sh -c #\\(nop\\)  CMD)? ?\\PC{0,8}", any::<bool>()), 0..20)
+        ) {
+            let h: Vec<crate::spec::History> = entries
+                .iter()
+                .map(|(by, empty)| crate::spec::History { created_by: Some(by.clone()), empty_layer: *empty })
+                .collect();
+            let made = h.iter().filter(|e| !e.empty_layer).count();
+            if let Some(b) = base_from_history(&h) {
+                prop_assert!(b.layers > 0 && b.layers < made);
+            }
+        }
+
         #[test]
         fn gomemlimit_never_panics(s in "\\PC{0,20}") {
             let _ = parse_gomemlimit(&s);

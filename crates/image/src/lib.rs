@@ -157,6 +157,9 @@ pub struct LayerReport {
     pub files_changed: u64,
     pub files_removed: u64,
     pub wasted_bytes: u64,
+    /// Bytes of lower layers' files this layer deleted, overwrote or hid: the waste its
+    /// step caused.
+    pub caused_wasted_bytes: u64,
 }
 
 /// A path that costs more bytes than the final filesystem holds.
@@ -212,6 +215,8 @@ pub struct ConfigReport {
     pub os: Option<String>,
     /// The first layer's instruction: where the base image starts.
     pub base_created_by: Option<String>,
+    /// The history entry that ends the base image (`CMD ["sh"]`), when history shows it.
+    pub base_ends_with: Option<String>,
 }
 
 /// Everything `boxwise image` says about one image (the `--json` contract).
@@ -232,7 +237,14 @@ pub struct ImageReport {
     pub efficiency: f64,
     /// Layers counted as the base image (for user_wasted_ratio).
     pub base_layers: usize,
-    /// wasted_bytes / bytes of the layers above the base (0 when there are none).
+    /// How base_layers was found: from history, `--base-layers`, or dive's first layer.
+    pub base_from: judge::BaseFrom,
+    /// Content bytes of the layers above the base.
+    pub user_bytes: u64,
+    /// Wasted bytes the layers above the base caused: their own files that are not in
+    /// the final filesystem, and base files they deleted or overwrote.
+    pub user_wasted_bytes: u64,
+    /// user_wasted_bytes / user_bytes (0 when there are none).
     pub user_wasted_ratio: f64,
     pub files: u64,
     pub layers: Vec<LayerReport>,
@@ -247,7 +259,7 @@ pub struct ImageReport {
 /// Options for [`analyze`].
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Layers that belong to the base image (default 1, like dive).
+    /// Layers that belong to the base image (default: from history, else 1 like dive).
     pub base_layers: Option<usize>,
     /// Wasted files listed at most.
     pub top_wasted: usize,

@@ -2,6 +2,7 @@
 //! findings, CI rules.
 
 use boxwise_goprog::notes::human_bytes;
+use boxwise_image::judge::BaseFrom;
 use boxwise_image::{ImageReport, Severity};
 
 use super::{Section, grid};
@@ -68,11 +69,12 @@ fn summary(r: &ImageReport) -> Vec<String> {
             r.wasted_bytes,
             pct(r.efficiency),
         ),
+        base_line(r),
         format!(
-            "user wasted {} (wasted over the bytes above the first {} layer{})",
+            "user wasted {}: the layers above the base waste {}, ship {}",
             pct(r.user_wasted_ratio),
-            r.base_layers,
-            if r.base_layers == 1 { "" } else { "s" }
+            human_bytes(r.user_wasted_bytes),
+            human_bytes(r.user_bytes),
         ),
         format!(
             "blobs {} as stored; platform {}",
@@ -80,6 +82,27 @@ fn summary(r: &ImageReport) -> Vec<String> {
             r.platform
         ),
     ]
+}
+
+/// Which layers are the base image, how that was found, and its os-release name.
+fn base_line(r: &ImageReport) -> String {
+    let n = r.base_layers;
+    let layers = format!("{n} layer{}", if n == 1 { "" } else { "s" });
+    let how = match (r.base_from, &r.config.base_ends_with) {
+        (BaseFrom::History, Some(end)) => {
+            format!("history: up to {}", boxwise_image::one_line(end, 24))
+        }
+        (BaseFrom::History, None) => "history".into(),
+        (BaseFrom::Flag, _) => "--base-layers".into(),
+        (BaseFrom::FirstLayer, _) => "history marks none; the first, as dive".into(),
+    };
+    let name = r
+        .config
+        .os
+        .as_ref()
+        .map(|os| format!("; os {os}"))
+        .unwrap_or_default();
+    fit(&format!("base image: {layers} ({how}){name}"), WIDTH - 2)
 }
 
 pub fn text(r: &ImageReport, wide: bool) -> String {
