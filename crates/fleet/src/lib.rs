@@ -100,7 +100,7 @@ impl Collector {
         let mut errors = Vec::new();
         // The mounts change as rarely as the listing is renewed.
         let relist = self.walker.pace().relist.max(1);
-        if self.found.is_none() || self.refreshes % relist == 0 {
+        if self.found.is_none() || self.refreshes.is_multiple_of(relist) {
             self.found = Some(hierarchy::find(host).unwrap_or_else(|e| {
                 errors.push(e.to_string());
                 hierarchy::Hierarchies::default()

@@ -124,7 +124,7 @@ impl Walker {
     /// One refresh: the counters of every cgroup, the rest as the pace says.
     pub fn walk(&mut self, host: &Host, h: &Hierarchies, opts: &Options) -> Walked {
         let mut errors = Vec::new();
-        if self.refreshes % self.pace.relist.max(1) == 0 || self.tracked.is_empty() {
+        if self.refreshes.is_multiple_of(self.pace.relist.max(1)) || self.tracked.is_empty() {
             self.relist(host, h, opts);
         }
         let settings_every = self.pace.settings.max(1);
@@ -537,6 +537,102 @@ pub fn pod_uid_of(id: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A v1 cpu,cpuacct and memory tree under a temporary root: `/` and `/app`.
+    fn fixture() -> (tempfile::TempDir, Host, Hierarchies) {
+        let dir = tempfile::tempdir().unwrap();
+        let w = |rel: &str, text: &str| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        for cg in ["", "app/"] {
+            w(
+                &format!("sys/fs/cgroup/cpu/{cg}cpu.stat"),
+                "nr_periods 10\nnr_throttled 5\nthrottled_time 2000000000\n",
+            );
+            w(
+                &format!("sys/fs/cgroup/cpu/{cg}cpuacct.usage"),
+                "3000000000\n",
+            );
+            w(
+                &format!("sys/fs/cgroup/cpu/{cg}cpu.cfs_quota_us"),
+                "50000\n",
+            );
+            w(
+                &format!("sys/fs/cgroup/cpu/{cg}cpu.cfs_period_us"),
+                "100000\n",
+            );
+            w(
+                &format!("sys/fs/cgroup/memory/{cg}memory.usage_in_bytes"),
+                "1000\n",
+            );
+            w(
+                &format!("sys/fs/cgroup/memory/{cg}memory.limit_in_bytes"),
+                "4096\n",
+            );
+            w(
+                &format!("sys/fs/cgroup/memory/{cg}memory.stat"),
+                "total_inactive_file 400\n",
+            );
+            w(
+                &format!("sys/fs/cgroup/memory/{cg}memory.oom_control"),
+                "oom_kill 1\n",
+            );
+        }
+        let host = Host::new(dir.path());
+        let v1 = |name: &str| Mounted {
+            mount_point: PathBuf::from(format!("/sys/fs/cgroup/{name}")),
+            root: "/".into(),
+            hierarchy: Hierarchy::V1,
+        };
+        let h = Hierarchies {
+            cpu: Some(v1("cpu")),
+            cpuacct: Some(v1("cpu")),
+            memory: Some(v1("memory")),
+            unified: None,
+        };
+        (dir, host, h)
+    }
+
+    #[test]
+    fn the_live_pace_reads_counters_always_and_the_working_set_only_where_asked() {
+        let (dir, host, h) = fixture();
+        let opts = Options::default();
+        let mut full = Walker::new(Pace::FULL);
+        let all = full.walk(&host, &h, &opts);
+        assert!(all.errors.is_empty(), "{:?}", all.errors);
+        let app = all.cgroups.iter().find(|c| c.id == "/app").unwrap();
+        assert_eq!(app.memory_working_set_bytes, Some(600));
+        assert_eq!(app.cpu_quota_us, Some(50_000));
+        assert_eq!(app.oom_kills, Some(1));
+
+        let mut live = Walker::new(Pace::LIVE);
+        let first = live.walk(&host, &h, &opts);
+        assert_eq!(first.cgroups.len(), 2);
+        assert!(
+            first
+                .cgroups
+                .iter()
+                .all(|c| c.memory_working_set_bytes.is_none())
+        );
+        // A counter changes: the file kept open shows the new text; the settings are kept.
+        std::fs::write(
+            dir.path().join("sys/fs/cgroup/cpu/app/cpu.stat"),
+            "nr_periods 20\nnr_throttled 15\nthrottled_time 3000000000\n",
+        )
+        .unwrap();
+        let mut second = live.walk(&host, &h, &opts).cgroups;
+        let app = second.iter().find(|c| c.id == "/app").unwrap();
+        assert_eq!(app.cfs_periods, Some(20));
+        assert_eq!(app.cfs_throttled_periods, Some(15));
+        assert_eq!(app.cpu_quota_us, Some(50_000));
+        assert_eq!(app.cpu_usage_seconds, Some(3.0));
+        live.detail(&host, &mut second, &["/app"]);
+        let by = |id: &str| second.iter().find(|c| c.id == id).unwrap().clone();
+        assert_eq!(by("/app").memory_working_set_bytes, Some(600));
+        assert_eq!(by("/").memory_working_set_bytes, None);
+    }
 
     #[test]
     fn pod_uids_come_from_kubelet_paths() {
