@@ -65,6 +65,9 @@ pub struct Collector {
     judge: Option<JudgeCache>,
     names: Option<Names>,
     found: Option<hierarchy::Hierarchies>,
+    /// The last Go processes found, their errors and whether the cap cut them short: a
+    /// live pace lists them as seldom as the cgroups.
+    go: Option<(Vec<GoProcess>, Vec<String>, bool)>,
     refreshes: u32,
 }
 
@@ -83,6 +86,7 @@ impl Collector {
             judge: judge_reuse.map(JudgeCache::new),
             names,
             found: None,
+            go: None,
             refreshes: 0,
         }
     }
@@ -100,7 +104,8 @@ impl Collector {
         let mut errors = Vec::new();
         // The mounts change as rarely as the listing is renewed.
         let relist = self.walker.pace().relist.max(1);
-        if self.found.is_none() || self.refreshes.is_multiple_of(relist) {
+        let listing = self.refreshes.is_multiple_of(relist);
+        if self.found.is_none() || listing {
             self.found = Some(hierarchy::find(host).unwrap_or_else(|e| {
                 errors.push(e.to_string());
                 hierarchy::Hierarchies::default()
@@ -110,8 +115,16 @@ impl Collector {
         let found = self.found.clone().unwrap_or_default();
         let mut walked = self.walker.walk(host, &found, &self.opts);
         errors.append(&mut walked.errors);
-        let (mut go, go_errors, go_truncated) =
-            goprocs::collect(host, &found, &self.opts, self.judge.as_mut());
+        // Finding the Go processes reads every process's `exe`: as seldom as the listing.
+        if self.go.is_none() || listing {
+            self.go = Some(goprocs::collect(
+                host,
+                &found,
+                &self.opts,
+                self.judge.as_mut(),
+            ));
+        }
+        let (mut go, go_errors, go_truncated) = self.go.clone().unwrap_or_default();
         errors.extend(go_errors);
         if let Some(names) = &self.names {
             name_containers(names, &mut walked.cgroups, &mut go);

@@ -54,9 +54,9 @@ pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
              `boxwise top --once` or `--json`"
         );
     }
-    // Go processes are judged afresh every 10 refreshes (and when new); the counters are
-    // read every refresh, the rest as `Pace::LIVE` says.
-    let collector = Collector::new(opts, Pace::LIVE, Some(10), names);
+    // The counters are read every refresh, the rest as `Pace::LIVE` says; Go processes
+    // are found every 5 refreshes and judged afresh every other time (10 s) or when new.
+    let collector = Collector::new(opts, Pace::LIVE, Some(1), names);
     interactive(&host, collector, args.interval, view)?;
     Ok(ExitCode::SUCCESS)
 }
