@@ -532,3 +532,52 @@ fn docker_names_reach_top_and_the_exporter() {
     );
     assert!(limit.ends_with(&format!(" {}", 64 << 20)), "{limit}");
 }
+
+/// `top`'s live walker against a real cgroup: its counters move between refreshes although
+/// the files stay open (read again from offset 0), and once the cgroup is removed it drops
+/// out at the next refresh, before the next listing (its open file answers ENODEV).
+#[test]
+#[ignore = "needs root and a writable cgroup"]
+fn the_live_walker_follows_a_real_cgroup_and_drops_it_when_removed() {
+    use boxwise_box::host::Host;
+    use boxwise_fleet::{Options, Pace, Walker, hierarchy};
+
+    let Some(parent) = TestCgroup::create_or_skip() else {
+        return;
+    };
+    let cg = parent.child();
+    cg.set_cpu_quota(0.1);
+    let host = Host::live();
+    let h = hierarchy::find(&host).expect("mountinfo");
+    let id = h.cpu.as_ref().expect("a cpu hierarchy").id_of(cg.cpu_dir());
+    let mut walker = Walker::new(Pace::LIVE);
+    let opts = Options::default();
+    let periods = |w: &mut Walker| {
+        w.walk(&host, &h, &opts)
+            .cgroups
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| c.cfs_periods)
+    };
+    let before = periods(&mut walker).expect("the new cgroup is listed");
+    let spin = Reaped(
+        cg.command("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .expect("start a busy loop"),
+    );
+    thread::sleep(Duration::from_millis(1500));
+    let during = periods(&mut walker).expect("still there");
+    assert!(
+        during.unwrap_or(0) > before.unwrap_or(0) + 5,
+        "cfs periods did not move: {before:?} -> {during:?}"
+    );
+    drop(spin);
+    drop(cg);
+    // The next refresh is not a listing (Pace::LIVE lists every 5).
+    assert_eq!(
+        periods(&mut walker),
+        None,
+        "{id} is still reported after rmdir"
+    );
+}
