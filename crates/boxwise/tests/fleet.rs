@@ -481,3 +481,103 @@ fn top_once_counts_what_the_filter_shows() {
     );
     assert!(!text.contains("!want"), "{text}");
 }
+
+#[test]
+#[ignore = "needs root, Docker and busybox-static"]
+fn docker_names_reach_top_and_the_exporter() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let busybox = std::path::Path::new("/bin/busybox");
+    if !require(
+        busybox.exists(),
+        "no /bin/busybox (apt-get install busybox-static)",
+    ) {
+        return;
+    }
+    // A real container with a memory limit (so top shows it as a row), named by us.
+    let image = support::DockerImage::build_scratch(&[(busybox, "busybox")], "");
+    let name = format!("boxwise-names-{}", std::process::id());
+    let (cmd, out) = image.run(
+        &["-d", "--name", &name, "--memory", "64m"],
+        &["/busybox", "sleep", "600"],
+    );
+    let id = support::stdout_ok(&cmd, &out).trim().to_string();
+    assert_eq!(id.len(), 64, "container id {id:?}");
+
+    let out = support::run(Command::new(boxwise()).args(["top", "--json", "--interval", "1s"]));
+    let text = support::stdout_ok(&Command::new("boxwise"), &out);
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("top --json is JSON");
+    let rows: Vec<&serde_json::Value> = doc["cgroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"].as_str().is_some_and(|p| p.contains(&id)))
+        .collect();
+    assert!(!rows.is_empty(), "no row for container {id} in {text}");
+    for row in &rows {
+        assert_eq!(row["container_name"], name.as_str(), "{row}");
+        assert_eq!(row["memory_limit_bytes"], 64 << 20, "{row}");
+    }
+
+    let out = support::run(Command::new(boxwise()).args(["exporter", "--once"]));
+    let text = support::stdout_ok(&Command::new("boxwise"), &out);
+    let limit = text
+        .lines()
+        .find(|l| l.starts_with("container_spec_memory_limit_bytes{") && l.contains(&id))
+        .unwrap_or_else(|| panic!("no memory limit for {id} in the exposition"));
+    assert!(
+        limit.contains(&format!("name=\"{name}\"")),
+        "the name label is not the container's: {limit}"
+    );
+    assert!(limit.ends_with(&format!(" {}", 64 << 20)), "{limit}");
+}
+
+/// `top`'s live walker against a real cgroup: its counters move between refreshes although
+/// the files stay open (read again from offset 0), and once the cgroup is removed it drops
+/// out at the next refresh, before the next listing (its open file answers ENODEV).
+#[test]
+#[ignore = "needs root and a writable cgroup"]
+fn the_live_walker_follows_a_real_cgroup_and_drops_it_when_removed() {
+    use boxwise_box::host::Host;
+    use boxwise_fleet::{Options, Pace, Walker, hierarchy};
+
+    let Some(parent) = TestCgroup::create_or_skip() else {
+        return;
+    };
+    let cg = parent.child();
+    cg.set_cpu_quota(0.1);
+    let host = Host::live();
+    let h = hierarchy::find(&host).expect("mountinfo");
+    let id = h.cpu.as_ref().expect("a cpu hierarchy").id_of(cg.cpu_dir());
+    let mut walker = Walker::new(Pace::LIVE);
+    let opts = Options::default();
+    let periods = |w: &mut Walker| {
+        w.walk(&host, &h, &opts)
+            .cgroups
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| c.cfs_periods)
+    };
+    let before = periods(&mut walker).expect("the new cgroup is listed");
+    let spin = Reaped(
+        cg.command("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .expect("start a busy loop"),
+    );
+    thread::sleep(Duration::from_millis(1500));
+    let during = periods(&mut walker).expect("still there");
+    assert!(
+        during.unwrap_or(0) > before.unwrap_or(0) + 5,
+        "cfs periods did not move: {before:?} -> {during:?}"
+    );
+    drop(spin);
+    drop(cg);
+    // The next refresh is not a listing (Pace::LIVE lists every 5).
+    assert_eq!(
+        periods(&mut walker),
+        None,
+        "{id} is still reported after rmdir"
+    );
+}

@@ -77,6 +77,26 @@ pub const METRICS: &[Family] = &[
         "Pressure stall information: percent of the last 10 s some task stalled, by resource.",
     ),
     fam(
+        "boxwise_cgroup_pressure_some_avg60",
+        "gauge",
+        "Pressure stall information: percent of the last 60 s some task stalled, by resource.",
+    ),
+    fam(
+        "boxwise_cgroup_pressure_some_seconds_total",
+        "counter",
+        "Total time some task of the cgroup stalled waiting for the resource, in seconds.",
+    ),
+    fam(
+        "boxwise_cgroup_pressure_full_seconds_total",
+        "counter",
+        "Total time all non-idle tasks of the cgroup stalled on memory at once, in seconds.",
+    ),
+    fam(
+        "boxwise_cgroup_pod_info",
+        "gauge",
+        "The Kubernetes pod UID a kubelet cgroup belongs to; always 1.",
+    ),
+    fam(
         "boxwise_go_info",
         "gauge",
         "A Go process, with its Go version and program name; always 1.",
@@ -251,7 +271,7 @@ pub fn exposition(s: &Snapshot) -> String {
 }
 
 fn cgroup(out: &mut Out, c: &CgroupSample) {
-    let name = c.container.as_deref().unwrap_or("");
+    let name = c.display_name().unwrap_or("");
     let l = labels(&[("id", &c.id), ("name", name)]);
     let f = |v: Option<u64>| v.map(|v| v as f64);
     out.add("container_cpu_usage_seconds_total", &l, c.cpu_usage_seconds);
@@ -287,12 +307,36 @@ fn cgroup(out: &mut Out, c: &CgroupSample) {
         let l = labels(&[("id", &c.id), ("name", name), ("resource", resource)]);
         out.add("boxwise_cgroup_pressure_some_avg10", &l, v);
     }
+    for (resource, v) in [
+        ("cpu", c.cpu_pressure_some_avg60),
+        ("memory", c.memory_pressure_some_avg60),
+    ] {
+        let l = labels(&[("id", &c.id), ("name", name), ("resource", resource)]);
+        out.add("boxwise_cgroup_pressure_some_avg60", &l, v);
+    }
+    for (resource, v) in [
+        ("cpu", c.cpu_pressure_some_stall_seconds),
+        ("memory", c.memory_pressure_some_stall_seconds),
+    ] {
+        let l = labels(&[("id", &c.id), ("name", name), ("resource", resource)]);
+        out.add("boxwise_cgroup_pressure_some_seconds_total", &l, v);
+    }
+    let l = labels(&[("id", &c.id), ("name", name), ("resource", "memory")]);
+    out.add(
+        "boxwise_cgroup_pressure_full_seconds_total",
+        &l,
+        c.memory_pressure_full_stall_seconds,
+    );
+    if let Some(uid) = &c.pod_uid {
+        let l = labels(&[("id", &c.id), ("name", name), ("pod_uid", uid)]);
+        out.add("boxwise_cgroup_pod_info", &l, Some(1.0));
+    }
 }
 
 fn go(out: &mut Out, p: &GoProcess) {
     let pid = p.pid.to_string();
     let id = p.cgroup.as_deref().unwrap_or("");
-    let name = p.container.as_deref().unwrap_or("");
+    let name = p.container_display().unwrap_or("");
     let base = [("pid", pid.as_str()), ("id", id), ("name", name)];
     let l = labels(&base);
     let with = |extra: &[(&str, &str)]| {

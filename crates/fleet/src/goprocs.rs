@@ -102,6 +102,7 @@ fn judge(host: &Host, h: &Hierarchies, found: Found) -> GoProcess {
         name: status.name.clone(),
         cgroup: None,
         container: None,
+        container_name: None,
         go_version: Some(binary.go_version.clone()),
         rss_bytes: status.vm_rss_bytes,
         gomaxprocs: None,

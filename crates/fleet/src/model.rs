@@ -31,6 +31,13 @@ pub struct CgroupSample {
     pub id: String,
     /// The container it is, when the path names one (`docker/0123456789ab`).
     pub container: Option<String>,
+    /// The container's full id, when the path names one (to ask the engine its name).
+    #[serde(skip)]
+    pub container_id: Option<String>,
+    /// The container's name from the Docker engine (`web-1`), when its socket answered.
+    pub container_name: Option<String>,
+    /// The Kubernetes pod's UID, when the path is a kubelet's (`kubepods/.../pod<uid>`).
+    pub pod_uid: Option<String>,
     pub cpu_usage_seconds: Option<f64>,
     pub cfs_periods: Option<u64>,
     pub cfs_throttled_periods: Option<u64>,
@@ -45,9 +52,22 @@ pub struct CgroupSample {
     /// PSI `some avg10`, percent of wall time (unified hierarchy only).
     pub cpu_pressure_some_avg10: Option<f64>,
     pub memory_pressure_some_avg10: Option<f64>,
+    /// PSI `some avg60`.
+    pub cpu_pressure_some_avg60: Option<f64>,
+    pub memory_pressure_some_avg60: Option<f64>,
+    /// PSI `total`: seconds some (or, for memory, all) tasks stalled since the cgroup
+    /// was made; a counter.
+    pub cpu_pressure_some_stall_seconds: Option<f64>,
+    pub memory_pressure_some_stall_seconds: Option<f64>,
+    pub memory_pressure_full_stall_seconds: Option<f64>,
 }
 
 impl CgroupSample {
+    /// What to call it: the engine's container name, else `runtime/short-id`.
+    pub fn display_name(&self) -> Option<&str> {
+        self.container_name.as_deref().or(self.container.as_deref())
+    }
+
     /// The CPU quota in cores.
     pub fn quota_cores(&self) -> Option<f64> {
         match (self.cpu_quota_us, self.cpu_period_us) {
@@ -65,6 +85,8 @@ pub struct GoProcess {
     /// Its cgroup's `id` (the cpu hierarchy's path; the unified path on v2).
     pub cgroup: Option<String>,
     pub container: Option<String>,
+    /// The container's name from the Docker engine, when its socket answered.
+    pub container_name: Option<String>,
     pub go_version: Option<String>,
     pub rss_bytes: Option<u64>,
     /// The GOMAXPROCS it runs with (environment, or what its Go version chooses).
@@ -85,6 +107,13 @@ pub struct GoProcess {
     pub findings: Vec<FindingRef>,
     /// Why its box could not be read.
     pub error: Option<String>,
+}
+
+impl GoProcess {
+    /// What to call its container: the engine's name, else `runtime/short-id`.
+    pub fn container_display(&self) -> Option<&str> {
+        self.container_name.as_deref().or(self.container.as_deref())
+    }
 }
 
 /// A doctor finding by its stable id.

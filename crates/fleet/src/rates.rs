@@ -77,6 +77,9 @@ mod tests {
         CgroupSample {
             id: "/a".into(),
             container: None,
+            container_id: None,
+            container_name: None,
+            pod_uid: None,
             cpu_usage_seconds: Some(usage),
             cfs_periods: Some(periods),
             cfs_throttled_periods: Some(throttled),
@@ -89,6 +92,11 @@ mod tests {
             oom_kills: Some(0),
             cpu_pressure_some_avg10: None,
             memory_pressure_some_avg10: None,
+            cpu_pressure_some_avg60: None,
+            memory_pressure_some_avg60: None,
+            cpu_pressure_some_stall_seconds: None,
+            memory_pressure_some_stall_seconds: None,
+            memory_pressure_full_stall_seconds: None,
         }
     }
 

@@ -1,8 +1,7 @@
 //! The I/O edge: /dev/kmsg, a parent's memory.events and the Docker socket, each bounded.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
@@ -54,34 +53,18 @@ pub fn docker_state(socket: &Path, id: &str) -> Option<DockerState> {
     {
         return None;
     }
-    let mut s = UnixStream::connect(socket).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
-    s.set_write_timeout(Some(Duration::from_secs(3))).ok()?;
-    write!(
-        s,
-        "GET /containers/{id}/json HTTP/1.0\r\nHost: docker\r\n\r\n"
+    let body = boxwise_engine::get_ok(
+        socket,
+        &format!("/containers/{id}/json"),
+        Some(Duration::from_secs(3)),
+        MAX_DOCKER_BODY,
     )
     .ok()?;
-    let mut raw = Vec::new();
-    s.take(MAX_DOCKER_BODY as u64 + 1)
-        .read_to_end(&mut raw)
-        .ok()?;
-    if raw.len() > MAX_DOCKER_BODY {
-        return None;
-    }
-    let mut headers = [httparse::EMPTY_HEADER; 32];
-    let mut resp = httparse::Response::new(&mut headers);
-    let httparse::Status::Complete(head) = resp.parse(&raw).ok()? else {
-        return None;
-    };
-    if resp.code != Some(200) {
-        return None;
-    }
-    docker::parse(&raw[head..]).ok()
+    docker::parse(&body).ok()
 }
 
 /// The Docker engine's socket.
-pub const DOCKER_SOCKET: &str = "/var/run/docker.sock";
+pub const DOCKER_SOCKET: &str = boxwise_engine::DEFAULT_SOCKET;
 
 /// Look everywhere a kill of `cgroup` (the memory cgroup's path as the kernel names it) may
 /// be recorded: the kernel log, on v2 the parent of `memory_dir` (its `memory.events` counts

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use boxwise_box::host::Host;
 use boxwise_exporter::{Config, exposition, serve};
-use boxwise_fleet::{Options, snapshot};
+use boxwise_fleet::{Collector, Names, Options, Pace};
 
 use crate::cli::ExporterArgs;
 
@@ -16,7 +16,17 @@ pub fn run(args: ExporterArgs) -> anyhow::Result<ExitCode> {
         skip_pid: Some(std::process::id()),
         ..Options::default()
     };
-    let collect = move || exposition(&snapshot(&Host::live(), &opts));
+    // Every file is read for every snapshot; the counter files stay open between them.
+    // Container names come from the Docker engine when its socket is there, asked in the
+    // background: a snapshot never waits for it (but the first waits up to 2 s for its
+    // first answer, so that even `--once` has them).
+    let names = Names::start(std::time::Duration::from_secs(60));
+    if let Some(n) = &names {
+        n.wait_first(std::time::Duration::from_secs(2));
+    }
+    let mut collector = Collector::new(opts, Pace::FULL, None, names);
+    let host = Host::live();
+    let mut collect = move || exposition(&collector.snapshot(&host));
     if args.once {
         print!("{}", collect());
         return Ok(ExitCode::SUCCESS);

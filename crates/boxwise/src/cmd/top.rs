@@ -10,7 +10,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
 use boxwise_box::host::Host;
-use boxwise_fleet::{JudgeCache, Options, snapshot_with};
+use boxwise_fleet::{Collector, Names, Options, Pace, Snapshot};
 
 use crate::cli::TopArgs;
 use crate::report::top::{self as render, View};
@@ -26,11 +26,18 @@ pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
         filter: args.filter.clone().unwrap_or_default(),
         wide: args.wide,
     };
+    // Container names from the Docker engine, when its socket is there; asked in the
+    // background, never waited for by a refresh.
+    let names = Names::start(NAMES_EVERY);
     if args.once || args.json {
-        let mut cache = JudgeCache::new(1);
-        let before = snapshot_with(&host, &opts, Some(&mut cache));
+        // Everything is read, both times; the second snapshot reuses the judgements.
+        let mut collector = Collector::new(opts, Pace::FULL, Some(1), names);
+        let before = collector.snapshot(&host);
         thread::sleep(args.interval);
-        let now = snapshot_with(&host, &opts, Some(&mut cache));
+        if let Some(n) = collector.names() {
+            n.wait_first(Duration::from_secs(3));
+        }
+        let now = collector.snapshot(&host);
         let screen = render::Screen::new(&before, &now);
         if args.json {
             println!("{}", serde_json::to_string_pretty(&screen.json())?);
@@ -47,8 +54,30 @@ pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
              `boxwise top --once` or `--json`"
         );
     }
-    interactive(&host, &opts, args.interval, view)?;
+    // The counters are read every refresh, the rest as `Pace::LIVE` says; Go processes
+    // are found every 5 refreshes and judged afresh every other time (10 s) or when new.
+    let collector = Collector::new(opts, Pace::LIVE, Some(1), names);
+    interactive(&host, collector, args.interval, view)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How often the engine is asked for container names (and when a new container appears).
+const NAMES_EVERY: Duration = Duration::from_secs(60);
+
+/// Read the costly files of the rows the screen shows, then make the screen again.
+fn fill_shown(
+    host: &Host,
+    collector: &mut Collector,
+    before: &Snapshot,
+    now: &mut Snapshot,
+    view: &View,
+    height: usize,
+) -> render::Screen {
+    let screen = render::Screen::new(before, now);
+    let ids = render::shown_ids(&screen, view, height);
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    collector.detail(host, now, &ids);
+    render::Screen::new(before, now)
 }
 
 /// The live screen: redraw every `interval`; keys c/t/m/n sort, `/` edits the filter
@@ -56,26 +85,35 @@ pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
 /// out, also on error.
 fn interactive(
     host: &Host,
-    opts: &Options,
+    mut collector: Collector,
     interval: Duration,
     mut view: View,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::try_init()?;
-    // Go processes are judged afresh every 10 refreshes (and when new); the cgroup
-    // counters every refresh.
-    let mut cache = JudgeCache::new(10);
     let result = (|| -> anyhow::Result<()> {
-        let mut before = snapshot_with(host, opts, Some(&mut cache));
-        let mut screen = render::Screen::new(&before, &before);
+        let height = |t: &ratatui::DefaultTerminal| {
+            t.size().map_or(24, |r| r.height as usize).saturating_sub(1)
+        };
+        // The newest snapshot and the one before: the rates are between them.
+        let mut cur = collector.snapshot(host);
+        let mut prev = cur.clone();
+        let mut screen = render::Screen::new(&prev, &cur);
         let mut next = Instant::now();
         let mut editing = false;
+        let mut view_changed = false;
         loop {
             if Instant::now() >= next {
-                let now = snapshot_with(host, opts, Some(&mut cache));
-                screen = render::Screen::new(&before, &now);
-                before = now;
+                let mut now = collector.snapshot(host);
+                let h = height(&terminal);
+                screen = fill_shown(host, &mut collector, &cur, &mut now, &view, h);
+                prev = std::mem::replace(&mut cur, now);
                 next = Instant::now() + interval;
+            } else if view_changed {
+                // Other rows may be on screen now: read their costly files at once.
+                let h = height(&terminal);
+                screen = fill_shown(host, &mut collector, &prev, &mut cur, &view, h);
             }
+            view_changed = false;
             terminal.draw(|frame| {
                 let area = frame.area();
                 let mut lines = render::lines(
@@ -120,6 +158,7 @@ fn interactive(
                     KeyCode::Char(ch) if view.filter.len() < 64 => view.filter.push(ch),
                     _ => {}
                 }
+                view_changed = true;
                 continue;
             }
             match key.code {
@@ -132,6 +171,7 @@ fn interactive(
                 KeyCode::Char('/') | KeyCode::Char('f') => editing = true,
                 _ => {}
             }
+            view_changed = true;
         }
     })();
     ratatui::restore();

@@ -175,7 +175,11 @@ pub fn sorted_rows<'a>(screen: &'a Screen, view: &View) -> Vec<&'a Row> {
         .filter(|r| {
             matches(
                 &view.filter,
-                &[Some(r.sample.id.as_str()), r.sample.container.as_deref()],
+                &[
+                    Some(r.sample.id.as_str()),
+                    r.sample.container.as_deref(),
+                    r.sample.container_name.as_deref(),
+                ],
             )
         })
         .collect();
@@ -186,7 +190,13 @@ pub fn sorted_rows<'a>(screen: &'a Screen, view: &View) -> Vec<&'a Row> {
                 r.rates.throttled_periods_percent.unwrap_or(-1.0) * 1e6
                     + r.rates.cpu_cores.unwrap_or(0.0)
             }
-            Sort::Memory => r.sample.memory_working_set_bytes.map_or(-1.0, |b| b as f64),
+            // The live view reads the working set only for the rows on screen; the others
+            // rank by their usage, which is read for every cgroup.
+            Sort::Memory => r
+                .sample
+                .memory_working_set_bytes
+                .or(r.sample.memory_usage_bytes)
+                .map_or(-1.0, |b| b as f64),
             Sort::Name => 0.0,
         }
     };
@@ -202,13 +212,9 @@ pub fn sorted_rows<'a>(screen: &'a Screen, view: &View) -> Vec<&'a Row> {
     rows
 }
 
-/// The whole screen as lines at most `width` characters, the cgroup table cut so that
-/// everything fits in `height` lines.
-pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<String> {
-    let w = width.max(40);
-    // What the filter lets through is what the header counts.
-    let rows = sorted_rows(screen, view);
-    let go: Vec<&GoProcess> = screen
+/// The Go processes the filter lets through.
+fn shown_go<'a>(screen: &'a Screen, view: &View) -> Vec<&'a GoProcess> {
+    screen
         .go
         .iter()
         .filter(|p| {
@@ -217,11 +223,39 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
                 &[
                     p.cgroup.as_deref(),
                     p.container.as_deref(),
+                    p.container_name.as_deref(),
                     p.name.as_deref(),
                 ],
             )
         })
-        .collect();
+        .collect()
+}
+
+/// How many cgroup rows fit: what is left of `height` after the header (2 lines), the
+/// Go table (its header, a blank line and its rows) and the "more" line.
+fn cgroup_room(height: usize, go_shown: usize) -> usize {
+    let go_lines = if go_shown == 0 { 2 } else { go_shown + 2 };
+    height.saturating_sub(2 + go_lines + 1).max(3)
+}
+
+/// The ids of the cgroup rows that [`lines`] shows at this height: the live view reads
+/// their costly files (working set, PSI) and no others.
+pub fn shown_ids(screen: &Screen, view: &View, height: usize) -> Vec<String> {
+    let room = cgroup_room(height, shown_go(screen, view).len());
+    sorted_rows(screen, view)
+        .into_iter()
+        .take(room)
+        .map(|r| r.sample.id.clone())
+        .collect()
+}
+
+/// The whole screen as lines at most `width` characters, the cgroup table cut so that
+/// everything fits in `height` lines.
+pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<String> {
+    let w = width.max(40);
+    // What the filter lets through is what the header counts.
+    let rows = sorted_rows(screen, view);
+    let go = shown_go(screen, view);
     let mut out = Vec::new();
     out.push(format!(
         "boxwise top  {}  {}/{} cgroups  {} Go  {}s  sort {}{}{}",
@@ -252,15 +286,9 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
         "{:<name_w$} {:>5} {:>6} {:>5} {:>6} {:>9} {:>9} {:>4}",
         "CGROUP", "CPU", "%QUOTA", "THR%", "THR-S", "MEM", "LIMIT", "OOM"
     ));
-    // Keep room for the Go table: its header, a blank line and its rows.
-    let go_lines = if go.is_empty() { 2 } else { go.len() + 2 };
-    let room = height.saturating_sub(out.len() + go_lines + 1).max(3);
+    let room = cgroup_room(height, go.len());
     for r in rows.iter().take(room) {
-        let name = r
-            .sample
-            .container
-            .clone()
-            .unwrap_or_else(|| r.sample.id.clone());
+        let name = r.sample.display_name().unwrap_or(&r.sample.id).to_string();
         out.push(format!(
             "{:<name_w$} {:>5} {:>6} {:>5} {:>6} {:>9} {:>9} {:>4}",
             fit(&name, name_w, true),
@@ -325,10 +353,10 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
             .map(|v| v.trim_start_matches("go").to_string())
             .unwrap_or_else(|| "?".into());
         let where_ = p
-            .container
-            .clone()
-            .or_else(|| p.cgroup.clone())
-            .unwrap_or_else(|| "?".into());
+            .container_display()
+            .or(p.cgroup.as_deref())
+            .unwrap_or("?")
+            .to_string();
         out.push(format!(
             "{:>7} {:<12} {:<7} {:<10} {:<13} {:>4} {}",
             p.pid,
