@@ -216,8 +216,8 @@ fn timeline_under_cpuset_change(program: &Path) -> (Vec<u64>, u64, String) {
     assert!(times.windows(2).all(|w| w[0] < w[1]), "{stats}");
     let own = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.split("gomaxprocs=").nth(1)?.trim().parse().ok())
-        .last()
+        .rev()
+        .find_map(|l| l.split("gomaxprocs=").nth(1)?.trim().parse().ok())
         .unwrap_or_else(|| panic!("gmpwatch printed nothing: {err}"));
     // The schedtrace lines boxwise asked for are kept off the user's stderr.
     assert!(!err.contains("SCHED "), "{err}");
