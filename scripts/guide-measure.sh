@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The measurements behind docs/guide.md and docs/bench.md, one file per claim in OUTDIR.
-# Needs root, Docker, fio/iperf3/qperf/sockperf (see .ci/run), hyperfine, Go 1.25.
+# Needs root, Docker, fio/iperf3/qperf/sockperf (see .ci/run), hyperfine, Go 1.25; the c12 part
+# needs debootstrap and the machine's Debian mirror, c15 docker-compose (v1, --compatibility).
 #
 #   scripts/guide-measure.sh OUTDIR      (BW=path/to/static/boxwise to use another build)
 #   scripts/guide-measure.sh OUTDIR c9 c12 c15    only those parts (the later claims)
@@ -62,6 +63,9 @@ c12() {
     docker build --no-cache -q -f "$ctx/Dockerfile.$n" -t "boxwise-guide-$n:1" "$ctx" >/dev/null
     docker save -o "$work/$n.tar" "boxwise-guide-$n:1"
   done
+  # Untagged, so removing the distro image really removes its base layer and each load of it
+  # unpacks the whole base, as on a node that never had it.
+  docker rmi boxwise-guide-distro:base >/dev/null
   { env_line
     docker images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^boxwise-guide-'
     for n in "${names[@]}"; do
@@ -78,7 +82,6 @@ c12() {
   env_line > "$G/c12-load.txt"
   flock /work/bench.lock hyperfine -N --runs 8 --export-markdown "$G/c12-load.md" "${loads[@]}" >> "$G/c12-load.txt" 2>&1
   for n in "${names[@]}"; do docker rmi -f "boxwise-guide-$n:1" >/dev/null 2>&1; done
-  docker rmi -f boxwise-guide-distro:base >/dev/null 2>&1
   rm -rf "$work"
 }
 
@@ -86,7 +89,7 @@ c12() {
 # container's limits), scaled to this 2-CPU machine: no limits, against cpus 1 / memory 512M
 # (reservations 0.25 / 128M), and the same limits with GOMAXPROCS=1. allocsvc in a scratch
 # image; each service is loaded by `boxwise load` at 300 req/s (latency) and at 3000 req/s
-# (more than any can serve: the achieved rate is its capacity), one at a time.
+# (more than any can serve: the achieved rate is its capacity), one at a time, in 3 rounds.
 c15() {
   local work; work=$(mktemp -d /var/tmp/boxwise-guide.XXXX)
   (cd examples/workloads/allocsvc && "$go125" build -o "$work/allocsvc" .)
@@ -125,10 +128,12 @@ YAML
       echo "\$ docker inspect boxwiseguide_${c}_1 (NanoCpus Memory CpuShares MemoryReservation)"
       docker inspect -f '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.CpuShares}} {{.HostConfig.MemoryReservation}}' "boxwiseguide_${c}_1"
     done
-    for rate in 300 3000; do
-      for port in 18111 18112 18113; do
-        echo "\$ boxwise load http://127.0.0.1:$port/ --rate $rate --duration 10s"
-        flock /work/bench.lock $BW load "http://127.0.0.1:$port/" --rate $rate --duration 10s --ready-timeout 20s
+    for round in 1 2 3; do
+      for rate in 300 3000; do
+        for port in 18111 18112 18113; do
+          echo "\$ boxwise load http://127.0.0.1:$port/ --rate $rate --duration 10s   # round $round"
+          flock /work/bench.lock $BW load "http://127.0.0.1:$port/" --rate $rate --duration 10s --ready-timeout 20s
+        done
       done
     done
     env_line
