@@ -649,7 +649,9 @@ fn check_run_at(scen: &Scenario) -> Vec<String> {
         let err = c.scen.stderr("at-go123");
         let want = format!("  GOMAXPROCS {CPUS} throughout: did not follow cpus=5 at ");
         if !err.contains(&want) {
-            c.fail(format!("at-go123: run's GOMAXPROCS line, want {want:?}: {err}"));
+            c.fail(format!(
+                "at-go123: run's GOMAXPROCS line, want {want:?}: {err}"
+            ));
         }
     }
     if let Some(out) = c.ok_block("leftovers") {
