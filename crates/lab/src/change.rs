@@ -224,6 +224,17 @@ mod tests {
         }
 
         #[test]
+        fn cpusets_round_trip(ms in 0u64..100_000, a in 0u32..64, n in 0u32..8, cpus in 1u32..8) {
+            let list = format!("{a}-{}", a + n);
+            let c = parse(&format!("{ms}ms:cpus={cpus},cpuset={list}"), mib).unwrap();
+            prop_assert_eq!(c.cpuset.as_deref(), Some(list.as_str()));
+            prop_assert_eq!(c.cpus, Some(f64::from(cpus)));
+            // Written back and parsed again, it is the same change.
+            let again = parse(&describe(&c), mib).unwrap();
+            prop_assert_eq!(again, c);
+        }
+
+        #[test]
         fn times_round_trip(ms in 0u64..100_000) {
             let c = parse(&format!("{ms}ms:cpus=1"), mib).unwrap();
             prop_assert_eq!(c.after, Duration::from_millis(ms));
