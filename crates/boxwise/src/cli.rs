@@ -545,6 +545,11 @@ pub struct RunArgs {
     /// `memory=256m` (held and touched), or both, in a sibling cgroup.
     #[arg(long, value_name = "K=V", value_parser = parse_neighbour)]
     pub neighbour: Option<boxwise_lab::Neighbour>,
+    /// Record GOMAXPROCS over the run from the Go runtime's schedtrace (GODEBUG gains
+    /// `schedtrace=1000`; those lines are kept off stderr). On by itself with --at when the
+    /// command is a Go program.
+    #[arg(long)]
+    pub track_gomaxprocs: bool,
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,

@@ -94,8 +94,11 @@ fn neighbour_burns_cpu_in_a_sibling_cgroup_and_goes_away() {
     if !support::require(probe.status.success(), "`boxwise run -- true` failed") {
         return;
     }
+    let json = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(BIN)
-        .args(["run", "--neighbour", "cpu=1,memory=32m", "--", "sleep", "3"])
+        .args(["run", "--neighbour", "cpu=1,memory=32m", "--stats-json"])
+        .arg(json.path())
+        .args(["--", "sleep", "3"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -145,5 +148,176 @@ fn neighbour_burns_cpu_in_a_sibling_cgroup_and_goes_away() {
     assert!(
         support::boxwise_run_cgroups(pid).is_empty(),
         "cgroups left behind"
+    );
+    // The stats say what the neighbour was and what it used.
+    let stats: Value = serde_json::from_slice(&std::fs::read(json.path()).unwrap()).unwrap();
+    let n = &stats["neighbour"];
+    assert_eq!(n["cpus"], 1.0, "{stats}");
+    assert_eq!(n["memory_bytes"], 32u64 << 20, "{stats}");
+    assert!(
+        n["cpu_seconds"].as_f64().is_some_and(|c| c > 0.0),
+        "{stats}"
+    );
+    assert!(
+        n["peak_memory_bytes"]
+            .as_u64()
+            .is_some_and(|p| p >= 32 << 20),
+        "{stats}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("  neighbour  cpu=1,memory=32 MiB: used "),
+        "{err}"
+    );
+}
+
+/// `tests/go/gmpwatch` built by `go` from a copy whose go line says `go_line` (Go 1.23
+/// refuses the repo's `go 1.25`; the go line also sets which GODEBUG defaults apply).
+fn gmpwatch(go: &str, go_line: &str, label: &str) -> Option<std::path::PathBuf> {
+    let src = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("gmpwatch-src-{label}"));
+    std::fs::create_dir_all(&src).unwrap();
+    let orig = support::workspace_root().join("tests/go/gmpwatch");
+    std::fs::copy(orig.join("main.go"), src.join("main.go")).unwrap();
+    std::fs::write(
+        src.join("go.mod"),
+        format!("module boxwise.test/gmpwatch\n\ngo {go_line}\n"),
+    )
+    .unwrap();
+    support::build_go_program_with(Path::new(go), src.to_str().unwrap(), label)
+}
+
+/// `boxwise run --at 2s:cpuset=0 --stats-json FILE -- gmpwatch 5s`: the GOMAXPROCS values
+/// of the recorded timeline, the program's own last report, and run's stderr.
+fn timeline_under_cpuset_change(program: &Path) -> (Vec<u64>, u64, String) {
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let out = support::run(
+        Command::new(BIN)
+            .args(["run", "--at", "2s:cpuset=0", "--stats-json"])
+            .arg(json.path())
+            .arg("--")
+            .arg(program)
+            .arg("5s"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    let stats: Value = serde_json::from_slice(&std::fs::read(json.path()).unwrap()).unwrap();
+    let timeline = stats["gomaxprocs_timeline"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no timeline: {stats}"));
+    let values: Vec<u64> = timeline
+        .iter()
+        .map(|p| p["gomaxprocs"].as_u64().unwrap())
+        .collect();
+    // Times rise from the start; no assertion on how fast anything happened.
+    let times: Vec<f64> = timeline
+        .iter()
+        .map(|p| p["t_seconds"].as_f64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{stats}");
+    let own = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .find_map(|l| l.split("gomaxprocs=").nth(1)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("gmpwatch printed nothing: {err}"));
+    // The schedtrace lines boxwise asked for are kept off the user's stderr.
+    assert!(!err.contains("SCHED "), "{err}");
+    assert_eq!(stats["limit_changes"][0]["cpuset"], "0", "{stats}");
+    (values, own, err)
+}
+
+#[test]
+#[ignore = "needs root, writable cgroups, Go 1.25 and Go 1.23"]
+fn gomaxprocs_timeline_shows_go125_following_a_cpuset_change_and_go123_not() {
+    if !support::two_cpus_or_skip() {
+        return;
+    }
+    let probe = support::run(Command::new(BIN).args(["run", "--", "true"]));
+    if !support::require(probe.status.success(), "`boxwise run -- true` failed") {
+        return;
+    }
+    let Some(go125) = gmpwatch("/opt/boxwise-go/go-1.25/bin/go", "1.25", "go1.25") else {
+        return;
+    };
+    let Some(go123) = gmpwatch("/usr/lib/go-1.23/bin/go", "1.23", "go1.23") else {
+        return;
+    };
+    // Go 1.25 re-reads its CPUs (affinity and quota) about once a second and follows.
+    let (values, own, err) = timeline_under_cpuset_change(&go125);
+    assert!(values.len() >= 2 && values[0] >= 2, "{values:?}\n{err}");
+    assert_eq!(*values.last().unwrap(), 1, "{values:?}\n{err}");
+    assert_eq!(own, 1, "the program's own GOMAXPROCS at the end\n{err}");
+    assert!(
+        err.contains("  GOMAXPROCS ") && err.contains("-> 1 at "),
+        "{err}"
+    );
+    assert!(err.contains(" s after cpuset=0"), "{err}");
+    // Go 1.23 sizes GOMAXPROCS once, at start-up.
+    let (values, own, err) = timeline_under_cpuset_change(&go123);
+    assert_eq!(values.len(), 1, "{values:?}\n{err}");
+    assert!(values[0] >= 2, "{values:?}");
+    assert_eq!(own, values[0], "{err}");
+    assert!(
+        err.contains("throughout: did not follow cpuset=0 at "),
+        "{err}"
+    );
+}
+
+#[test]
+#[ignore = "needs root, writable cgroups and Go"]
+fn track_gomaxprocs_keeps_the_users_schedtrace_and_other_stderr() {
+    let probe = support::run(Command::new(BIN).args(["run", "--", "true"]));
+    if !support::require(probe.status.success(), "`boxwise run -- true` failed") {
+        return;
+    }
+    let Some(go) = gmpwatch("go", "1.19", "go-system") else {
+        return;
+    };
+    // The user's own schedtrace: boxwise reads it and passes every line through.
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let out = support::run(
+        Command::new(BIN)
+            .args(["run", "--track-gomaxprocs", "-e", "GODEBUG=schedtrace=500"])
+            .arg("--stats-json")
+            .arg(json.path())
+            .arg("--")
+            .arg(&go)
+            .arg("bad-duration"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    // gmpwatch's own complaint reaches stderr unchanged.
+    assert!(err.contains("gmpwatch: time: invalid duration"), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let stats: Value = serde_json::from_slice(&std::fs::read(json.path()).unwrap()).unwrap();
+    assert!(stats["gomaxprocs_timeline"].is_array(), "{stats}");
+    // Without --track-gomaxprocs (and no --at) nothing is tracked.
+    let out = support::run(
+        Command::new(BIN)
+            .args(["run", "-q", "--stats-json", "-", "--"])
+            .arg(&go)
+            .arg("1ms"),
+    );
+    let stats: Value =
+        serde_json::from_slice(&out.stdout[out.stdout.iter().position(|&b| b == b'{').unwrap()..])
+            .unwrap();
+    assert!(stats["gomaxprocs_timeline"].is_null(), "{stats}");
+}
+
+#[test]
+fn at_two_changes_at_one_time_are_refused() {
+    let out = support::run(Command::new(BIN).args([
+        "run",
+        "--at",
+        "3s:cpus=1",
+        "--at",
+        "3000ms:memory=256m",
+        "--",
+        "true",
+    ]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--at 3s:cpus=1 and --at 3s:memory=268435456 are both at 3s"),
+        "{err}"
     );
 }

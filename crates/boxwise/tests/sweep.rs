@@ -90,6 +90,22 @@ fn two_cpus_by_two_gomaxprocs_by_two_repeats() {
         assert!(run["cpu_seconds"].as_f64().unwrap() > 0.0);
         assert!(run["wall_seconds"].as_f64().unwrap() > 0.0);
         assert!(run["metrics"]["elapsed_ms"].as_f64().is_some(), "{run}");
+        // GOMAXPROCS as the runtime's schedtrace reported it: the configuration's.
+        let want: f64 = run["config"]["env"]["GOMAXPROCS"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(run["metrics"]["gomaxprocs_first"], want, "{run}");
+        assert_eq!(run["metrics"]["gomaxprocs_last"], want, "{run}");
+    }
+    for row in summary {
+        let want: f64 = row["config"]["env"]["GOMAXPROCS"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(row["metrics"]["gomaxprocs_last"]["median"], want, "{row}");
     }
     // Interleaved: each configuration appears once in every round of four runs.
     for round in runs.chunks(4) {

@@ -632,6 +632,12 @@ fn check_run_at(scen: &Scenario) -> Vec<String> {
             gomaxprocs_series(out),
             vec!["2".to_string(), "5".to_string()],
         );
+        // run itself watched the runtime's schedtrace (on by itself with --at on a Go
+        // program) and says it followed.
+        let err = c.scen.stderr("at-go125");
+        if !err.contains("  GOMAXPROCS 2 -> 5 at ") || err.contains("SCHED ") {
+            c.fail(format!("at-go125: run's GOMAXPROCS line: {err}"));
+        }
     }
     // Go 1.23 sizes GOMAXPROCS from the CPUs once and never looks at the quota.
     if let Some(out) = c.ok_block("at-go123") {
@@ -640,6 +646,13 @@ fn check_run_at(scen: &Scenario) -> Vec<String> {
             gomaxprocs_series(out),
             vec![CPUS.to_string()],
         );
+        let err = c.scen.stderr("at-go123");
+        let want = format!("  GOMAXPROCS {CPUS} throughout: did not follow cpus=5 at ");
+        if !err.contains(&want) {
+            c.fail(format!(
+                "at-go123: run's GOMAXPROCS line, want {want:?}: {err}"
+            ));
+        }
     }
     if let Some(out) = c.ok_block("leftovers") {
         c.eq("run cgroups left", out.trim().to_string(), String::new());

@@ -10,6 +10,8 @@
 pub mod cgroup;
 pub mod change;
 pub mod error;
+pub mod gomaxprocs;
+pub mod gomaxprocs_run;
 pub mod neighbour;
 pub mod neighbour_run;
 pub mod ns;
@@ -21,7 +23,9 @@ pub mod stats;
 
 pub use change::{AppliedChange, Change};
 pub use error::{Error, Result};
+pub use gomaxprocs::{Point as GomaxprocsPoint, Timeline as GomaxprocsTimeline};
 pub use neighbour::Neighbour;
+pub use neighbour_run::NeighbourStats;
 pub use run::{run, run_controlled};
 pub use spec::{Isolation, Limits, MemorySwap, Namespace, RunSpec};
 pub use stats::{AppliedLimits, RunStats};

@@ -10,6 +10,7 @@ use boxwise_box::layout::Layout;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork};
+use serde::Serialize;
 
 use crate::cgroup::Transient;
 use crate::error::{Error, Result};
@@ -21,6 +22,18 @@ use crate::stats::AppliedLimits;
 pub struct Running {
     cgroup: Transient,
     children: Vec<Pid>,
+    asked: Neighbour,
+}
+
+/// What the neighbour was and what it used, for the run's stats (`neighbour`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeighbourStats {
+    /// As asked: CPUs' worth of spinning and memory held (`null`: none).
+    pub cpus: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    /// Used: CPU time and the memory peak of its cgroup (`null`: unreadable here).
+    pub cpu_seconds: Option<f64>,
+    pub peak_memory_bytes: Option<u64>,
 }
 
 impl Running {
@@ -29,7 +42,11 @@ impl Running {
         parent: Option<&std::path::Path>,
         n: Neighbour,
     ) -> Result<Running> {
-        let cgroup = Transient::create(layout, &[Controller::Cpu, Controller::Memory], parent)?;
+        let mut controllers = vec![Controller::Cpu, Controller::Memory];
+        if layout.controller(Controller::Cpuacct).is_some() {
+            controllers.push(Controller::Cpuacct);
+        }
+        let cgroup = Transient::create(layout, &controllers, parent)?;
         let quota = n.cpus.map(cpu_quota_us).transpose()?;
         cgroup.apply(
             AppliedLimits {
@@ -43,6 +60,7 @@ impl Running {
         let mut running = Running {
             cgroup,
             children: Vec::new(),
+            asked: n,
         };
         let spinners = n.cpus.map_or(0, |c| c.ceil() as usize);
         // One process holds the memory (and spins if there are spinners at all).
@@ -105,14 +123,33 @@ fn child(procs: Vec<std::fs::File>, memory: Option<u64>, spin: bool) -> ! {
     }
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
+impl Running {
+    /// Stop the neighbour and say what it used; its cgroup goes with `self`.
+    pub fn finish(mut self) -> NeighbourStats {
+        self.stop();
+        let used = self.cgroup.counters();
+        NeighbourStats {
+            cpus: self.asked.cpus,
+            memory_bytes: self.asked.memory,
+            cpu_seconds: used.cpu_seconds,
+            peak_memory_bytes: used.peak_memory_bytes,
+        }
+    }
+
+    /// Kill and reap the spinners (once: a reaped pid may belong to someone else next).
+    fn stop(&mut self) {
         for &pid in &self.children {
             let _ = kill(pid, Signal::SIGKILL);
         }
-        for &pid in &self.children {
+        for pid in self.children.drain(..) {
             let _ = waitpid(pid, None);
         }
         self.cgroup.kill_all();
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

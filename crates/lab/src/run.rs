@@ -42,6 +42,7 @@ pub fn run(spec: &RunSpec) -> Result<RunStats> {
 /// `control` has returned.
 pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Result<RunStats> {
     spec::validate(&spec.limits)?;
+    crate::change::check_distinct(&spec.changes)?;
     if let Some(allowed) = own_cpus() {
         spec::check_cpus(&spec.limits, &allowed)?;
         for change in &spec.changes {
@@ -49,11 +50,24 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
                 let at = format!("--at {:?}: cpus=", change.after);
                 spec::cpus_within(&at, cpus, &allowed)?;
             }
+            if let Some(list) = &change.cpuset {
+                let at = Limits {
+                    cpuset: Some(list.clone()),
+                    ..Limits::default()
+                };
+                spec::check_cpus(&at, &allowed).map_err(|e| {
+                    Error::Spec(format!("--at {:?}: {e}", crate::change::describe(change)))
+                })?;
+            }
         }
     }
     let limits = applied(&spec.limits, spec)?;
     let layout = own_layout(&Host::live())?;
-    let controllers = controllers(&spec.limits, &layout);
+    let mut controllers = controllers(&spec.limits, &layout);
+    if spec.changes.iter().any(|c| c.cpuset.is_some()) && !controllers.contains(&Controller::Cpuset)
+    {
+        controllers.push(Controller::Cpuset);
+    }
     check_mapped(&layout, &controllers, spec.parent.as_deref())?;
     let forwarding = Forwarding::install();
 
@@ -81,6 +95,7 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
             }
         }
     }
+    let tracker = crate::gomaxprocs_run::Tracker::attach(&mut cmd, spec);
     let procs = cgroup.procs_files()?;
     let setup = Setup::new(spec.isolation);
     // The workload dies with its runner: a `boxwise run` killed with SIGKILL cannot forward
@@ -116,6 +131,7 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
         program: program.clone(),
         error,
     })?;
+    let reader = tracker.and_then(|t| t.start(&mut child, start));
     let pid = child.id();
     let (exit_tx, exit_rx) = std::sync::mpsc::channel::<()>();
     let cgroup_ref = &cgroup;
@@ -141,14 +157,18 @@ pub fn run_controlled(spec: &RunSpec, control: impl FnOnce(u32) + Send) -> Resul
     .map_err(|error| Error::Wait { program, error })?;
     let wall_seconds = start.elapsed().as_secs_f64();
 
-    drop(neighbour);
+    let neighbour = neighbour.map(crate::neighbour_run::Running::finish);
     cgroup.kill_all();
+    // Everything that held the stderr pipe is gone now, so the reader sees its end.
+    let timeline = reader.map(|r| r.join().unwrap_or_default().points);
     let counters = cgroup.counters();
     // The cgroup goes before the handlers do, so a late Ctrl-C cannot interrupt the cleanup.
     drop(cgroup);
     drop(forwarding);
     let mut stats = RunStats::new(status, wall_seconds, counters, limits);
     stats.limit_changes = changed;
+    stats.gomaxprocs_timeline = timeline;
+    stats.neighbour = neighbour;
     Ok(stats)
 }
 
@@ -173,12 +193,13 @@ fn apply_changes(
             break;
         }
         let quota = change.cpus.and_then(|c| spec::cpu_quota_us(c).ok());
-        let result = cgroup.change(quota, change.memory);
+        let result = cgroup.change(quota, change.memory, change.cpuset.as_deref());
         let applied = crate::change::AppliedChange {
             at_seconds: start.elapsed().as_secs_f64(),
             cpus: change.cpus,
             cpu_quota_us: quota,
             memory_bytes: change.memory,
+            cpuset: change.cpuset.clone(),
             error: result.err().map(|e| e.to_string()),
         };
         if let Some(tx) = tell {

@@ -33,6 +33,9 @@ pub struct RunSpec {
     /// Each `--at` change is also sent here as it is made, so the caller can say so at
     /// that moment rather than after the run.
     pub on_change: Option<std::sync::mpsc::Sender<crate::change::AppliedChange>>,
+    /// Record GOMAXPROCS over time from the runtime's schedtrace on stderr
+    /// (`run --track-gomaxprocs`); ignored when `stderr` goes to a file.
+    pub track_gomaxprocs: bool,
 }
 
 /// Limits as the user wrote them (Docker's meanings).

@@ -32,6 +32,11 @@ pub struct RunStats {
     pub limits: AppliedLimits,
     /// Limits changed during the run (`run --at`), in the order made.
     pub limit_changes: Vec<crate::change::AppliedChange>,
+    /// GOMAXPROCS over the run, one point per change, from the runtime's schedtrace
+    /// (`run --track-gomaxprocs`); `null` when not tracked, empty when no line came.
+    pub gomaxprocs_timeline: Option<Vec<crate::gomaxprocs::Point>>,
+    /// The noisy neighbour (`run --neighbour`): what it was and what it used.
+    pub neighbour: Option<crate::neighbour_run::NeighbourStats>,
     /// The signal that killed the command, if one did (also folded into `exit_code`).
     #[serde(skip)]
     pub signal: Option<i32>,
@@ -97,6 +102,8 @@ impl RunStats {
             peak_pids: counters.peak_pids,
             limits,
             limit_changes: Vec::new(),
+            gomaxprocs_timeline: None,
+            neighbour: None,
             signal,
         }
     }
@@ -150,6 +157,8 @@ mod tests {
             "peak_pids",
             "limits",
             "limit_changes",
+            "gomaxprocs_timeline",
+            "neighbour",
         ];
         expected.sort_unstable();
         let mut keys = keys;
@@ -160,5 +169,37 @@ mod tests {
         assert_eq!(json["peak_memory_bytes"], serde_json::Value::Null);
         assert_eq!(json["pids_limit_hits"], serde_json::Value::Null);
         assert_eq!(json["limits"]["memory_bytes"], 64 << 20);
+        assert_eq!(json["gomaxprocs_timeline"], serde_json::Value::Null);
+        assert_eq!(json["neighbour"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn timeline_and_neighbour_keys() {
+        let mut stats = RunStats::new(
+            ExitStatus::from_raw(0),
+            1.0,
+            Counters::default(),
+            AppliedLimits::default(),
+        );
+        stats.gomaxprocs_timeline = Some(vec![crate::gomaxprocs::Point {
+            t_seconds: 0.5,
+            gomaxprocs: 2,
+        }]);
+        stats.neighbour = Some(crate::neighbour_run::NeighbourStats {
+            cpus: Some(1.0),
+            memory_bytes: None,
+            cpu_seconds: Some(0.9),
+            peak_memory_bytes: Some(1 << 20),
+        });
+        let json = serde_json::to_value(&stats).unwrap();
+        assert_eq!(
+            json["gomaxprocs_timeline"],
+            serde_json::json!([{"t_seconds": 0.5, "gomaxprocs": 2}])
+        );
+        assert_eq!(
+            json["neighbour"],
+            serde_json::json!({"cpus": 1.0, "memory_bytes": null, "cpu_seconds": 0.9,
+                               "peak_memory_bytes": 1048576})
+        );
     }
 }

@@ -63,6 +63,12 @@ pub fn derive(
         gomemlimit_bytes: gomemlimit_bytes(config),
         memory_limit_bytes: config.memory,
     };
+    // GOMAXPROCS as the runtime reported it in its first and last schedtrace line: equal
+    // unless the runtime followed a change (Go 1.25+).
+    if let (Some(first), Some(last)) = (trace.sched.first(), trace.sched.last()) {
+        metrics.insert(Metric::GomaxprocsFirst, f64::from(first.gomaxprocs));
+        metrics.insert(Metric::GomaxprocsLast, f64::from(last.gomaxprocs));
+    }
     if let Some(gc) = boxwise_trace::summary::summarize(&trace.gc, limits) {
         metrics.insert(Metric::GcCount, gc.cycles as f64);
         // Over the whole run, not between the first and last cycle: a burst of cycles at
@@ -109,9 +115,13 @@ pub fn gomemlimit_bytes(config: &Config) -> Option<u64> {
     }
 }
 
-/// The environment for a run with the GC trace on: `gctrace=1` appended to the GODEBUG the
-/// configuration sets, else to the one inherited, so the user's settings still apply.
-pub fn with_gctrace(
+/// How often the scheduler trace is asked for (ms): enough for GOMAXPROCS first and last.
+pub const SCHEDTRACE_MS: u32 = 1000;
+
+/// The environment for a run with the GC and scheduler traces on: `gctrace=1` and
+/// `schedtrace=1000` appended to the GODEBUG the configuration sets, else to the one
+/// inherited, so the user's settings still apply (a schedtrace already there is kept).
+pub fn with_traces(
     env: &[(String, String)],
     inherited_godebug: Option<&str>,
 ) -> Vec<(String, String)> {
@@ -120,9 +130,16 @@ pub fn with_gctrace(
         .find(|(k, _)| k == "GODEBUG")
         .map(|(_, v)| v.as_str())
         .or(inherited_godebug);
+    let has_sched =
+        godebug.is_some_and(|g| g.split(',').any(|kv| kv.trim().starts_with("schedtrace=")));
+    let ours = if has_sched {
+        "gctrace=1".to_string()
+    } else {
+        format!("gctrace=1,schedtrace={SCHEDTRACE_MS}")
+    };
     let with_trace = match godebug {
-        Some(g) if !g.is_empty() => format!("{g},gctrace=1"),
-        _ => "gctrace=1".to_string(),
+        Some(g) if !g.is_empty() => format!("{g},{ours}"),
+        _ => ours,
     };
     let mut out: Vec<(String, String)> = env
         .iter()
@@ -200,13 +217,13 @@ impl Serialize for Failure {
     }
 }
 
-/// The workload's last words on stderr (its last line that is not GC trace), to show
+/// The workload's last words on stderr (its last line that is not GC or scheduler trace), to show
 /// beside a failure.
 pub fn last_words(stderr: &str) -> Option<&str> {
     stderr
         .lines()
         .rev()
-        .find(|l| !l.trim().is_empty() && !l.starts_with("gc "))
+        .find(|l| !l.trim().is_empty() && !l.starts_with("gc ") && !l.starts_with("SCHED "))
 }
 
 #[cfg(test)]
@@ -265,35 +282,65 @@ mod tests {
     }
 
     #[test]
-    fn gctrace_joins_the_godebug_in_force() {
+    fn traces_join_the_godebug_in_force() {
         let kv = |k: &str, v: &str| (k.to_string(), v.to_string());
+        const OURS: &str = "gctrace=1,schedtrace=1000";
         let table = [
-            (vec![], None, "gctrace=1"),
-            (vec![], Some(""), "gctrace=1"),
-            (vec![], Some("madvdontneed=1"), "madvdontneed=1,gctrace=1"),
+            (vec![], None, OURS.to_string()),
+            (vec![], Some(""), OURS.to_string()),
+            (
+                vec![],
+                Some("madvdontneed=1"),
+                format!("madvdontneed=1,{OURS}"),
+            ),
             // The configuration's GODEBUG wins over the inherited one.
             (
                 vec![kv("GODEBUG", "x=1")],
                 Some("madvdontneed=1"),
-                "x=1,gctrace=1",
+                format!("x=1,{OURS}"),
             ),
-            (vec![kv("GODEBUG", "")], Some("y=1"), "gctrace=1"),
+            (vec![kv("GODEBUG", "")], Some("y=1"), OURS.to_string()),
+            // A schedtrace of the user's own is kept as it is.
+            (
+                vec![kv("GODEBUG", "schedtrace=200")],
+                None,
+                "schedtrace=200,gctrace=1".to_string(),
+            ),
         ];
         for (env, inherited, want) in table {
-            let out = with_gctrace(&env, inherited);
+            let out = with_traces(&env, inherited);
             assert_eq!(
                 out.last(),
-                Some(&kv("GODEBUG", want)),
+                Some(&kv("GODEBUG", &want)),
                 "{env:?} {inherited:?}"
             );
             assert_eq!(out.iter().filter(|(k, _)| k == "GODEBUG").count(), 1);
         }
         // Other variables stay, in order, before it.
-        let out = with_gctrace(&[kv("GOMAXPROCS", "2"), kv("GODEBUG", "a=1")], None);
+        let out = with_traces(&[kv("GOMAXPROCS", "2"), kv("GODEBUG", "a=1")], None);
         assert_eq!(
             out,
-            vec![kv("GOMAXPROCS", "2"), kv("GODEBUG", "a=1,gctrace=1")]
+            vec![kv("GOMAXPROCS", "2"), kv("GODEBUG", &format!("a=1,{OURS}"))]
         );
+    }
+
+    #[test]
+    fn gomaxprocs_first_and_last_from_the_schedtrace() {
+        let config = matrix(&[], &[], &[]).remove(0);
+        let stderr = "SCHED 0ms: gomaxprocs=2 idleprocs=1 threads=4 spinningthreads=0 \
+                      needspinning=0 idlethreads=1 runqueue=0 [ 0 0 ]\n\
+                      work\n\
+                      SCHED 1001ms: gomaxprocs=2 idleprocs=2 threads=5 spinningthreads=0 \
+                      needspinning=0 idlethreads=2 runqueue=0 [ 0 0 ]\n\
+                      SCHED 2002ms: gomaxprocs=1 idleprocs=1 threads=5 spinningthreads=0 \
+                      needspinning=0 idlethreads=2 runqueue=0 [ 0 ]\n\
+                      done\n";
+        let m = derive(&config, &RunFacts::default(), None, "", stderr, &[]);
+        assert_eq!(m.get(&Metric::GomaxprocsFirst.into()), Some(&2.0));
+        assert_eq!(m.get(&Metric::GomaxprocsLast.into()), Some(&1.0));
+        assert_eq!(last_words(stderr), Some("done"));
+        let m = derive(&config, &RunFacts::default(), None, "", "no trace\n", &[]);
+        assert_eq!(m.get(&Metric::GomaxprocsFirst.into()), None);
     }
 
     fn names(m: &Metrics) -> Vec<&str> {

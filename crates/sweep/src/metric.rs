@@ -25,10 +25,12 @@ pub enum Metric {
     Max,
     AchievedRate,
     Errors,
+    GomaxprocsFirst,
+    GomaxprocsLast,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 15] = [
+    pub const ALL: [Metric; 17] = [
         Metric::WallSeconds,
         Metric::CpuSeconds,
         Metric::ThrottledPct,
@@ -44,6 +46,8 @@ impl Metric {
         Metric::Max,
         Metric::AchievedRate,
         Metric::Errors,
+        Metric::GomaxprocsFirst,
+        Metric::GomaxprocsLast,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +67,8 @@ impl Metric {
             Metric::Max => "max",
             Metric::AchievedRate => "achieved_rate",
             Metric::Errors => "errors",
+            Metric::GomaxprocsFirst => "gomaxprocs_first",
+            Metric::GomaxprocsLast => "gomaxprocs_last",
         }
     }
 

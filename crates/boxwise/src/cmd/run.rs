@@ -14,12 +14,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut command = args.command.into_iter();
     let program = command.next().context("no command given")?;
     // As exec: a foreign or cut-short ELF would otherwise run through /bin/sh as a script.
-    if let Some(file) = super::exec::resolve_program(&program, std::env::var_os("PATH"))
-        && let Some(why) = boxwise_box::host::foreign_elf(&file)
-    {
+    let file = super::exec::resolve_program(&program, std::env::var_os("PATH"));
+    if let Some(why) = file.as_deref().and_then(boxwise_box::host::foreign_elf) {
         eprintln!("boxwise: cannot start {why}");
         return Ok(ExitCode::from(126));
     }
+    // With --at, a Go program's GOMAXPROCS is worth watching: did it follow?
+    let track_gomaxprocs = args.track_gomaxprocs
+        || (!args.at.is_empty() && file.is_some_and(|f| boxwise_goprog::GoBinary::read(f).is_ok()));
     // `--at` changes are said the moment they are made, from the run's changer thread.
     let (tell, told) = std::sync::mpsc::channel::<boxwise_lab::AppliedChange>();
     let printer = std::thread::spawn(move || {
@@ -50,6 +52,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         changes: args.at,
         neighbour: args.neighbour,
         on_change: Some(tell),
+        track_gomaxprocs,
         ..RunSpec::default()
     };
     let result = boxwise_lab::run(&spec);

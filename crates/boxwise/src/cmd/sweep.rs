@@ -175,7 +175,7 @@ fn run_one(
     let env = if args.no_gctrace {
         config.env.clone()
     } else {
-        measure::with_gctrace(&config.env, std::env::var("GODEBUG").ok().as_deref())
+        measure::with_traces(&config.env, std::env::var("GODEBUG").ok().as_deref())
     };
     let spec = RunSpec {
         program: program.clone(),

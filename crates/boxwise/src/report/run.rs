@@ -33,22 +33,10 @@ pub fn notes(stats: &RunStats, program: &str) -> Vec<String> {
 
 /// One `--at` change as it is made (printed at that moment), or as it was refused.
 pub fn change_line(c: &boxwise_lab::AppliedChange) -> String {
-    let what: Vec<String> = c
-        .cpus
-        .map(|n| format!("cpus={n}"))
-        .into_iter()
-        .chain(
-            c.memory_bytes
-                .map(|m| format!("memory={}", units::bytes(m))),
-        )
-        .collect();
+    let what = asked(c);
     match &c.error {
-        None => format!("boxwise: at {:.1}s: {}", c.at_seconds, what.join(",")),
-        Some(e) => format!(
-            "boxwise: at {:.1}s: {} refused: {e}",
-            c.at_seconds,
-            what.join(",")
-        ),
+        None => format!("boxwise: at {:.1}s: {what}", c.at_seconds),
+        Some(e) => format!("boxwise: at {:.1}s: {what} refused: {e}", c.at_seconds),
     }
 }
 
@@ -78,6 +66,57 @@ fn then(stats: &RunStats, value: impl Fn(&boxwise_lab::AppliedChange) -> Option<
         .filter(|c| c.error.is_none())
         .filter_map(|c| value(c).map(|v| format!(", then {v} at {:.1}s", c.at_seconds)))
         .collect()
+}
+
+/// What `--at` asked for, as written (`cpus=0.5,cpuset=0`).
+fn asked(c: &boxwise_lab::AppliedChange) -> String {
+    let mut what: Vec<String> = Vec::new();
+    if let Some(n) = c.cpus {
+        what.push(format!("cpus={n}"));
+    }
+    if let Some(m) = c.memory_bytes {
+        what.push(format!("memory={}", units::bytes(m)));
+    }
+    if let Some(l) = &c.cpuset {
+        what.push(format!("cpuset={l}"));
+    }
+    what.join(",")
+}
+
+/// GOMAXPROCS over the run (`--track-gomaxprocs`): where it started and each change, with
+/// how long after the `--at` change before it the runtime took it up; or that it never
+/// moved although a limit did. `None` when not tracked.
+fn gomaxprocs(stats: &RunStats) -> Option<String> {
+    let points = stats.gomaxprocs_timeline.as_ref()?;
+    let Some(first) = points.first() else {
+        return Some("unknown (no schedtrace line on stderr: not a Go program?)".into());
+    };
+    let made: Vec<_> = stats
+        .limit_changes
+        .iter()
+        .filter(|c| c.error.is_none())
+        .collect();
+    let mut parts = vec![first.gomaxprocs.to_string()];
+    for p in &points[1..] {
+        let cause = made
+            .iter()
+            .rev()
+            .find(|c| c.at_seconds <= p.t_seconds)
+            .map(|c| format!(", {:.1} s after {}", p.t_seconds - c.at_seconds, asked(c)))
+            .unwrap_or_default();
+        parts.push(format!("-> {} at {:.1}s{cause}", p.gomaxprocs, p.t_seconds));
+    }
+    if points.len() == 1 {
+        let after: Vec<String> = made
+            .iter()
+            .filter(|c| c.cpus.is_some() || c.cpuset.is_some())
+            .map(|c| format!("{} at {:.1}s", asked(c), c.at_seconds))
+            .collect();
+        if !after.is_empty() {
+            parts.push(format!("throughout: did not follow {}", after.join(", ")));
+        }
+    }
+    Some(parts.join(" "))
 }
 
 /// The short account printed after every run (unless `--quiet`): how long, how much CPU and
@@ -125,6 +164,9 @@ pub fn summary(stats: &RunStats) -> Vec<String> {
         };
         row("throttled", throttled);
     }
+    if let Some(line) = gomaxprocs(stats) {
+        row("GOMAXPROCS", line);
+    }
     let memory_changes = then(stats, |c| c.memory_bytes.map(units::bytes));
     let limit = |b: Option<u64>| {
         b.map_or_else(String::new, |m| {
@@ -160,7 +202,30 @@ pub fn summary(stats: &RunStats) -> Vec<String> {
         }
     };
     row("pids", pids);
+    if let Some(n) = &stats.neighbour {
+        row("neighbour", neighbour(n));
+    }
     out
+}
+
+/// `cpu=1,memory=32 MiB: used 2.95 s CPU, peak 33 MiB`: what `--neighbour` was and used.
+fn neighbour(n: &boxwise_lab::NeighbourStats) -> String {
+    let asked: Vec<String> = n
+        .cpus
+        .map(|c| format!("cpu={c}"))
+        .into_iter()
+        .chain(
+            n.memory_bytes
+                .map(|m| format!("memory={}", units::bytes(m))),
+        )
+        .collect();
+    let cpu = n
+        .cpu_seconds
+        .map_or_else(|| "unknown".into(), |c| units::decimal(c, 2));
+    let peak = n
+        .peak_memory_bytes
+        .map_or_else(|| "unknown".into(), units::bytes);
+    format!("{}: used {cpu} s CPU, peak {peak}", asked.join(","))
 }
 
 #[cfg(test)]
@@ -186,8 +251,76 @@ mod tests {
                 ..AppliedLimits::default()
             },
             limit_changes: Vec::new(),
+            gomaxprocs_timeline: None,
+            neighbour: None,
             signal: None,
         }
+    }
+
+    fn change(at: f64, cpus: Option<f64>, cpuset: Option<&str>) -> boxwise_lab::AppliedChange {
+        boxwise_lab::AppliedChange {
+            at_seconds: at,
+            cpus,
+            cpu_quota_us: None,
+            memory_bytes: None,
+            cpuset: cpuset.map(str::to_string),
+            error: None,
+        }
+    }
+
+    fn point(t: f64, n: u32) -> boxwise_lab::GomaxprocsPoint {
+        boxwise_lab::GomaxprocsPoint {
+            t_seconds: t,
+            gomaxprocs: n,
+        }
+    }
+
+    #[test]
+    fn gomaxprocs_follows_or_not() {
+        let mut s = stats(false, None);
+        assert_eq!(gomaxprocs(&s), None);
+        s.gomaxprocs_timeline = Some(vec![]);
+        assert_eq!(
+            gomaxprocs(&s).unwrap(),
+            "unknown (no schedtrace line on stderr: not a Go program?)"
+        );
+        s.limit_changes = vec![change(3.0, None, Some("0")), change(6.0, Some(0.5), None)];
+        s.gomaxprocs_timeline = Some(vec![point(0.01, 2), point(4.0, 1)]);
+        assert_eq!(
+            gomaxprocs(&s).unwrap(),
+            "2 -> 1 at 4.0s, 1.0 s after cpuset=0"
+        );
+        s.gomaxprocs_timeline = Some(vec![point(1.0, 2)]);
+        assert_eq!(
+            gomaxprocs(&s).unwrap(),
+            "2 throughout: did not follow cpuset=0 at 3.0s, cpus=0.5 at 6.0s"
+        );
+        // The row in the summary, under cpu.
+        let rows = summary(&s);
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("  GOMAXPROCS 2 throughout")),
+            "{rows:?}"
+        );
+        // A change before any --at (start-up) names no cause.
+        s.gomaxprocs_timeline = Some(vec![point(0.0, 8), point(1.0, 2)]);
+        assert_eq!(gomaxprocs(&s).unwrap(), "8 -> 2 at 1.0s");
+    }
+
+    #[test]
+    fn neighbour_row() {
+        let mut s = stats(false, None);
+        s.neighbour = Some(boxwise_lab::NeighbourStats {
+            cpus: Some(1.0),
+            memory_bytes: Some(32 << 20),
+            cpu_seconds: Some(2.954),
+            peak_memory_bytes: None,
+        });
+        let rows = summary(&s);
+        assert_eq!(
+            rows.last().unwrap(),
+            "  neighbour  cpu=1,memory=32 MiB: used 2.95 s CPU, peak unknown"
+        );
     }
 
     #[test]
@@ -258,6 +391,7 @@ mod tests {
                 cpus: Some(0.5),
                 cpu_quota_us: Some(50_000),
                 memory_bytes: Some(256 << 20),
+                cpuset: None,
                 error: None,
             },
             boxwise_lab::AppliedChange {
@@ -265,6 +399,7 @@ mod tests {
                 cpus: None,
                 cpu_quota_us: None,
                 memory_bytes: Some(1 << 20),
+                cpuset: None,
                 error: Some("device busy".into()),
             },
         ];

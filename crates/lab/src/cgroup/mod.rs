@@ -118,6 +118,16 @@ impl Transient {
             } else {
                 String::new()
             };
+            // A v1 cpuset taken only for a later change (`--at 3s:cpuset=0`) starts with
+            // the base's CPUs: an empty one would refuse the command.
+            if node.has(Controller::Cpuset)
+                && node.hierarchy == Hierarchy::V1
+                && limits.cpuset.is_none()
+            {
+                let cpus = read_text(&Live, &node.base.join(cpuset::CPUS))?;
+                write_value(&Live, &node.leaf.join(cpuset::CPUS), cpus.trim())?;
+                write_value(&Live, &node.leaf.join(cpuset::MEMS), mems.trim())?;
+            }
             let writes = files::limit_writes(node.hierarchy, &limits, swap_explicit, &mems);
             for w in writes.iter().filter(|w| node.has(w.controller)) {
                 let path = node.leaf.join(w.file);
@@ -146,12 +156,20 @@ impl Transient {
         Ok(limits)
     }
 
-    /// Change the CPU quota and the memory limit of the running cgroup (`run --at`). The
+    /// Change the CPU quota, the memory limit and the CPUs of the running cgroup (`run --at`). The
     /// memory+swap total follows as Docker's default (twice the memory); on v1 it is
     /// written before the memory limit when that grows and after when it shrinks, so the
     /// total never drops below the limit.
-    pub fn change(&self, cpu_quota_us: Option<u64>, memory_bytes: Option<u64>) -> Result<()> {
+    pub fn change(
+        &self,
+        cpu_quota_us: Option<u64>,
+        memory_bytes: Option<u64>,
+        cpuset: Option<&str>,
+    ) -> Result<()> {
         for node in &self.nodes {
+            if let (Some(list), true) = (cpuset, node.has(Controller::Cpuset)) {
+                write_value(&Live, &node.leaf.join(cpuset::CPUS), list)?;
+            }
             if let (Some(q), true) = (cpu_quota_us, node.has(Controller::Cpu)) {
                 for (file, value) in
                     cpu::quota_writes(node.hierarchy, q, crate::quota::CPU_PERIOD_US)

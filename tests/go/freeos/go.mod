@@ -1,0 +1,3 @@
+module boxwise.test/freeos
+
+go 1.19
