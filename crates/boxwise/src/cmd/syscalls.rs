@@ -83,6 +83,12 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         go_version: go,
         executable_error,
         cpu_limit_cores: cpu_limit,
+        // Sampling starts past a syscall's first EXACT_CALLS calls on a CPU.
+        time_estimated: !args.latency
+            && table
+                .rows
+                .iter()
+                .any(|r| r.calls > u64::from(boxwise_syscalls::asm::EXACT_CALLS)),
         table: &table,
         threads: outcome
             .threads
