@@ -594,6 +594,27 @@ mod tests {
     }
 
     #[test]
+    fn start_slots_are_one_to_one_and_keep_neighbours_a_cache_line_apart() {
+        assert_eq!(start_bits(1000), 10);
+        assert_eq!(start_bits(32768), 15);
+        assert_eq!(start_bits(40000), 16);
+        assert_eq!(start_bits(1 << 22), 22);
+        for bits in [10, 15, 22] {
+            let n = 1u32 << bits;
+            let mut seen = vec![false; n as usize];
+            for tid in 0..n {
+                let s = start_slot(tid, bits) as usize;
+                assert!(!seen[s], "tid {tid} shares slot {s} ({bits} bits)");
+                seen[s] = true;
+                if tid + 1 < n {
+                    // Eight 8-byte slots make a 64-byte line.
+                    assert!(start_slot(tid + 1, bits).abs_diff(s as u32) >= 8, "{tid}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn jumps_land_inside_the_program() {
         let maps = Maps {
             counts: 3,
