@@ -1,10 +1,14 @@
 //! The BPF programs, assembled here instruction by instruction (no clang at build time).
 //!
 //! `sys_enter` counts the call in a per-CPU array indexed by syscall number and stores
-//! `(ktime << 10) | nr` in an array indexed by thread id; `sys_exit` turns that into a
-//! duration, adds it, counts errors (return -4095..-1) per errno and, with latency on, a log2
-//! bucket. A tid-indexed array is cheaper than a hash map (measured 1.7x vs 2.3x on a write
-//! storm); the packed start time wraps after 2^54 ns (208 days), far beyond any call.
+//! `ktime << 12 | flags | nr` in an array indexed by thread id and in `cur`, a per-CPU
+//! entry about the task on that CPU; `sys_exit` takes the start from `cur` when no context
+//! switch came between (else from the thread's slot), turns it into a duration, adds it,
+//! counts errors (return -4095..-1) per errno and, with latency on, a log2 bucket.
+//! `sched_switch` clears `cur`, so whether a task is traced is asked (a helper call) once
+//! per switch, not on every hit. A tid-indexed array is cheaper than a hash map (measured
+//! 1.7x vs 2.3x on a write storm); the packed start time wraps after 2^52 ns (52 days), far
+//! beyond any call. What each step costs: crate::floor and docs/benchmarks.md.
 
 /// Syscall numbers counted (both arches stay below 470 today).
 pub const MAX_NR: u32 = 512;
