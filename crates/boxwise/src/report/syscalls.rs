@@ -24,8 +24,9 @@ pub struct Summary<'a> {
     /// `null` unless the target is a Go program.
     pub gomaxprocs: Option<u32>,
     pub cpu_limit_cores: Option<f64>,
-    /// The time columns are estimated from a sample of calls (counts stay exact); false
-    /// with `--latency`, which times every call.
+    /// Some syscall passed the calls timed exactly, so part of the time columns may be
+    /// estimated from a sample (counts stay exact); false with `--latency`, which times
+    /// every call.
     pub time_estimated: bool,
     #[serde(flatten)]
     pub table: &'a Table,
