@@ -7,6 +7,10 @@
 # reports is printed too. perf and bpftrace read tracepoint formats from tracefs, which is
 # not mounted on this machine: they run in a private mount namespace with tracefs mounted
 # there (gone when they exit).
+# Then the floor (FLOOR=0 skips it): the write storm bare, under empty programs on
+# sys_enter/sys_exit (what attaching anything there costs), under the tgid check alone, the
+# tgid check plus a clock read, and boxwise's own programs, with the command's CPU time
+# beside the wall time (steadier on a busy machine); crates/syscalls/examples/floor.rs.
 # Needs: root, go, strace, linux-perf, bpftrace.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,6 +49,7 @@ writes_seen() { # the write(2) count in $work/out as NAME reports it
   esac
 }
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 # TOOLS="bare boxwise" limits the run to some tools (the full set takes minutes).
 read -r -a tools <<<"${TOOLS:-bare boxwise boxwise-latency strace perf bpftrace}"
 for workload in "writes 4 100000" "http 20000"; do
@@ -75,3 +80,10 @@ for t in order:
 PY
   echo
 done
+if [ "${FLOOR:-1}" = 1 ]; then
+  cargo build --release -p boxwise-syscalls --example floor >&2
+  echo "floor: writes 4 100000 ($runs interleaved runs, medians)"
+  "${CARGO_TARGET_DIR:-target}/release/examples/floor" "$runs" "$prog" writes 4 100000
+  echo
+fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -115,6 +115,8 @@ fn go_write_storm_counts_equal_strace() {
     assert!(calls(&doc, "clone") >= 1, "{doc}");
     let w = row(&doc, "write");
     assert!(w["time_ns"].as_u64().unwrap() > 0);
+    // 100,000 writes pass the 256 timed exactly per CPU: the time is a sample's estimate.
+    assert_eq!(doc["time_estimated"], true, "{doc}");
     assert_eq!(doc["total_calls"].as_u64().unwrap(), {
         doc["rows"]
             .as_array()
@@ -271,6 +273,8 @@ fn latency_histogram_bounds_hold() {
             .arg(&p)
             .args(["writes", "2", "5000"]),
     );
+    // --latency times every call.
+    assert_eq!(doc["time_estimated"], false, "{doc}");
     let w = row(&doc, "write");
     let lat = &w["latency"];
     let (p50, p99, max) = (
@@ -752,4 +756,52 @@ fn sweep_records_syscall_counts_per_configuration() {
     }
     gomaxprocs.sort_unstable();
     assert_eq!(gomaxprocs, ["1", "2"], "{doc}");
+}
+
+#[test]
+#[ignore = "needs root (BPF) and Go"]
+fn a_32_bit_program_gets_a_warning_about_its_names() {
+    if std::env::consts::ARCH != "x86_64" || prog().is_none() {
+        return;
+    }
+    // The same Go program built for 386 runs on an x86_64 kernel with ia32 emulation.
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("syscalls386");
+    let built = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&bin)
+        .arg(".")
+        .current_dir(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/go/syscalls"
+        ))
+        .env("GOARCH", "386")
+        .env("CGO_ENABLED", "0")
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+    let out = run(Command::new(BOXWISE)
+        .args(["syscalls", "--json", "--"])
+        .arg(&bin)
+        .args(["writes", "1", "300"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(126) {
+        // A kernel without IA32_EMULATION cannot run it at all.
+        println!("skipped: this kernel does not run 32-bit programs: {err}");
+        return;
+    }
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        err.contains("is a 32-bit program: its calls carry i386 numbers"),
+        "{err}"
+    );
+    // And the 64-bit build gets no such warning.
+    let out = run(Command::new(BOXWISE)
+        .args(["syscalls", "--json", "--"])
+        .arg(prog().unwrap())
+        .args(["writes", "1", "3"]));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("32-bit"),
+        "{out:?}"
+    );
 }

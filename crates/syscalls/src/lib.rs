@@ -9,6 +9,8 @@
 pub mod asm;
 pub mod btf;
 pub mod cpulist;
+#[doc(hidden)]
+pub mod floor;
 pub mod goread;
 pub mod hist;
 pub mod model;

@@ -114,7 +114,10 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
     let pid_max = read_pid_max();
     let counts = Map::create(MapKind::PerCpuArray, COUNT_VALUE, MAX_NR, "bw_counts")
         .map_err(bpf_err("creating a BPF map"))?;
-    let starts = Map::create(MapKind::Array, 8, pid_max, "bw_starts")
+    let start_bits = asm::start_bits(pid_max);
+    let starts = Map::create(MapKind::Array, 8, 1 << start_bits, "bw_starts")
+        .map_err(bpf_err("creating a BPF map"))?;
+    let cur = Map::create(MapKind::PerCpuArray, 24, 1, "bw_cur")
         .map_err(bpf_err("creating a BPF map"))?;
     let errnos = Map::create(MapKind::Array, 8, MAX_NR * ERRNO_SLOTS, "bw_errnos")
         .map_err(bpf_err("creating a BPF map"))?;
@@ -182,6 +185,9 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
     let maps = Maps {
         counts: counts.fd(),
         starts: starts.fd(),
+        start_bits,
+        cur: cur.fd(),
+        no_return: ["exit", "exit_group"].map(|n| arch.number(n).unwrap_or(MAX_NR)),
         errnos: errnos.fd(),
         latency: latency.as_ref().map(Map::fd),
         threads: threads.as_ref().map(|(m, _)| m.fd()),
@@ -197,6 +203,13 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
         ),
         _ => None,
     };
+    let switch = Prog::load(&asm::sched_switch(cur.fd()), "bw_sched_switch")
+        .map_err(bpf_err("loading the sched_switch program"))?;
+    // sched_switch first and detached last: while a syscall program runs, every context
+    // switch clears what `cur` remembers about the task that was running.
+    let switch_link = switch
+        .attach("sched_switch")
+        .map_err(bpf_err("attaching to sched_switch"))?;
     let mut links = vec![
         exit.attach("sys_exit")
             .map_err(bpf_err("attaching to sys_exit"))?,
@@ -235,6 +248,7 @@ pub fn trace(opts: &Options, attached: impl FnOnce(u32)) -> Result<Outcome, Erro
     sys::forward_to_none();
     let wall = started.elapsed();
     drop(links); // detach before reading, so the totals are final
+    drop(switch_link);
     let cpus = possible_cpus();
     let counts = read_counts(&counts, &errnos, latency.as_ref(), cpus)
         .map_err(bpf_err("reading the counts"))?;

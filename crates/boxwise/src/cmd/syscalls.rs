@@ -25,6 +25,18 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
             .first()
             .and_then(|c| boxwise_syscalls::session::resolve(c).ok()),
     };
+    // The raw tracepoints give a 32-bit program's calls its own (i386) numbers, which the
+    // table would name from the x86_64 list: say so rather than print wrong names quietly.
+    if cfg!(target_arch = "x86_64") && exe.as_deref().is_some_and(is_elf32) {
+        let what = match args.pid {
+            Some(pid) => format!("pid {pid}"),
+            None => args.command[0].to_string_lossy().into_owned(),
+        };
+        eprintln!(
+            "boxwise: warning: {what} is a 32-bit program: its calls carry i386 numbers, \
+             which this table names from the x86_64 list (wrong names); use strace -c for it"
+        );
+    }
     // Go, not Go, or unknown: an unreadable executable (another user's process, a
     // kernel thread) is not evidence either way.
     let (go, executable_error) = match exe.as_ref().map(boxwise_goprog::GoBinary::read) {
@@ -83,6 +95,12 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         go_version: go,
         executable_error,
         cpu_limit_cores: cpu_limit,
+        // Sampling starts past a syscall's first EXACT_CALLS calls on a CPU.
+        time_estimated: !args.latency
+            && table
+                .rows
+                .iter()
+                .any(|r| r.calls > u64::from(boxwise_syscalls::asm::EXACT_CALLS)),
         table: &table,
         threads: outcome
             .threads
@@ -105,6 +123,15 @@ pub fn run(args: SyscallsArgs) -> anyhow::Result<ExitCode> {
         }
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// A 32-bit ELF file (EI_CLASS = ELFCLASS32); false when unreadable or not ELF.
+fn is_elf32(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 5];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head[..4] == *b"\x7fELF" && head[4] == 1)
 }
 
 /// An io error's text without Rust's " (os error N)" tail.

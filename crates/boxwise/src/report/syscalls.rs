@@ -24,6 +24,10 @@ pub struct Summary<'a> {
     /// `null` unless the target is a Go program.
     pub gomaxprocs: Option<u32>,
     pub cpu_limit_cores: Option<f64>,
+    /// Some syscall passed the calls timed exactly, so part of the time columns may be
+    /// estimated from a sample (counts stay exact); false with `--latency`, which times
+    /// every call.
+    pub time_estimated: bool,
     #[serde(flatten)]
     pub table: &'a Table,
     /// With `--by-thread`: calls and time per thread id, most time first.
@@ -177,6 +181,9 @@ pub fn text(s: &Summary, width: Option<usize>) -> String {
             out.push_str(cells.join(" ").trim_end());
             out.push('\n');
         }
+        if s.time_estimated {
+            out.push_str(&wrap(&sampled_note(), width, "", "  "));
+        }
     }
     let errs: Vec<String> = t
         .rows
@@ -278,12 +285,25 @@ fn no_reading(s: &Summary) -> String {
     }
 }
 
+/// Under the table when the time columns are estimated.
+fn sampled_note() -> String {
+    format!(
+        "(seconds estimated: past a syscall's first {} calls on a CPU, 1 call in {} \
+         is timed; --latency times every call)",
+        boxwise_syscalls::asm::EXACT_CALLS,
+        boxwise_syscalls::asm::SAMPLE_ONE_IN
+    )
+}
+
 pub fn markdown(s: &Summary) -> String {
     let mut out = format!("**{}**\n\n", header(s));
     out.push_str("| % time | seconds | usecs/call | calls | errors | syscall |\n");
     out.push_str("|---:|---:|---:|---:|---:|:---|\n");
     for r in rows(s.table).iter().skip(1) {
         out.push_str(&format!("| {} |\n", r.join(" | ")));
+    }
+    if s.time_estimated {
+        out.push_str(&format!("\n{}\n", sampled_note()));
     }
     let errs: Vec<String> = s
         .table
@@ -347,6 +367,7 @@ mod tests {
             executable_error: None,
             gomaxprocs: None,
             cpu_limit_cores: None,
+            time_estimated: false,
             table,
             threads: None,
             go_reading: &[],
@@ -379,6 +400,29 @@ mod tests {
             narrow.split_whitespace().collect::<Vec<_>>(),
             full.split_whitespace().collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn the_sampling_note_fits_80_columns() {
+        let table = Table::build(
+            Arch::X86_64,
+            &[boxwise_syscalls::model::RawCounts {
+                nr: 1,
+                calls: 1000,
+                time_ns: 5000,
+                ..Default::default()
+            }],
+        );
+        let mut s = summary(&table, &["prog"]);
+        assert!(!text(&s, Some(80)).contains("estimated"));
+        s.time_estimated = true;
+        let out = text(&s, Some(80));
+        assert!(
+            out.contains("(seconds estimated: past a syscall's first 256"),
+            "{out}"
+        );
+        assert!(out.lines().all(|l| l.chars().count() <= 80), "{out}");
+        assert!(markdown(&s).contains("1 call in 8"));
     }
 
     #[test]

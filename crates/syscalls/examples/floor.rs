@@ -1,0 +1,68 @@
+//! Interleaved runs of a command bare, under empty programs on sys_enter/sys_exit, under
+//! the tgid check alone, and under `boxwise syscalls` (with and without --latency):
+//! medians of the wall time from release to exit. Needs root (BPF).
+//!
+//! cargo run --release -p boxwise-syscalls --example floor -- RUNS CMD ARGS...
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use boxwise_syscalls::floor::{self, Variant};
+
+fn main() {
+    let mut args = std::env::args_os().skip(1);
+    let runs: usize = args
+        .next()
+        .and_then(|r| r.to_str()?.parse().ok())
+        .unwrap_or_else(|| {
+            eprintln!("usage: floor RUNS CMD ARGS...");
+            std::process::exit(2)
+        });
+    let argv: Vec<OsString> = args.collect();
+    if argv.is_empty() {
+        eprintln!("usage: floor RUNS CMD ARGS...");
+        std::process::exit(2);
+    }
+    let variants: Vec<Variant> = match std::env::var("VARIANTS") {
+        Ok(v) => Variant::ALL
+            .into_iter()
+            .filter(|x| v.split(',').any(|n| n == format!("{x:?}").to_lowercase()))
+            .collect(),
+        Err(_) => Variant::ALL.to_vec(),
+    };
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); variants.len()];
+    let mut cpus: Vec<Vec<Duration>> = vec![Vec::new(); variants.len()];
+    for _ in 0..runs {
+        for (i, v) in variants.iter().enumerate() {
+            match floor::run(*v, &argv) {
+                Ok(m) => {
+                    times[i].push(m.wall);
+                    cpus[i].push(m.cpu);
+                }
+                Err(e) => {
+                    eprintln!("floor: {}: {e}", v.name());
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+    let median = |t: &mut Vec<Duration>| {
+        t.sort();
+        t[t.len() / 2]
+    };
+    let meds: Vec<Duration> = times.iter_mut().map(median).collect();
+    let cpu_meds: Vec<Duration> = cpus.iter_mut().map(median).collect();
+    let (base, cpu_base) = (meds[0].as_secs_f64(), cpu_meds[0].as_secs_f64());
+    println!("| attached | wall s | vs first | CPU s | vs first |");
+    println!("|:---|---:|---:|---:|---:|");
+    for ((v, m), c) in variants.iter().zip(&meds).zip(&cpu_meds) {
+        println!(
+            "| {} | {:.3} | {:.2}x | {:.3} | {:.2}x |",
+            v.name(),
+            m.as_secs_f64(),
+            m.as_secs_f64() / base,
+            c.as_secs_f64(),
+            c.as_secs_f64() / cpu_base
+        );
+    }
+}
