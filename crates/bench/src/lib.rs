@@ -9,6 +9,7 @@
 pub mod error;
 pub mod interrupt;
 pub mod io;
+pub mod limit;
 pub mod model;
 pub mod net;
 pub mod netns;

@@ -79,6 +79,8 @@ pub struct BufferedResult {
 pub struct IoReport {
     pub results: Vec<IoResult>,
     pub buffered: Vec<BufferedResult>,
+    /// io caps on a measured directory's disk that this process runs under.
+    pub io_limits: Vec<crate::limit::IoLimit>,
     /// True when Ctrl-C cut the run short (the results so far are kept).
     pub interrupted: bool,
 }

@@ -545,6 +545,24 @@ pub struct RunArgs {
     /// `memory=256m` (held and touched), or both, in a sibling cgroup.
     #[arg(long, value_name = "K=V", value_parser = parse_neighbour)]
     pub neighbour: Option<boxwise_lab::Neighbour>,
+    /// Cap reads from the disk behind --io-device at this many bytes a second (`10m`), as
+    /// `docker run --device-read-bps` (v1 blkio.throttle, v2 io.max).
+    #[arg(long, value_name = "RATE", value_parser = parse_size)]
+    pub io_read_bps: Option<u64>,
+    /// Cap writes to that disk at this many bytes a second (`10m`). On cgroup v1 only
+    /// direct and synced writes are charged; buffered writeback is not.
+    #[arg(long, value_name = "RATE", value_parser = parse_size)]
+    pub io_write_bps: Option<u64>,
+    /// Cap read operations on that disk per second.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub io_read_iops: Option<u64>,
+    /// Cap write operations on that disk per second.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub io_write_iops: Option<u64>,
+    /// The disk the --io-* caps apply to: a file or directory on it, or its /dev node.
+    /// [default: the current directory's disk]
+    #[arg(long, value_name = "PATH")]
+    pub io_device: Option<PathBuf>,
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,

@@ -23,5 +23,5 @@ pub use change::{AppliedChange, Change};
 pub use error::{Error, Result};
 pub use neighbour::Neighbour;
 pub use run::{run, run_controlled};
-pub use spec::{Isolation, Limits, MemorySwap, Namespace, RunSpec};
+pub use spec::{IoLimit, Isolation, Limits, MemorySwap, Namespace, RunSpec};
 pub use stats::{AppliedLimits, RunStats};

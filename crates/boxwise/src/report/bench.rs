@@ -184,6 +184,40 @@ pub fn io(r: &IoReport, width: Option<usize>) -> String {
             );
         }
     }
+    for l in &r.io_limits {
+        let c = &l.caps;
+        let mut caps = Vec::new();
+        for (what, v, bytes) in [
+            ("reads", c.read_bps, true),
+            ("writes", c.write_bps, true),
+            ("reads", c.read_iops, false),
+            ("writes", c.write_iops, false),
+        ] {
+            if let Some(v) = v {
+                caps.push(if bytes {
+                    format!("{what} at {} MiB/s", mib_s(Some(v as f64)))
+                } else {
+                    format!("{what} at {v} IOPS")
+                });
+            }
+        }
+        wrap(
+            &mut out,
+            &format!(
+                "{}: this process's cgroup caps disk {} ({}): {}.{}",
+                l.dir.to_string_lossy(),
+                l.device,
+                l.cgroup.to_string_lossy(),
+                caps.join(", "),
+                if l.cgroup_version == "v1" {
+                    " On cgroup v1 only synced and direct writes are held to it, not \
+                     buffered ones (the kernel's flusher writes those back uncharged)."
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
     if !r.buffered.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(
@@ -289,6 +323,19 @@ mod tests {
                 seconds: 0.1,
                 throughput_bytes_per_second: Some(640.0 * 1048576.0),
             }],
+            io_limits: vec![boxwise_bench::limit::IoLimit {
+                dir: PathBuf::from("/var/tmp"),
+                device: boxwise_box::cgroup::io::Device {
+                    major: 254,
+                    minor: 0,
+                },
+                caps: boxwise_box::cgroup::io::Caps {
+                    write_bps: Some(4 << 20),
+                    ..Default::default()
+                },
+                cgroup: PathBuf::from("/sys/fs/cgroup/blkio/boxwise/run-1-0"),
+                cgroup_version: "v1",
+            }],
             interrupted: false,
         };
         // A pipe or --wide (no width): the directory is whole.
@@ -306,5 +353,9 @@ mod tests {
         );
         assert!(text.contains("3000.0x as slow"), "{text}");
         assert!(text.contains("64k") && text.contains("640"), "{text}");
+        assert!(
+            text.contains("caps disk 254:0 (/sys/fs/cgroup/blkio/boxwise/run-1-0): writes at 4 MiB/s."),
+            "{text}"
+        );
     }
 }
