@@ -86,7 +86,7 @@ pub struct IoReport {
 }
 
 /// One `bench net` mode.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct NetResult {
     pub mode: NetMode,
     /// The address the client connected to (loopback or one of boxwise's own namespaces).

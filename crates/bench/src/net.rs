@@ -20,12 +20,38 @@ const NS_PORT: u16 = 47_001;
 const PATIENCE: Duration = Duration::from_secs(10);
 const STREAM_CHUNK: usize = 128 << 10;
 
-/// Measure every mode of `spec`, building and removing each mode's namespaces in turn.
+/// Measure every mode of `spec`, building and removing each mode's namespaces in turn
+/// (and, for Docker's modes, the image and containers).
 pub fn run(spec: &NetSpec, mut progress: impl FnMut(&str)) -> Result<NetReport> {
     let mut results = Vec::new();
+    // Docker's modes need an engine and an image: checked and built before anything is
+    // measured, so a missing engine is said at once.
+    let mut docker = if spec.modes.iter().any(|m| m.is_docker()) {
+        match crate::docker::Session::start(spec.docker_binary.as_deref()) {
+            Ok(s) => Some(s),
+            Err(_) if interrupt::requested() => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
     for &mode in &spec.modes {
         if interrupt::requested() {
             break;
+        }
+        if mode.is_docker() {
+            let Some(session) = docker.as_mut() else {
+                break;
+            };
+            match session.measure(mode, spec) {
+                Ok(r) => {
+                    progress(&format!("{} p50 {:?} us", mode.name(), r.p50_us));
+                    results.push(r);
+                }
+                Err(_) if interrupt::requested() => break,
+                Err(e) => return Err(e),
+            }
+            continue;
         }
         // A Ctrl-C during set-up or a measurement (which may also kill an `ip` child of the
         // same process group) ends the run as interrupted, not as an error; the drop of the
@@ -79,19 +105,7 @@ fn measure(mode: NetMode, topology: &Topology, spec: &NetSpec) -> Result<NetResu
         let client_ns = topology.client_ns.as_deref();
         let client = scope.spawn(move || -> Result<NetResult> {
             enter(client_ns)?;
-            let lat = ping_pong(target, size, spec.duration)?;
-            let throughput = stream(target, spec.duration)?;
-            Ok(NetResult {
-                mode,
-                address: target.to_string(),
-                size_bytes: size as u64,
-                round_trips: lat.samples,
-                p50_us: lat.p50_us,
-                p99_us: lat.p99_us,
-                p999_us: lat.p999_us,
-                max_us: lat.max_us,
-                throughput_bytes_per_second: throughput,
-            })
+            client(mode, target, size, spec.duration)
         });
         let result = client
             .join()
@@ -103,6 +117,44 @@ fn measure(mode: NetMode, topology: &Topology, spec: &NetSpec) -> Result<NetResu
         served?;
         Ok(result)
     })
+}
+
+/// The client's half: round trips, then one stream, against the server at `target`.
+pub fn client(
+    mode: NetMode,
+    target: SocketAddr,
+    size: usize,
+    duration: Duration,
+) -> Result<NetResult> {
+    let lat = ping_pong(target, size, duration)?;
+    let throughput = stream(target, duration)?;
+    Ok(NetResult {
+        mode,
+        address: target.to_string(),
+        size_bytes: size as u64,
+        round_trips: lat.samples,
+        p50_us: lat.p50_us,
+        p99_us: lat.p99_us,
+        p999_us: lat.p999_us,
+        max_us: lat.max_us,
+        throughput_bytes_per_second: throughput,
+    })
+}
+
+/// The server's half on its own (`bench net --serve`, inside a container): listen on
+/// `addr`, say `listening on ADDR` on stdout once bound, serve one client, return.
+pub fn serve_at(addr: SocketAddr, size: usize) -> Result<()> {
+    let listener =
+        TcpListener::bind(addr).map_err(|e| Error::net(format!("cannot listen on {addr}"), e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Error::net("listener", e))?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {bound}");
+        let _ = out.flush();
+    }
+    serve(&listener, size)
 }
 
 /// Move this thread into a network namespace (the other threads stay where they are).

@@ -838,7 +838,8 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct BenchNetArgs {
-    /// Modes, comma-separated: host, veth, bridge.
+    /// Modes, comma-separated: host, veth, bridge, docker (two containers on Docker's
+    /// bridge and with --network host: rows docker-bridge and docker-host).
     #[arg(long, value_name = "LIST", default_value = "host,veth,bridge", value_parser = parse_net_modes)]
     pub modes: ::std::vec::Vec<boxwise_bench::NetMode>,
     /// Request and response size of the round trips.
@@ -850,6 +851,15 @@ pub struct BenchNetArgs {
     /// Print JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// The static boxwise to put in the docker modes' scratch image [default: this one]
+    #[arg(long, value_name = "PATH")]
+    pub docker_binary: Option<PathBuf>,
+    /// Inside the image: serve one client at ADDR and exit.
+    #[arg(long, value_name = "ADDR", hide = true, conflicts_with = "connect")]
+    pub serve: Option<std::net::SocketAddr>,
+    /// Inside the image: measure against the server at ADDR, print the result as JSON.
+    #[arg(long, value_name = "ADDR", hide = true)]
+    pub connect: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

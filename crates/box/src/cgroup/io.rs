@@ -260,7 +260,10 @@ mod tests {
         assert_eq!(
             limit_writes(Hierarchy::V1, SDA, &caps),
             vec![
-                ("blkio.throttle.write_bps_device", "8:0 10485760".to_string()),
+                (
+                    "blkio.throttle.write_bps_device",
+                    "8:0 10485760".to_string()
+                ),
                 ("blkio.throttle.read_iops_device", "8:0 100".to_string()),
             ]
         );
@@ -269,7 +272,13 @@ mod tests {
     #[test]
     fn reads_the_kernels_files() {
         let got = parse_io_max("8:16 rbps=2097152 wbps=max riops=max wiops=120\n").unwrap();
-        assert_eq!(got[0].device, Device { major: 8, minor: 16 });
+        assert_eq!(
+            got[0].device,
+            Device {
+                major: 8,
+                minor: 16
+            }
+        );
         assert_eq!(got[0].caps.read_bps, Some(2_097_152));
         assert_eq!(got[0].caps.write_iops, Some(120));
         assert_eq!(got[0].caps.write_bps, None);
