@@ -17,7 +17,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-echo "date: $(date -u +%FT%TZ); kernel $(uname -r); $(nproc) CPUs"
+echo "date: $(date -u +%FT%TZ); kernel $(uname -r); $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| tool | mode | p50 round trip (us) | p99 (us) | throughput (MiB/s) |"
 echo "|---|---|---|---|---|"
@@ -25,6 +25,16 @@ echo "|---|---|---|---|---|"
   python3 -c 'import json,sys
 for r in json.load(sys.stdin)["results"]:
     print("| boxwise bench net | %s | %.1f | %.1f | %.0f |" % (r["mode"], r["p50_us"], r["p99_us"], r["throughput_bytes_per_second"]/1048576))'
+
+# The same measurement with each end in its own process, as iperf3 runs (the hidden
+# --serve/--connect halves that the docker modes use).
+"$bw" bench net --serve 127.0.0.1:5212 >/dev/null &
+pids+=($!)
+sleep 0.5
+"$bw" bench net --connect 127.0.0.1:5212 --duration "${secs}s" |
+  python3 -c 'import json,sys
+r=json.load(sys.stdin)
+print("| boxwise bench net, two processes | host | %.1f | %.1f | %.0f |" % (r["p50_us"], r["p99_us"], r["throughput_bytes_per_second"]/1048576))'
 
 iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
 pids+=($!)
@@ -65,3 +75,5 @@ p50=(p["50.000000"]+s.get("50.000000",0))/1000; p99=(p["99.000000"]+s.get("99.00
 print("| fio psync%s | %s | 4k | %s | %.2f | %.1f | %.1f |" % (" --fsync=1" if os.environ["FSYNC"]=="1" else "", os.environ["DIR"], "fsync" if os.environ["FSYNC"]=="1" else "none", p50, p99, w["bw_bytes"]/1048576))'
   rm -f "$dir/.bench-peers-fio.tmp"
 done
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
