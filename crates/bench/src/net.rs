@@ -81,10 +81,31 @@ fn measure(mode: NetMode, topology: &Topology, spec: &NetSpec) -> Result<NetResu
         None => (IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
         Some(_) => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), NS_PORT),
     };
-    let (tx, rx) = std::sync::mpsc::channel();
     let size = spec.size as usize;
+    let server_ns = topology.server_ns.as_deref();
+    let client_ns = topology.client_ns.as_deref();
+    // The server in a process of its own, as iperf3, qperf and sockperf run theirs.
+    if let Some(program) = &spec.server_program {
+        let (server, port) =
+            ServerProcess::spawn(program, server_ns, SocketAddr::new(bind, port), size)?;
+        topology.publish(port)?;
+        let target = SocketAddr::new(topology.connect_ip, port);
+        let result = std::thread::scope(|scope| {
+            scope
+                .spawn(move || -> Result<NetResult> {
+                    enter(client_ns)?;
+                    client(mode, target, size, spec.duration)
+                })
+                .join()
+                .unwrap_or_else(|_| Err(Error::Spec("the client thread panicked".into())))
+        });
+        let served = server.finish();
+        let result = result?;
+        served?;
+        return Ok(result);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        let server_ns = topology.server_ns.as_deref();
         let server = scope.spawn(move || -> Result<()> {
             enter(server_ns)?;
             let listener = TcpListener::bind(SocketAddr::new(bind, port))
@@ -102,7 +123,6 @@ fn measure(mode: NetMode, topology: &Topology, spec: &NetSpec) -> Result<NetResu
         };
         topology.publish(port)?;
         let target = SocketAddr::new(topology.connect_ip, port);
-        let client_ns = topology.client_ns.as_deref();
         let client = scope.spawn(move || -> Result<NetResult> {
             enter(client_ns)?;
             client(mode, target, size, spec.duration)
@@ -117,6 +137,111 @@ fn measure(mode: NetMode, topology: &Topology, spec: &NetSpec) -> Result<NetResu
         served?;
         Ok(result)
     })
+}
+
+/// `PROGRAM bench net --serve ADDR --size N` (boxwise itself), started in namespace `ns`
+/// (entered between fork and exec); killed and reaped on drop.
+struct ServerProcess {
+    child: std::process::Child,
+    command: String,
+}
+
+impl ServerProcess {
+    /// Start it and wait for the port it says it listens on.
+    fn spawn(
+        program: &Path,
+        ns: Option<&Path>,
+        addr: SocketAddr,
+        size: usize,
+    ) -> Result<(ServerProcess, u16)> {
+        use std::io::BufRead as _;
+        use std::os::unix::process::CommandExt as _;
+        let command = format!("{} bench net --serve {addr}", program.display());
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(["bench", "net", "--serve", &addr.to_string()])
+            .args(["--size", &size.to_string()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped());
+        if let Some(ns) = ns {
+            let file =
+                std::fs::File::open(ns).map_err(|e| Error::file(ns, "cannot open namespace", e))?;
+            // SAFETY: setns(2) is a plain system call, safe between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+                        .map_err(std::io::Error::from)
+                });
+            }
+        }
+        let mut child = cmd.spawn().map_err(|e| Error::Command {
+            command: command.clone(),
+            detail: e.to_string(),
+        })?;
+        let stdout = child.stdout.take();
+        let mut server = ServerProcess { child, command };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            if let Some(out) = stdout {
+                let _ = std::io::BufReader::new(out).read_line(&mut line);
+            }
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(PATIENCE).unwrap_or_default();
+        let port = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|a| a.parse::<SocketAddr>().ok())
+            .map(|a| a.port());
+        match port {
+            Some(port) => Ok((server, port)),
+            None => {
+                let status = server.stop();
+                Err(Error::Command {
+                    command: server.command.clone(),
+                    detail: format!("the server never said where it listens ({status})"),
+                })
+            }
+        }
+    }
+
+    /// Wait for the server to finish its one client (it exits then), or stop it.
+    fn finish(mut self) -> Result<()> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(status)) => {
+                    return Err(Error::Command {
+                        command: self.command.clone(),
+                        detail: status.to_string(),
+                    });
+                }
+                Ok(None) if Instant::now() < deadline && !interrupt::requested() => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                _ => {
+                    self.stop();
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        self.child
+            .wait()
+            .map_or_else(|e| e.to_string(), |s| s.to_string())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.stop();
+        }
+    }
 }
 
 /// The client's half: round trips, then one stream, against the server at `target`.

@@ -124,6 +124,9 @@ pub struct NetSpec {
     pub duration: Duration,
     /// The static boxwise to put in the Docker modes' scratch image (default: this one).
     pub docker_binary: Option<PathBuf>,
+    /// Run the server half as `PROGRAM bench net --serve` in a process of its own (as
+    /// iperf3 does) rather than on a thread of this one; the CLI passes boxwise itself.
+    pub server_program: Option<PathBuf>,
 }
 
 impl Default for NetSpec {
@@ -133,6 +136,7 @@ impl Default for NetSpec {
             size: 64,
             duration: Duration::from_secs(2),
             docker_binary: None,
+            server_program: None,
         }
     }
 }

@@ -53,6 +53,8 @@ fn net(a: BenchNetArgs) -> anyhow::Result<ExitCode> {
         size: a.size,
         duration: a.duration,
         docker_binary: a.docker_binary,
+        // Each end in its own process, as the peers (iperf3, sockperf) run.
+        server_program: std::env::current_exe().ok(),
     };
     let report = boxwise_bench::net::run(&spec, progress)?;
     if a.json {
