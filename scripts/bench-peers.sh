@@ -29,16 +29,6 @@ echo "|---|---|---|---|---|"
 for r in json.load(sys.stdin)["results"]:
     print("| boxwise bench net | %s | %.1f | %.1f | %.0f |" % (r["mode"], r["p50_us"], r["p99_us"], r["throughput_bytes_per_second"]/1048576))'
 
-# The same measurement with each end in its own process, as iperf3 runs (the hidden
-# --serve/--connect halves that the docker modes use).
-"$bw" bench net --serve 127.0.0.1:5212 >/dev/null &
-pids+=($!)
-sleep 0.5
-"$bw" bench net --connect 127.0.0.1:5212 --duration "${secs}s" |
-  python3 -c 'import json,sys
-r=json.load(sys.stdin)
-print("| boxwise bench net, two processes | host | %.1f | %.1f | %.0f |" % (r["p50_us"], r["p99_us"], r["throughput_bytes_per_second"]/1048576))'
-
 iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 &
 pids+=($!)
 sleep 0.5
