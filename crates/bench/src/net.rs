@@ -399,3 +399,25 @@ fn stream(target: SocketAddr, duration: Duration) -> Result<Option<f64>> {
 pub fn leftovers() -> Vec<String> {
     netns::leftovers()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both halves on threads of this process over real loopback (the library's default;
+    /// the CLI runs the server as a process of its own, tested in tests/bench.rs).
+    #[test]
+    fn host_mode_on_threads_measures_real_loopback() {
+        let spec = NetSpec {
+            modes: vec![NetMode::Host],
+            duration: Duration::from_millis(50),
+            ..NetSpec::default()
+        };
+        let report = run(&spec, |_| {}).unwrap();
+        let r = &report.results[0];
+        assert_eq!(r.mode, NetMode::Host);
+        assert!(r.address.starts_with("127.0.0.1:"), "{r:?}");
+        assert!(r.round_trips > 0 && r.p50_us.unwrap() > 0.0, "{r:?}");
+        assert!(r.throughput_bytes_per_second.unwrap() > 0.0, "{r:?}");
+    }
+}
