@@ -241,7 +241,13 @@ fn remove_stale() {
         &format,
     ])
     .unwrap_or_default();
-    for pid in labels.lines().filter_map(|l| l.trim().parse::<u32>().ok()) {
+    let mut pids: Vec<u32> = labels
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    for pid in pids {
         if !alive(pid) {
             remove_labelled(&format!("{LABEL}={pid}"));
             eprintln!("boxwise: removed containers left by a killed bench run ({pid})");
