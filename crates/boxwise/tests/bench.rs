@@ -496,3 +496,55 @@ fn bench_net_docker_without_an_engine_says_so() {
         "{err}"
     );
 }
+
+/// `kill -KILL` leaves the containers and the image (no drop runs); the next docker run
+/// of `bench net` removes them.
+#[test]
+#[ignore = "needs Docker"]
+fn bench_net_docker_after_a_killed_run_removes_its_containers() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let stat = support::static_boxwise();
+    let mut child = Command::new(BIN)
+        .args(["bench", "net", "--modes", "docker", "--duration", "30s"])
+        .arg("--docker-binary")
+        .arg(&stat)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while docker_leftovers(pid)
+        .iter()
+        .filter(|l| l.starts_with("ps "))
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "containers never appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(
+        !docker_leftovers(pid).is_empty(),
+        "nothing was left to remove"
+    );
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "bench",
+        "net",
+        "--modes",
+        "docker-host",
+        "--duration",
+        "200ms",
+    ])
+    .arg("--docker-binary")
+    .arg(&stat);
+    let out = support::run(&mut cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // A concurrent test's run may have removed them first; either way they are gone.
+    assert_eq!(docker_leftovers(pid), Vec::<String>::new(), "{err}");
+}
