@@ -35,17 +35,17 @@ impl Session {
     /// Check that an engine answers, remove what killed runs left, and build the image
     /// around `binary` (default: the running boxwise), which must be static.
     pub fn start(binary: Option<&Path>) -> Result<Session> {
-        let version = docker(&["version", "--format", "{{.Server.Version}}"]).map_err(|e| {
+        let (_, mut cmd) = docker_command(&["version", "--format", "{{.Server.Version}}"]);
+        let out = cmd.output().map_err(|e| {
             Error::Spec(format!(
-                "--modes docker: no Docker engine answers ({})",
-                first_line(&e.to_string())
+                "--modes docker: cannot run the docker command ({e}); is it installed?"
             ))
         })?;
-        if version.trim().is_empty() {
-            return Err(Error::Spec(
-                "--modes docker: no Docker engine answers (`docker version` named no server)"
-                    .into(),
-            ));
+        if !out.status.success() || String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+            return Err(Error::Spec(format!(
+                "--modes docker: no Docker engine answers: {}",
+                first_line(&String::from_utf8_lossy(&out.stderr))
+            )));
         }
         let binary = match binary {
             Some(p) => p.to_path_buf(),
