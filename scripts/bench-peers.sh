@@ -18,7 +18,10 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
 echo "date: $(date -u +%FT%TZ); kernel $(uname -r); $(nproc) CPUs"
-echo
+# Each round runs every tool once, one after the other; more than one round shows how far
+# consecutive runs of the same tool move on this machine (ROUNDS, default 2). The body is
+# not indented: it holds inline Python.
+one_round() {
 echo "| tool | mode | p50 round trip (us) | p99 (us) | throughput (MiB/s) |"
 echo "|---|---|---|---|---|"
 "$bw" bench net --modes host,veth,bridge --duration "${secs}s" --json |
@@ -65,3 +68,14 @@ p50=(p["50.000000"]+s.get("50.000000",0))/1000; p99=(p["99.000000"]+s.get("99.00
 print("| fio psync%s | %s | 4k | %s | %.2f | %.1f | %.1f |" % (" --fsync=1" if os.environ["FSYNC"]=="1" else "", os.environ["DIR"], "fsync" if os.environ["FSYNC"]=="1" else "none", p50, p99, w["bw_bytes"]/1048576))'
   rm -f "$dir/.bench-peers-fio.tmp"
 done
+}
+
+for round in $(seq 1 "${ROUNDS:-2}"); do
+  echo
+  echo "round $round (load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+  echo
+  one_round
+done
+
+echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

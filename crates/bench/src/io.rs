@@ -25,6 +25,7 @@ pub fn run(spec: &IoSpec, mut progress: impl FnMut(&str)) -> Result<IoReport> {
     let mut report = IoReport {
         results: Vec::new(),
         buffered: Vec::new(),
+        io_limits: Vec::new(),
         interrupted: false,
     };
     let largest = spec.blocks.iter().copied().max().unwrap_or(4096) as usize;
@@ -34,6 +35,9 @@ pub fn run(spec: &IoSpec, mut progress: impl FnMut(&str)) -> Result<IoReport> {
             .canonicalize()
             .map_err(|e| Error::file(dir, "cannot open directory", e))?;
         let fs_type = model::fs_type_of(&mounts, &canonical);
+        if let Some(limit) = crate::limit::of(dir) {
+            report.io_limits.push(limit);
+        }
         for &bytes in &spec.blocks {
             for &sync in &spec.syncs {
                 if interrupt::requested() {

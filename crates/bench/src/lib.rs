@@ -6,9 +6,11 @@
 //! namespaces, veth pairs and bridge the net bench needs, and [`interrupt`] turns Ctrl-C
 //! into an early, clean stop so that teardown always runs.
 
+pub mod docker;
 pub mod error;
 pub mod interrupt;
 pub mod io;
+pub mod limit;
 pub mod model;
 pub mod net;
 pub mod netns;

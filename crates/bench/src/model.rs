@@ -79,12 +79,14 @@ pub struct BufferedResult {
 pub struct IoReport {
     pub results: Vec<IoResult>,
     pub buffered: Vec<BufferedResult>,
+    /// io caps on a measured directory's disk that this process runs under.
+    pub io_limits: Vec<crate::limit::IoLimit>,
     /// True when Ctrl-C cut the run short (the results so far are kept).
     pub interrupted: bool,
 }
 
 /// One `bench net` mode.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct NetResult {
     pub mode: NetMode,
     /// The address the client connected to (loopback or one of boxwise's own namespaces).

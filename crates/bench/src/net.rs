@@ -20,12 +20,38 @@ const NS_PORT: u16 = 47_001;
 const PATIENCE: Duration = Duration::from_secs(10);
 const STREAM_CHUNK: usize = 128 << 10;
 
-/// Measure every mode of `spec`, building and removing each mode's namespaces in turn.
+/// Measure every mode of `spec`, building and removing each mode's namespaces in turn
+/// (and, for Docker's modes, the image and containers).
 pub fn run(spec: &NetSpec, mut progress: impl FnMut(&str)) -> Result<NetReport> {
     let mut results = Vec::new();
+    // Docker's modes need an engine and an image: checked and built before anything is
+    // measured, so a missing engine is said at once.
+    let mut docker = if spec.modes.iter().any(|m| m.is_docker()) {
+        match crate::docker::Session::start(spec.docker_binary.as_deref()) {
+            Ok(s) => Some(s),
+            Err(_) if interrupt::requested() => None,
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
     for &mode in &spec.modes {
         if interrupt::requested() {
             break;
+        }
+        if mode.is_docker() {
+            let Some(session) = docker.as_mut() else {
+                break;
+            };
+            match session.measure(mode, spec) {
+                Ok(r) => {
+                    progress(&format!("{} p50 {:?} us", mode.name(), r.p50_us));
+                    results.push(r);
+                }
+                Err(_) if interrupt::requested() => break,
+                Err(e) => return Err(e),
+            }
+            continue;
         }
         // A Ctrl-C during set-up or a measurement (which may also kill an `ip` child of the
         // same process group) ends the run as interrupted, not as an error; the drop of the
@@ -55,10 +81,31 @@ fn measure(mode: NetMode, topology: &Topology, spec: &NetSpec) -> Result<NetResu
         None => (IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
         Some(_) => (IpAddr::V4(Ipv4Addr::UNSPECIFIED), NS_PORT),
     };
-    let (tx, rx) = std::sync::mpsc::channel();
     let size = spec.size as usize;
+    let server_ns = topology.server_ns.as_deref();
+    let client_ns = topology.client_ns.as_deref();
+    // The server in a process of its own, as iperf3, qperf and sockperf run theirs.
+    if let Some(program) = &spec.server_program {
+        let (server, port) =
+            ServerProcess::spawn(program, server_ns, SocketAddr::new(bind, port), size)?;
+        topology.publish(port)?;
+        let target = SocketAddr::new(topology.connect_ip, port);
+        let result = std::thread::scope(|scope| {
+            scope
+                .spawn(move || -> Result<NetResult> {
+                    enter(client_ns)?;
+                    client(mode, target, size, spec.duration)
+                })
+                .join()
+                .unwrap_or_else(|_| Err(Error::Spec("the client thread panicked".into())))
+        });
+        let served = server.finish();
+        let result = result?;
+        served?;
+        return Ok(result);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::scope(|scope| {
-        let server_ns = topology.server_ns.as_deref();
         let server = scope.spawn(move || -> Result<()> {
             enter(server_ns)?;
             let listener = TcpListener::bind(SocketAddr::new(bind, port))
@@ -76,22 +123,9 @@ fn measure(mode: NetMode, topology: &Topology, spec: &NetSpec) -> Result<NetResu
         };
         topology.publish(port)?;
         let target = SocketAddr::new(topology.connect_ip, port);
-        let client_ns = topology.client_ns.as_deref();
         let client = scope.spawn(move || -> Result<NetResult> {
             enter(client_ns)?;
-            let lat = ping_pong(target, size, spec.duration)?;
-            let throughput = stream(target, spec.duration)?;
-            Ok(NetResult {
-                mode,
-                address: target.to_string(),
-                size_bytes: size as u64,
-                round_trips: lat.samples,
-                p50_us: lat.p50_us,
-                p99_us: lat.p99_us,
-                p999_us: lat.p999_us,
-                max_us: lat.max_us,
-                throughput_bytes_per_second: throughput,
-            })
+            client(mode, target, size, spec.duration)
         });
         let result = client
             .join()
@@ -103,6 +137,149 @@ fn measure(mode: NetMode, topology: &Topology, spec: &NetSpec) -> Result<NetResu
         served?;
         Ok(result)
     })
+}
+
+/// `PROGRAM bench net --serve ADDR --size N` (boxwise itself), started in namespace `ns`
+/// (entered between fork and exec); killed and reaped on drop.
+struct ServerProcess {
+    child: std::process::Child,
+    command: String,
+}
+
+impl ServerProcess {
+    /// Start it and wait for the port it says it listens on.
+    fn spawn(
+        program: &Path,
+        ns: Option<&Path>,
+        addr: SocketAddr,
+        size: usize,
+    ) -> Result<(ServerProcess, u16)> {
+        use std::io::BufRead as _;
+        use std::os::unix::process::CommandExt as _;
+        let command = format!("{} bench net --serve {addr}", program.display());
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(["bench", "net", "--serve", &addr.to_string()])
+            .args(["--size", &size.to_string()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped());
+        if let Some(ns) = ns {
+            let file =
+                std::fs::File::open(ns).map_err(|e| Error::file(ns, "cannot open namespace", e))?;
+            // SAFETY: setns(2) is a plain system call, safe between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || {
+                    nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+                        .map_err(std::io::Error::from)
+                });
+            }
+        }
+        let mut child = cmd.spawn().map_err(|e| Error::Command {
+            command: command.clone(),
+            detail: e.to_string(),
+        })?;
+        let stdout = child.stdout.take();
+        let mut server = ServerProcess { child, command };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            if let Some(out) = stdout {
+                let _ = std::io::BufReader::new(out).read_line(&mut line);
+            }
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(PATIENCE).unwrap_or_default();
+        let port = line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|a| a.parse::<SocketAddr>().ok())
+            .map(|a| a.port());
+        match port {
+            Some(port) => Ok((server, port)),
+            None => {
+                let status = server.stop();
+                Err(Error::Command {
+                    command: server.command.clone(),
+                    detail: format!("the server never said where it listens ({status})"),
+                })
+            }
+        }
+    }
+
+    /// Wait for the server to finish its one client (it exits then), or stop it.
+    fn finish(mut self) -> Result<()> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(status)) => {
+                    return Err(Error::Command {
+                        command: self.command.clone(),
+                        detail: status.to_string(),
+                    });
+                }
+                Ok(None) if Instant::now() < deadline && !interrupt::requested() => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                _ => {
+                    self.stop();
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn stop(&mut self) -> String {
+        let _ = self.child.kill();
+        self.child
+            .wait()
+            .map_or_else(|e| e.to_string(), |s| s.to_string())
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.stop();
+        }
+    }
+}
+
+/// The client's half: round trips, then one stream, against the server at `target`.
+pub fn client(
+    mode: NetMode,
+    target: SocketAddr,
+    size: usize,
+    duration: Duration,
+) -> Result<NetResult> {
+    let lat = ping_pong(target, size, duration)?;
+    let throughput = stream(target, duration)?;
+    Ok(NetResult {
+        mode,
+        address: target.to_string(),
+        size_bytes: size as u64,
+        round_trips: lat.samples,
+        p50_us: lat.p50_us,
+        p99_us: lat.p99_us,
+        p999_us: lat.p999_us,
+        max_us: lat.max_us,
+        throughput_bytes_per_second: throughput,
+    })
+}
+
+/// The server's half on its own (`bench net --serve`, inside a container): listen on
+/// `addr`, say `listening on ADDR` on stdout once bound, serve one client, return.
+pub fn serve_at(addr: SocketAddr, size: usize) -> Result<()> {
+    let listener =
+        TcpListener::bind(addr).map_err(|e| Error::net(format!("cannot listen on {addr}"), e))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Error::net("listener", e))?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {bound}");
+        let _ = out.flush();
+    }
+    serve(&listener, size)
 }
 
 /// Move this thread into a network namespace (the other threads stay where they are).
@@ -221,4 +398,26 @@ fn stream(target: SocketAddr, duration: Duration) -> Result<Option<f64>> {
 /// Paths used by tests and the CLI to check that nothing is left behind.
 pub fn leftovers() -> Vec<String> {
     netns::leftovers()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both halves on threads of this process over real loopback (the library's default;
+    /// the CLI runs the server as a process of its own, tested in tests/bench.rs).
+    #[test]
+    fn host_mode_on_threads_measures_real_loopback() {
+        let spec = NetSpec {
+            modes: vec![NetMode::Host],
+            duration: Duration::from_millis(50),
+            ..NetSpec::default()
+        };
+        let report = run(&spec, |_| {}).unwrap();
+        let r = &report.results[0];
+        assert_eq!(r.mode, NetMode::Host);
+        assert!(r.address.starts_with("127.0.0.1:"), "{r:?}");
+        assert!(r.round_trips > 0 && r.p50_us.unwrap() > 0.0, "{r:?}");
+        assert!(r.throughput_bytes_per_second.unwrap() > 0.0, "{r:?}");
+    }
 }

@@ -63,7 +63,8 @@ impl Topology {
             names: Vec::new(),
         };
         match mode {
-            NetMode::Host => {}
+            // Docker's modes are measured between containers (crate::docker).
+            NetMode::Host | NetMode::DockerBridge | NetMode::DockerHost => {}
             NetMode::Veth => {
                 let a = t.namespace("srv")?;
                 let b = t.namespace("cli")?;

@@ -44,8 +44,8 @@ impl SyncMode {
 }
 
 /// Where the two endpoints of `bench net` sit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum NetMode {
     /// Both on 127.0.0.1 in boxwise's own network namespace (Docker's `--network host`).
     Host,
@@ -54,9 +54,15 @@ pub enum NetMode {
     /// Client namespace -> veth -> a "host" namespace with a Linux bridge and a DNAT rule
     /// (a published port) -> veth -> server namespace: Docker's bridge path.
     Bridge,
+    /// Two containers of a boxwise-built scratch image on Docker's default bridge
+    /// (container to container over docker0, by the server's private address).
+    DockerBridge,
+    /// The same two containers with `--network host` (both on 127.0.0.1).
+    DockerHost,
 }
 
 impl NetMode {
+    /// The default list (Docker's modes need an engine, so they are asked for by name).
     pub const ALL: [NetMode; 3] = [NetMode::Host, NetMode::Veth, NetMode::Bridge];
 
     pub fn name(self) -> &'static str {
@@ -64,7 +70,14 @@ impl NetMode {
             NetMode::Host => "host",
             NetMode::Veth => "veth",
             NetMode::Bridge => "bridge",
+            NetMode::DockerBridge => "docker-bridge",
+            NetMode::DockerHost => "docker-host",
         }
+    }
+
+    /// Measured between two containers (needs a Docker engine).
+    pub fn is_docker(self) -> bool {
+        matches!(self, NetMode::DockerBridge | NetMode::DockerHost)
     }
 }
 
@@ -109,6 +122,11 @@ pub struct NetSpec {
     pub size: u64,
     /// How long each of the latency and throughput phases runs, per mode.
     pub duration: Duration,
+    /// The static boxwise to put in the Docker modes' scratch image (default: this one).
+    pub docker_binary: Option<PathBuf>,
+    /// Run the server half as `PROGRAM bench net --serve` in a process of its own (as
+    /// iperf3 does) rather than on a thread of this one; the CLI passes boxwise itself.
+    pub server_program: Option<PathBuf>,
 }
 
 impl Default for NetSpec {
@@ -117,6 +135,8 @@ impl Default for NetSpec {
             modes: NetMode::ALL.to_vec(),
             size: 64,
             duration: Duration::from_secs(2),
+            docker_binary: None,
+            server_program: None,
         }
     }
 }
@@ -186,20 +206,35 @@ pub fn parse_syncs(text: &str) -> Result<Vec<SyncMode>> {
     Ok(out)
 }
 
-/// `host,veth,bridge` (any subset, kept in the order given).
+/// `host,veth,bridge,docker` (any subset, kept in the order given); `docker` stands for
+/// both `docker-bridge` and `docker-host`, which may also be named alone.
 pub fn parse_modes(text: &str) -> Result<Vec<NetMode>> {
+    const NAMED: [NetMode; 5] = [
+        NetMode::Host,
+        NetMode::Veth,
+        NetMode::Bridge,
+        NetMode::DockerBridge,
+        NetMode::DockerHost,
+    ];
     let mut out = Vec::new();
     for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-        let mode = NetMode::ALL
-            .into_iter()
-            .find(|m| m.name() == word.to_ascii_lowercase())
-            .ok_or_else(|| {
+        let word = word.to_ascii_lowercase();
+        let modes =
+            if word == "docker" {
+                vec![NetMode::DockerBridge, NetMode::DockerHost]
+            } else {
+                let mode = NAMED.into_iter().find(|m| m.name() == word).ok_or_else(|| {
                 Error::Spec(format!(
-                    "unknown network mode {word:?} in {text:?}; expected host, veth or bridge"
+                    "unknown network mode {word:?} in {text:?}; expected host, veth, bridge \
+                     or docker"
                 ))
             })?;
-        if !out.contains(&mode) {
-            out.push(mode);
+                vec![mode]
+            };
+        for mode in modes {
+            if !out.contains(&mode) {
+                out.push(mode);
+            }
         }
     }
     if out.is_empty() {
@@ -250,6 +285,18 @@ mod tests {
             vec![NetMode::Bridge, NetMode::Host]
         );
         assert!(parse_modes("overlay").is_err());
+        assert_eq!(
+            parse_modes("host,docker").unwrap(),
+            vec![NetMode::Host, NetMode::DockerBridge, NetMode::DockerHost]
+        );
+        assert_eq!(
+            parse_modes("docker-host,docker").unwrap(),
+            vec![NetMode::DockerHost, NetMode::DockerBridge]
+        );
+        assert_eq!(
+            serde_json::to_string(&NetMode::DockerBridge).unwrap(),
+            "\"docker-bridge\""
+        );
     }
 
     proptest! {

@@ -125,7 +125,8 @@ impl CgroupDir {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Layout {
     pub version: CgroupVersion,
-    /// One entry per controller in [`Controller::ALL`] that the process can see.
+    /// One entry per controller in [`Controller::ALL`] (and those asked for with
+    /// [`resolve_with`]) that the process can see.
     pub controllers: Vec<(Controller, CgroupDir)>,
     /// The process's directory in the unified hierarchy, if one is mounted (PSI lives there
     /// even on hybrid hosts).
@@ -178,6 +179,12 @@ fn is_named_hierarchy(option: &str) -> bool {
 
 /// Work out the version and the process's directories from its mounts and cgroup lines.
 pub fn resolve(mounts: &[Mount], cgroups: &[CgroupLine]) -> Layout {
+    resolve_with(mounts, cgroups, &[])
+}
+
+/// [`resolve`], also mapping `extra` controllers that are not in [`Controller::ALL`] (the
+/// io controller, which only `run --io-*` uses).
+pub fn resolve_with(mounts: &[Mount], cgroups: &[CgroupLine], extra: &[Controller]) -> Layout {
     let v1_mounts: Vec<&Mount> = mounts.iter().filter(|m| m.fs_type == "cgroup").collect();
     let v2_mounts: Vec<&Mount> = mounts.iter().filter(|m| m.fs_type == "cgroup2").collect();
     let v1_controllers = v1_mounts
@@ -198,8 +205,8 @@ pub fn resolve(mounts: &[Mount], cgroups: &[CgroupLine]) -> Layout {
     });
 
     let mut controllers = Vec::new();
-    for c in Controller::ALL {
-        let name = c.name();
+    for c in Controller::ALL.into_iter().chain(extra.iter().copied()) {
+        let name = c.v1_name();
         let v1 = cgroups
             .iter()
             .find(|l| !l.is_unified() && l.has_controller(name))
@@ -370,6 +377,28 @@ mod tests {
         assert_eq!(
             l.unified.as_ref().unwrap().dir,
             Path::new("/sys/fs/cgroup/unified")
+        );
+    }
+
+    #[test]
+    fn io_is_blkio_on_v1_and_only_when_asked() {
+        let mounts = format!(
+            "{HYBRID}38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
+        );
+        let m = mountinfo::parse(&mounts).unwrap();
+        let c = proc_cgroup::parse("7:blkio:/b\n1:cpu:/\n0::/\n").unwrap();
+        assert!(resolve(&m, &c).controller(Controller::Io).is_none());
+        let l = resolve_with(&m, &c, &[Controller::Io]);
+        let io = l.controller(Controller::Io).unwrap();
+        assert_eq!(io.dir, Path::new("/sys/fs/cgroup/blkio/b"));
+        assert_eq!(io.hierarchy, Hierarchy::V1);
+        // v2: the unified directory serves io as it serves the rest.
+        let m = mountinfo::parse("1 0 0:1 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n").unwrap();
+        let c = proc_cgroup::parse("0::/x\n").unwrap();
+        let l = resolve_with(&m, &c, &[Controller::Io]);
+        assert_eq!(
+            l.controller(Controller::Io).unwrap().dir,
+            Path::new("/sys/fs/cgroup/x")
         );
     }
 

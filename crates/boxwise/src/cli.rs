@@ -545,11 +545,32 @@ pub struct RunArgs {
     /// `memory=256m` (held and touched), or both, in a sibling cgroup.
     #[arg(long, value_name = "K=V", value_parser = parse_neighbour)]
     pub neighbour: Option<boxwise_lab::Neighbour>,
+<<<<<<< HEAD
     /// Record GOMAXPROCS over the run from the Go runtime's schedtrace (GODEBUG gains
     /// `schedtrace=1000`; those lines are kept off stderr). On by itself with --at when the
     /// command is a Go program.
     #[arg(long)]
     pub track_gomaxprocs: bool,
+=======
+    /// Cap reads from the disk behind --io-device at this many bytes a second (`10m`), as
+    /// `docker run --device-read-bps` (v1 blkio.throttle, v2 io.max).
+    #[arg(long, value_name = "RATE", value_parser = parse_size)]
+    pub io_read_bps: Option<u64>,
+    /// Cap writes to that disk at this many bytes a second (`10m`). On cgroup v1 only
+    /// direct and synced writes are charged; buffered writeback is not.
+    #[arg(long, value_name = "RATE", value_parser = parse_size)]
+    pub io_write_bps: Option<u64>,
+    /// Cap read operations on that disk per second.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub io_read_iops: Option<u64>,
+    /// Cap write operations on that disk per second.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub io_write_iops: Option<u64>,
+    /// The disk the --io-* caps apply to: a file or directory on it, or its /dev node.
+    /// [default: the current directory's disk]
+    #[arg(long, value_name = "PATH")]
+    pub io_device: Option<PathBuf>,
+>>>>>>> h-bench
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,
@@ -826,7 +847,8 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct BenchNetArgs {
-    /// Modes, comma-separated: host, veth, bridge.
+    /// Modes, comma-separated: host, veth, bridge, docker (two containers on Docker's
+    /// bridge and with --network host: rows docker-bridge and docker-host).
     #[arg(long, value_name = "LIST", default_value = "host,veth,bridge", value_parser = parse_net_modes)]
     pub modes: ::std::vec::Vec<boxwise_bench::NetMode>,
     /// Request and response size of the round trips.
@@ -838,6 +860,15 @@ pub struct BenchNetArgs {
     /// Print JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// The static boxwise to put in the docker modes' scratch image [default: this one]
+    #[arg(long, value_name = "PATH")]
+    pub docker_binary: Option<PathBuf>,
+    /// Inside the image: serve one client at ADDR and exit.
+    #[arg(long, value_name = "ADDR", hide = true, conflicts_with = "connect")]
+    pub serve: Option<std::net::SocketAddr>,
+    /// Inside the image: measure against the server at ADDR, print the result as JSON.
+    #[arg(long, value_name = "ADDR", hide = true)]
+    pub connect: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

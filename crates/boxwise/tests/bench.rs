@@ -359,3 +359,192 @@ fn bench_net_after_a_killed_run_removes_its_namespaces() {
     }
     assert!(netns_of(pid).is_empty(), "still there: {:?}", netns_of(pid));
 }
+
+/// Containers and images a `bench net` run with process id `pid` made (empty once it
+/// has cleaned up).
+fn docker_leftovers(pid: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    let label = format!("label=boxwise-bench={pid}");
+    for args in [
+        vec!["ps", "-aq", "--filter", label.as_str()],
+        vec!["images", "-q", "--filter", label.as_str()],
+    ] {
+        let o = support::run(Command::new("docker").args(&args));
+        out.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(|s| format!("{} {s}", args[0])),
+        );
+    }
+    out
+}
+
+#[test]
+#[ignore = "needs Docker"]
+fn bench_net_docker_modes_json_and_nothing_left() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let stat = support::static_boxwise();
+    // The test binary is dynamically linked: refused, in one line, before anything is made.
+    let out = support::run(Command::new(BIN).args(["bench", "net", "--modes", "docker"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("statically") && err.lines().count() == 1,
+        "{err}"
+    );
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "bench",
+        "net",
+        "--modes",
+        "docker",
+        "--duration",
+        "300ms",
+        "--json",
+    ])
+    .arg("--docker-binary")
+    .arg(&stat);
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let text = support::stdout_ok(&cmd, &out);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    let modes: Vec<&str> = results
+        .iter()
+        .map(|r| r["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["docker-bridge", "docker-host"]);
+    for r in results {
+        let p50 = num(r, "p50_us");
+        assert!(p50 > 0.0 && num(r, "p99_us") >= p50, "{r}");
+        assert!(num(r, "throughput_bytes_per_second") > 0.0, "{r}");
+        assert!(r["round_trips"].as_u64().unwrap() > 0, "{r}");
+    }
+    // Docker's private bridge address, then loopback: nothing else.
+    let bridge: std::net::SocketAddr = results[0]["address"].as_str().unwrap().parse().unwrap();
+    match bridge.ip() {
+        std::net::IpAddr::V4(v4) => assert!(v4.is_private(), "{bridge}"),
+        other => panic!("not Docker's IPv4 bridge: {other}"),
+    }
+    assert!(
+        results[1]["address"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+    assert_eq!(docker_leftovers(pid), Vec::<String>::new());
+}
+
+#[test]
+#[ignore = "needs Docker"]
+fn bench_net_docker_ctrl_c_removes_containers_and_image() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let stat = support::static_boxwise();
+    let child = Command::new(BIN)
+        .args(["bench", "net", "--modes", "docker", "--duration", "30s"])
+        .arg("--docker-binary")
+        .arg(&stat)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Wait for both containers (server and client) of the first mode, then Ctrl-C.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while docker_leftovers(pid)
+        .iter()
+        .filter(|l| l.starts_with("ps "))
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "containers never appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(docker_leftovers(pid), Vec::<String>::new());
+}
+
+#[test]
+fn bench_net_docker_without_an_engine_says_so() {
+    let out = support::run(
+        Command::new(BIN)
+            .args(["bench", "net", "--modes", "docker"])
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("--modes docker: no Docker engine answers") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+/// `kill -KILL` leaves the containers and the image (no drop runs); the next docker run
+/// of `bench net` removes them.
+#[test]
+#[ignore = "needs Docker"]
+fn bench_net_docker_after_a_killed_run_removes_its_containers() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let stat = support::static_boxwise();
+    let mut child = Command::new(BIN)
+        .args(["bench", "net", "--modes", "docker", "--duration", "30s"])
+        .arg("--docker-binary")
+        .arg(&stat)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while docker_leftovers(pid)
+        .iter()
+        .filter(|l| l.starts_with("ps "))
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "containers never appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(
+        !docker_leftovers(pid).is_empty(),
+        "nothing was left to remove"
+    );
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "bench",
+        "net",
+        "--modes",
+        "docker-host",
+        "--duration",
+        "200ms",
+    ])
+    .arg("--docker-binary")
+    .arg(&stat);
+    let out = support::run(&mut cmd);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // A concurrent test's run may have removed them first; either way they are gone.
+    assert_eq!(docker_leftovers(pid), Vec::<String>::new(), "{err}");
+}

@@ -27,5 +27,5 @@ pub use gomaxprocs::{Point as GomaxprocsPoint, Timeline as GomaxprocsTimeline};
 pub use neighbour::Neighbour;
 pub use neighbour_run::NeighbourStats;
 pub use run::{run, run_controlled};
-pub use spec::{Isolation, Limits, MemorySwap, Namespace, RunSpec};
+pub use spec::{IoLimit, Isolation, Limits, MemorySwap, Namespace, RunSpec};
 pub use stats::{AppliedLimits, RunStats};

@@ -230,7 +230,8 @@ fn wait_for_exit(forwarding: &Forwarding, child: &Child) -> std::io::Result<()> 
 fn own_layout(host: &Host) -> Result<Layout> {
     let mounts = host.parse_required("/proc/self/mountinfo".as_ref(), mountinfo::parse)?;
     let lines = host.parse_required("/proc/self/cgroup".as_ref(), proc_cgroup::parse)?;
-    let mut layout = layout::resolve(&mounts, &lines);
+    // The io controller is not probed, so it is mapped only here, for `--io-*`.
+    let mut layout = layout::resolve_with(&mounts, &lines, &[Controller::Io]);
     // In a cgroup namespace without its own cgroupfs mount the directory must be searched
     // for; unfound, it is marked unmapped and `check_mapped` refuses.
     let pid = host.is_live().then(std::process::id);
@@ -283,6 +284,9 @@ fn controllers(limits: &Limits, layout: &Layout) -> Vec<Controller> {
     if limits.cpuset.is_some() {
         out.push(Controller::Cpuset);
     }
+    if limits.io.is_some() {
+        out.push(Controller::Io);
+    }
     out
 }
 
@@ -297,6 +301,16 @@ fn applied(limits: &Limits, spec: &RunSpec) -> Result<AppliedLimits> {
         memory_swap_bytes: spec::swap_total(limits.memory, limits.memory_swap)?,
         pids: limits.pids,
         cpuset: limits.cpuset.clone(),
+        io: limits
+            .io
+            .as_ref()
+            .map(|io| {
+                spec::io_device(io).map(|device| boxwise_box::cgroup::io::DeviceCaps {
+                    device,
+                    caps: io.caps,
+                })
+            })
+            .transpose()?,
         namespaces: spec.isolation.namespaces(),
         cgroup_version: "none",
     })

@@ -51,6 +51,16 @@ pub struct Limits {
     pub pids: Option<u64>,
     /// CPUs the workload may run on, as a cpuset list (`0-1,3`).
     pub cpuset: Option<String>,
+    /// Bandwidth and IOPS caps on one disk (`run --io-*`).
+    pub io: Option<IoLimit>,
+}
+
+/// `run --io-read-bps/--io-write-bps/--io-read-iops/--io-write-iops`: caps on the disk
+/// behind `device` (a path on it, or the disk's node), the current directory by default.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IoLimit {
+    pub device: Option<PathBuf>,
+    pub caps: boxwise_box::cgroup::io::Caps,
 }
 
 /// Docker's `--memory-swap`: the total of memory and swap, or `-1` for unlimited swap.
@@ -172,7 +182,22 @@ pub fn validate(limits: &Limits) -> Result<()> {
             return Err(Error::Spec(format!("--cpuset {list:?}: no CPUs")));
         }
     }
+    if let Some(io) = &limits.io {
+        let c = &io.caps;
+        if [c.read_bps, c.write_bps, c.read_iops, c.write_iops].contains(&Some(0)) {
+            return Err(Error::Spec(
+                "--io-*: a cap of 0 would stop all I/O; expected a positive rate".into(),
+            ));
+        }
+    }
     swap_total(limits.memory, limits.memory_swap).map(drop)
+}
+
+/// The disk an io cap applies to (whole disk: the kernel refuses caps on partitions).
+pub fn io_device(io: &IoLimit) -> Result<boxwise_box::cgroup::io::Device> {
+    let path = io.device.clone().unwrap_or_else(|| PathBuf::from("."));
+    boxwise_box::cgroup::io::whole_disk(&path)
+        .map_err(|why| Error::Spec(format!("--io-device {}: {why}", path.display())))
 }
 
 /// Check the CPU limits against the CPUs this process may use (its affinity, which its

@@ -53,6 +53,8 @@ pub struct AppliedLimits {
     pub memory_swap_bytes: Option<u64>,
     pub pids: Option<u64>,
     pub cpuset: Option<String>,
+    /// Caps on one disk (`run --io-*`): `device` (`MAJ:MIN`) and the four caps.
+    pub io: Option<boxwise_box::cgroup::io::DeviceCaps>,
     pub namespaces: Vec<Namespace>,
     /// `v1` or `v2`: the hierarchy the memory limit went to.
     pub cgroup_version: &'static str,

@@ -7,8 +7,8 @@ use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 
-/// cgroup v2's domain controllers, by name (`io` included, which boxwise does not use):
-/// the ones a cgroup holding processes may not enable for its children.
+/// cgroup v2's domain controllers, by name: the ones a cgroup holding processes may not
+/// enable for its children.
 pub const V2_DOMAIN: [&str; 2] = ["memory", "io"];
 
 /// A cgroup controller boxwise reads or writes. Declared in name order, so ordering (and a
@@ -20,12 +20,15 @@ pub enum Controller {
     /// v1 only: v2 folds CPU accounting into `cpu`.
     Cpuacct,
     Cpuset,
+    /// v2 `io`, v1 `blkio`: only written (`run --io-*`), never probed, so it is not in
+    /// [`Controller::ALL`]; a layout has it when asked for (`layout::resolve_with`).
+    Io,
     Memory,
     Pids,
 }
 
 impl Controller {
-    /// Every controller boxwise knows, in name order.
+    /// Every controller boxwise probes, in name order.
     pub const ALL: [Controller; 5] = [
         Controller::Cpu,
         Controller::Cpuacct,
@@ -40,8 +43,18 @@ impl Controller {
             Controller::Cpu => "cpu",
             Controller::Cpuacct => "cpuacct",
             Controller::Cpuset => "cpuset",
+            Controller::Io => "io",
             Controller::Memory => "memory",
             Controller::Pids => "pids",
+        }
+    }
+
+    /// The name of its v1 hierarchy (mount option and `/proc/self/cgroup` field): the
+    /// io controller was `blkio` there.
+    pub fn v1_name(self) -> &'static str {
+        match self {
+            Controller::Io => "blkio",
+            c => c.name(),
         }
     }
 

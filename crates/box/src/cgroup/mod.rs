@@ -4,6 +4,7 @@
 pub(crate) mod controller;
 pub mod cpu;
 pub mod cpuset;
+pub mod io;
 pub mod memory;
 pub mod pids;
 

@@ -33,10 +33,28 @@ fn finish(interrupted: bool) -> ExitCode {
 }
 
 fn net(a: BenchNetArgs) -> anyhow::Result<ExitCode> {
+    // The two halves of a docker mode, each in its own container.
+    if let Some(addr) = a.serve {
+        boxwise_bench::net::serve_at(addr, a.size as usize)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(target) = a.connect {
+        let r = boxwise_bench::net::client(
+            boxwise_bench::NetMode::Host,
+            target,
+            a.size as usize,
+            a.duration,
+        )?;
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(finish(boxwise_bench::interrupt::requested()));
+    }
     let spec = NetSpec {
         modes: a.modes,
         size: a.size,
         duration: a.duration,
+        docker_binary: a.docker_binary,
+        // Each end in its own process, as the peers (iperf3, sockperf) run.
+        server_program: std::env::current_exe().ok(),
     };
     let report = boxwise_bench::net::run(&spec, progress)?;
     if a.json {

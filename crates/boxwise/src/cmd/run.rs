@@ -10,7 +10,29 @@ use boxwise_lab::{Limits, RunSpec};
 use crate::cli::RunArgs;
 use crate::report;
 
+/// The `--io-*` caps, if any was given (`--io-device` alone caps nothing).
+fn io_limit(args: &RunArgs) -> Option<boxwise_lab::IoLimit> {
+    let caps = boxwise_box::cgroup::io::Caps {
+        read_bps: args.io_read_bps,
+        write_bps: args.io_write_bps,
+        read_iops: args.io_read_iops,
+        write_iops: args.io_write_iops,
+    };
+    (!caps.is_empty()).then(|| boxwise_lab::IoLimit {
+        device: args.io_device.clone(),
+        caps,
+    })
+}
+
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let io = io_limit(&args);
+    if io.is_none() && args.io_device.is_some() {
+        eprintln!(
+            "boxwise: --io-device needs a cap: --io-read-bps, --io-write-bps, --io-read-iops \
+             or --io-write-iops"
+        );
+        return Ok(ExitCode::from(2));
+    }
     let mut command = args.command.into_iter();
     let program = command.next().context("no command given")?;
     // As exec: a foreign or cut-short ELF would otherwise run through /bin/sh as a script.
@@ -46,6 +68,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             memory_swap: args.memory_swap,
             pids: args.pids,
             cpuset: args.cpuset,
+            io,
         },
         isolation: args.isolate.unwrap_or_default(),
         parent: args.parent,

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use boxwise_bench::{IoReport, NetReport, SyncMode};
+use boxwise_bench::{IoReport, NetMode, NetReport, SyncMode};
 
 /// Microseconds with as many decimals as are meaningful; "unknown" when not measured.
 fn us(v: Option<f64>) -> String {
@@ -72,17 +72,20 @@ fn wrap(out: &mut String, text: &str) {
 
 pub fn net(r: &NetReport) -> String {
     let mut out = String::new();
+    // docker-bridge is 13 characters: the address and trips columns give way.
+    let docker = r.results.iter().any(|x| x.mode.is_docker());
+    let (mode_w, addr_w, trips_w) = if docker { (13, 16, 9) } else { (7, 18, 10) };
     let _ = writeln!(
         out,
-        "{:<7} {:<18} {:>9} {:>9} {:>9} {:>10} {:>9}",
+        "{:<mode_w$} {:<addr_w$} {:>9} {:>9} {:>9} {:>trips_w$} {:>9}",
         "mode", "address", "p50 us", "p99 us", "p99.9 us", "trips", "MiB/s"
     );
     for x in &r.results {
         let _ = writeln!(
             out,
-            "{:<7} {:<18} {:>9} {:>9} {:>9} {:>10} {:>9}",
+            "{:<mode_w$} {:<addr_w$} {:>9} {:>9} {:>9} {:>trips_w$} {:>9}",
             x.mode.name(),
-            tail(&x.address, 18),
+            tail(&x.address, addr_w),
             us(x.p50_us),
             us(x.p99_us),
             us(x.p999_us),
@@ -90,14 +93,25 @@ pub fn net(r: &NetReport) -> String {
             mib_s(x.throughput_bytes_per_second)
         );
     }
-    let host = r.results.iter().find(|x| x.mode.name() == "host");
-    for x in r.results.iter().filter(|x| x.mode.name() != "host") {
-        if let (Some(h), Some(p)) = (host.and_then(|h| h.p50_us), x.p50_us) {
-            let what = if x.mode.name() == "bridge" {
-                "two veth hops, a bridge and NAT"
-            } else {
-                "a veth hop between two network stacks"
-            };
+    let host = r.results.iter().find(|x| x.mode == NetMode::Host);
+    let docker_host = r.results.iter().find(|x| x.mode == NetMode::DockerHost);
+    for x in &r.results {
+        // Each mode against its own baseline: Docker's bridge against Docker's host mode.
+        let (base, against, what) = match x.mode {
+            NetMode::Host | NetMode::DockerHost => continue,
+            NetMode::Bridge => (host, "on host loopback", "two veth hops, a bridge and NAT"),
+            NetMode::Veth => (
+                host,
+                "on host loopback",
+                "a veth hop between two network stacks",
+            ),
+            NetMode::DockerBridge => (
+                docker_host,
+                "with --network host",
+                "Docker's bridge (two veth hops and docker0)",
+            ),
+        };
+        if let (Some(h), Some(p)) = (base.and_then(|h| h.p50_us), x.p50_us) {
             let verdict = if p > h {
                 format!("{:+.1} us, the cost of {what}", p - h)
             } else {
@@ -106,7 +120,7 @@ pub fn net(r: &NetReport) -> String {
             wrap(
                 &mut out,
                 &format!(
-                    "{}: median round trip {} us against {} us on host loopback: {verdict}.",
+                    "{}: median round trip {} us against {} us {against}: {verdict}.",
                     x.mode.name(),
                     us(Some(p)),
                     us(Some(h)),
@@ -184,6 +198,40 @@ pub fn io(r: &IoReport, width: Option<usize>) -> String {
             );
         }
     }
+    for l in &r.io_limits {
+        let c = &l.caps;
+        let mut caps = Vec::new();
+        for (what, v, bytes) in [
+            ("reads", c.read_bps, true),
+            ("writes", c.write_bps, true),
+            ("reads", c.read_iops, false),
+            ("writes", c.write_iops, false),
+        ] {
+            if let Some(v) = v {
+                caps.push(if bytes {
+                    format!("{what} at {} MiB/s", mib_s(Some(v as f64)))
+                } else {
+                    format!("{what} at {v} IOPS")
+                });
+            }
+        }
+        wrap(
+            &mut out,
+            &format!(
+                "{}: this process's cgroup caps disk {} ({}): {}.{}",
+                l.dir.to_string_lossy(),
+                l.device,
+                l.cgroup.to_string_lossy(),
+                caps.join(", "),
+                if l.cgroup_version == "v1" {
+                    " On cgroup v1 only synced and direct writes are held to it, not \
+                     buffered ones (the kernel's flusher writes those back uncharged)."
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
     if !r.buffered.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(
@@ -216,7 +264,7 @@ pub fn io(r: &IoReport, width: Option<usize>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use boxwise_bench::{BufferedResult, IoResult, NetMode, NetResult};
+    use boxwise_bench::{BufferedResult, IoResult, NetResult};
     use std::path::PathBuf;
 
     fn net_row(mode: NetMode, p50: Option<f64>) -> NetResult {
@@ -258,6 +306,20 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("veth: median round trip 6.20 us") && text.contains("no extra cost"));
+        let r = NetReport {
+            results: vec![
+                net_row(NetMode::DockerBridge, Some(30.0)),
+                net_row(NetMode::DockerHost, Some(12.0)),
+            ],
+            interrupted: false,
+        };
+        let text = net(&r);
+        narrow(&text);
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains("docker-bridge: median round trip 30.0 us against 12.0 us with --network host: +18.0 us"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -289,6 +351,19 @@ mod tests {
                 seconds: 0.1,
                 throughput_bytes_per_second: Some(640.0 * 1048576.0),
             }],
+            io_limits: vec![boxwise_bench::limit::IoLimit {
+                dir: PathBuf::from("/var/tmp"),
+                device: boxwise_box::cgroup::io::Device {
+                    major: 254,
+                    minor: 0,
+                },
+                caps: boxwise_box::cgroup::io::Caps {
+                    write_bps: Some(4 << 20),
+                    ..Default::default()
+                },
+                cgroup: PathBuf::from("/sys/fs/cgroup/blkio/boxwise/run-1-0"),
+                cgroup_version: "v1",
+            }],
             interrupted: false,
         };
         // A pipe or --wide (no width): the directory is whole.
@@ -306,5 +381,11 @@ mod tests {
         );
         assert!(text.contains("3000.0x as slow"), "{text}");
         assert!(text.contains("64k") && text.contains("640"), "{text}");
+        assert!(
+            text.contains(
+                "caps disk 254:0 (/sys/fs/cgroup/blkio/boxwise/run-1-0): writes at 4 MiB/s."
+            ),
+            "{text}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Which files carry each limit and counter, for v1 and v2: pure tables, no I/O. The file
 //! names and units come from `boxwise_box::cgroup`, which the probe reads through too.
 
-use boxwise_box::cgroup::{Controller, cpu, cpuset, memory, pids};
+use boxwise_box::cgroup::{Controller, cpu, cpuset, io, memory, pids};
 use boxwise_box::layout::Hierarchy;
 use boxwise_box::parse::cgroupfs::Keyed;
 
@@ -63,6 +63,11 @@ pub fn limit_writes(
         if hierarchy == Hierarchy::V1 {
             // v1 refuses tasks until both are set; the memory nodes stay the parent's.
             out.push(write(Controller::Cpuset, cpuset::MEMS, mems.trim()));
+        }
+    }
+    if let Some(d) = &limits.io {
+        for (file, value) in io::limit_writes(hierarchy, d.device, &d.caps) {
+            out.push(write(Controller::Io, file, value));
         }
     }
     out
@@ -165,6 +170,34 @@ mod tests {
         );
         assert!(ws[2].required);
         assert!(limit_writes(Hierarchy::V2, &AppliedLimits::default(), false, "").is_empty());
+    }
+
+    #[test]
+    fn io_caps_go_to_blkio_or_io_max() {
+        let limits = AppliedLimits {
+            io: Some(io::DeviceCaps {
+                device: io::Device {
+                    major: 254,
+                    minor: 0,
+                },
+                caps: io::Caps {
+                    write_bps: Some(4 << 20),
+                    ..io::Caps::default()
+                },
+            }),
+            ..AppliedLimits::default()
+        };
+        let v1 = limit_writes(Hierarchy::V1, &limits, false, "");
+        assert_eq!(
+            files(&v1),
+            vec![("blkio.throttle.write_bps_device", "254:0 4194304")]
+        );
+        assert_eq!(v1[0].controller, Controller::Io);
+        let v2 = limit_writes(Hierarchy::V2, &limits, false, "");
+        assert_eq!(
+            files(&v2),
+            vec![("io.max", "254:0 rbps=max wbps=4194304 riops=max wiops=max")]
+        );
     }
 
     #[test]
