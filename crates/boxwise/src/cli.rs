@@ -545,13 +545,11 @@ pub struct RunArgs {
     /// `memory=256m` (held and touched), or both, in a sibling cgroup.
     #[arg(long, value_name = "K=V", value_parser = parse_neighbour)]
     pub neighbour: Option<boxwise_lab::Neighbour>,
-<<<<<<< HEAD
     /// Record GOMAXPROCS over the run from the Go runtime's schedtrace (GODEBUG gains
     /// `schedtrace=1000`; those lines are kept off stderr). On by itself with --at when the
     /// command is a Go program.
     #[arg(long)]
     pub track_gomaxprocs: bool,
-=======
     /// Cap reads from the disk behind --io-device at this many bytes a second (`10m`), as
     /// `docker run --device-read-bps` (v1 blkio.throttle, v2 io.max).
     #[arg(long, value_name = "RATE", value_parser = parse_size)]
@@ -570,7 +568,6 @@ pub struct RunArgs {
     /// [default: the current directory's disk]
     #[arg(long, value_name = "PATH")]
     pub io_device: Option<PathBuf>,
->>>>>>> h-bench
     /// The program and its arguments.
     #[arg(
         trailing_var_arg = true,
