@@ -25,7 +25,6 @@ pub use change::{AppliedChange, Change};
 pub use error::{Error, Result};
 pub use gomaxprocs::{Point as GomaxprocsPoint, Timeline as GomaxprocsTimeline};
 pub use neighbour::Neighbour;
-pub use neighbour_run::NeighbourStats;
 pub use run::{run, run_controlled};
 pub use spec::{IoLimit, Isolation, Limits, MemorySwap, Namespace, RunSpec};
-pub use stats::{AppliedLimits, RunStats};
+pub use stats::{AppliedLimits, NeighbourStats, RunStats};

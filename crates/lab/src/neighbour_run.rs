@@ -10,30 +10,18 @@ use boxwise_box::layout::Layout;
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, Pid, fork};
-use serde::Serialize;
 
 use crate::cgroup::Transient;
 use crate::error::{Error, Result};
 use crate::neighbour::Neighbour;
 use crate::quota::{CPU_PERIOD_US, cpu_quota_us};
-use crate::stats::AppliedLimits;
+use crate::stats::{AppliedLimits, NeighbourStats};
 
 /// The running neighbour: its cgroup and processes, all gone on drop.
 pub struct Running {
     cgroup: Transient,
     children: Vec<Pid>,
     asked: Neighbour,
-}
-
-/// What the neighbour was and what it used, for the run's stats (`neighbour`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NeighbourStats {
-    /// As asked: CPUs' worth of spinning and memory held (`null`: none).
-    pub cpus: Option<f64>,
-    pub memory_bytes: Option<u64>,
-    /// Used: CPU time and the memory peak of its cgroup (`null`: unreadable here).
-    pub cpu_seconds: Option<f64>,
-    pub peak_memory_bytes: Option<u64>,
 }
 
 impl Running {

@@ -36,7 +36,7 @@ pub struct RunStats {
     /// (`run --track-gomaxprocs`); `null` when not tracked, empty when no line came.
     pub gomaxprocs_timeline: Option<Vec<crate::gomaxprocs::Point>>,
     /// The noisy neighbour (`run --neighbour`): what it was and what it used.
-    pub neighbour: Option<crate::neighbour_run::NeighbourStats>,
+    pub neighbour: Option<NeighbourStats>,
     /// The signal that killed the command, if one did (also folded into `exit_code`).
     #[serde(skip)]
     pub signal: Option<i32>,
@@ -109,6 +109,17 @@ impl RunStats {
             signal,
         }
     }
+}
+
+/// What the neighbour was and what it used, for the run's stats (`neighbour`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeighbourStats {
+    /// As asked: CPUs' worth of spinning and memory held (`null`: none).
+    pub cpus: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    /// Used: CPU time and the memory peak of its cgroup (`null`: unreadable here).
+    pub cpu_seconds: Option<f64>,
+    pub peak_memory_bytes: Option<u64>,
 }
 
 #[cfg(test)]
@@ -187,7 +198,7 @@ mod tests {
             t_seconds: 0.5,
             gomaxprocs: 2,
         }]);
-        stats.neighbour = Some(crate::neighbour_run::NeighbourStats {
+        stats.neighbour = Some(NeighbourStats {
             cpus: Some(1.0),
             memory_bytes: None,
             cpu_seconds: Some(0.9),
