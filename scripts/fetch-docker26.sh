@@ -18,26 +18,9 @@ if [[ -x "$dest/run" ]]; then
   exit 0
 fi
 
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/sources.list.d" "$work/lists/partial" "$work/archives/partial" "$work/pkgs"
-
-# The machine's own Debian entry (its mirror and keyring) with the suite changed: no mirror
-# name is written here.
-awk 'BEGIN{RS="";ORS="\n\n"} /Suites:/ && !/security/ {print; exit}' /etc/apt/sources.list.d/debian.sources \
-  | sed 's/^Suites:.*/Suites: trixie/' >"$work/sources.list.d/trixie.sources"
-
-apt_opts=(
-  -o "Dir::Etc::SourceList=/dev/null"
-  -o "Dir::Etc::SourceParts=$work/sources.list.d"
-  -o "Dir::State::Lists=$work/lists"
-  -o "Dir::Cache::Archives=$work/archives"
-  -o "Dir::Cache::pkgcache="
-  -o "Dir::Cache::srcpkgcache="
-  -o "APT::Get::List-Cleanup=false"
-  -o "APT::Sandbox::User=root"
-)
-apt-get "${apt_opts[@]}" -qq update </dev/null
+# shellcheck source=lib/private-apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/private-apt.sh"
+private_apt trixie
 # docker.io: dockerd and the CLI; docker-cli is split out in trixie. libc6: the loader and
 # glibc they are linked against. The rest are the libraries dockerd links (see `ldd`).
 (cd "$work/pkgs" && apt-get "${apt_opts[@]}" -qq download docker.io docker-cli libc6 </dev/null)

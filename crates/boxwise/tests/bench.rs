@@ -458,17 +458,8 @@ fn bench_net_docker_ctrl_c_removes_containers_and_image() {
         .spawn()
         .unwrap();
     let pid = child.id();
-    // Wait for both containers (server and client) of the first mode, then Ctrl-C.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while docker_leftovers(pid)
-        .iter()
-        .filter(|l| l.starts_with("ps "))
-        .count()
-        < 2
-    {
-        assert!(Instant::now() < deadline, "containers never appeared");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // Both containers (server and client) of the first mode, then Ctrl-C.
+    wait_for_both_containers(pid);
     std::thread::sleep(Duration::from_millis(500));
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
@@ -515,16 +506,7 @@ fn bench_net_docker_after_a_killed_run_removes_its_containers() {
         .spawn()
         .unwrap();
     let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while docker_leftovers(pid)
-        .iter()
-        .filter(|l| l.starts_with("ps "))
-        .count()
-        < 2
-    {
-        assert!(Instant::now() < deadline, "containers never appeared");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_both_containers(pid);
     child.kill().unwrap();
     let _ = child.wait();
     assert!(
@@ -547,4 +529,18 @@ fn bench_net_docker_after_a_killed_run_removes_its_containers() {
     assert!(out.status.success(), "{err}");
     // A concurrent test's run may have removed them first; either way they are gone.
     assert_eq!(docker_leftovers(pid), Vec::<String>::new(), "{err}");
+}
+
+/// Wait (at most 2 minutes) until the bench run `pid` has its server and client containers.
+fn wait_for_both_containers(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while docker_leftovers(pid)
+        .iter()
+        .filter(|l| l.starts_with("ps "))
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "containers never appeared");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
