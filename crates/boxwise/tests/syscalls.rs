@@ -736,6 +736,9 @@ fn sweep_records_syscall_counts_per_configuration() {
             "--metric",
             // % time, seconds, usecs/call, then calls; the errors column may be empty.
             r"writes=(?m)^ *[\d.]+ +[\d.]+ +\d+ +(\d+) +(?:\d+ +)?write$",
+            // sweep's own traces (gctrace, schedtrace) are written by the runtime with
+            // write(2) and would be counted among the program's writes.
+            "--no-gctrace",
             "--json",
         ])
         .arg(&json_path)
