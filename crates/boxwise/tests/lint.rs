@@ -325,3 +325,42 @@ fn nothing_to_lint_fails_with_one_line() {
         "{err}"
     );
 }
+
+/// Text on stdin that is none of the three (a generator's error message, plain words) is
+/// refused, not passed as "no findings"; the real thing on stdin is still linted.
+#[test]
+fn stdin_that_is_no_manifest_is_refused() {
+    for text in ["hello world\n", "error: template failed\nkind: oops\n"] {
+        let mut child = Command::new(BOXWISE)
+            .args(["lint", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{text:?}: {err}");
+        assert!(
+            err.contains("-: not a Dockerfile, Compose file or Kubernetes object"),
+            "{text:?}: {err}"
+        );
+    }
+    let compose = std::fs::read(corpus("corpus/compose.yaml")).unwrap();
+    let mut child = Command::new(BOXWISE)
+        .args(["lint", "--fail-on", "never", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&compose).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 file linted: 2 errors"));
+}

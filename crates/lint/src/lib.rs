@@ -155,6 +155,16 @@ fn hits(src: &Source, config: &Config) -> Result<Vec<Hit>, FileError> {
                 column: Some(e.pos.column),
                 message: e.message,
             })?;
+            // Text of unknown purpose (stdin) must look like one of the three, or a failed
+            // generator's error message would pass as "no findings".
+            if src.kind == FileKind::Yaml && !docs.iter().any(is_manifest) {
+                return Err(FileError {
+                    file: src.name.clone(),
+                    line: None,
+                    column: None,
+                    message: "not a Dockerfile, Compose file or Kubernetes object".into(),
+                });
+            }
             let mut hits = Vec::new();
             for doc in &docs {
                 if compose::is_compose(doc) && src.kind != FileKind::Kubernetes {
@@ -172,6 +182,13 @@ fn hits(src: &Source, config: &Config) -> Result<Vec<Hit>, FileError> {
         .filter(|h| !files::ignored(&ignores, h.pos.line, h.rule.id))
         .filter(|h| config.severity(h.rule).is_some())
         .collect())
+}
+
+/// A Compose file, or a Kubernetes object (`apiVersion` and `kind`, a `List` too): what
+/// stdin YAML must be.
+fn is_manifest(doc: &yaml::Node) -> bool {
+    let has = |key| doc.get(key).and_then(yaml::Node::str).is_some();
+    compose::is_compose(doc) || (has("apiVersion") && has("kind"))
 }
 
 /// The safe edits `--fix` may apply to one file, each with the rule it fixes.
