@@ -78,6 +78,12 @@ fn summary(r: &ImageReport) -> Vec<String> {
         base_line(r),
         if r.base_layers >= r.layers.len() {
             "user wasted n/a: no layers above the base".to_string()
+        } else if r.user_bytes == 0 {
+            // No share of nothing: the JSON's ratio says 0 here, the words say why.
+            format!(
+                "user wasted n/a: the layers above the base ship 0 B and waste {}",
+                human_bytes(r.user_wasted_bytes)
+            )
         } else {
             format!(
                 "user wasted {}: the layers above the base waste {}, ship {}",

@@ -344,7 +344,7 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
         out.push("(no Go processes found)".into());
     } else if go.is_empty() {
         out.push(format!(
-            "(no Go process, cgroup or container contains \"{}\"; searched {} Go processes)",
+            "(no Go process, cgroup or container contains \"{}\"; searched all {})",
             view.filter,
             screen.go.len()
         ));
@@ -454,20 +454,33 @@ fn error_lines(screen: &Screen) -> Vec<String> {
     out
 }
 
-/// The `!want` legend, told with the first process shown that carries the mark: what its
-/// GOMAXPROCS is, what fits, and why (its CPU limit, or the CPUs it may run on when it has
-/// no limit).
-fn legend(go: &[&GoProcess]) -> Option<String> {
-    let p = go.iter().find(|p| p.gomaxprocs_fit == Some(false))?;
-    let (v, want) = (p.gomaxprocs?, p.gomaxprocs_recommended?);
-    let why = match p.cpu_quota_cores {
-        Some(cores) => format!(
-            "its CPU limit of {} cores calls for {want}",
-            units::decimal(cores, 2)
-        ),
-        None => format!("with no CPU limit the CPUs it may use call for {want}"),
+/// The `!want` legend, told with the processes shown that carry the mark: the first with a
+/// CPU limit and the first without one, each with what its GOMAXPROCS is, what fits, and
+/// why (its CPU limit, or the CPUs it may run on when it has no limit).
+fn legend(go: &[&GoProcess]) -> Vec<String> {
+    let misfit = |limited: bool| {
+        go.iter().find(|p| {
+            p.gomaxprocs_fit == Some(false)
+                && p.gomaxprocs.is_some()
+                && p.gomaxprocs_recommended.is_some()
+                && p.cpu_quota_cores.is_some() == limited
+        })
     };
-    Some(format!("{v}!want {want}: GOMAXPROCS is {v}, but {why}."))
+    [misfit(true), misfit(false)]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let (v, want) = (p.gomaxprocs?, p.gomaxprocs_recommended?);
+            let why = match p.cpu_quota_cores {
+                Some(cores) => format!(
+                    "its CPU limit of {} cores calls for {want}",
+                    units::decimal(cores, 2)
+                ),
+                None => format!("with no CPU limit the CPUs it may use call for {want}"),
+            };
+            Some(format!("{v}!want {want}: GOMAXPROCS is {v}, but {why}."))
+        })
+        .collect()
 }
 
 /// The screen as text (for `--once`), with what could not be read listed under it.
@@ -475,7 +488,7 @@ pub fn text(screen: &Screen, view: &View, width: usize, height: usize) -> String
     let mut s = lines(screen, view, width, height).join("\n");
     s.push('\n');
     // The legend only when a row shows the mark it explains, told with that row's values.
-    if let Some(l) = legend(&shown_go(screen, view)) {
+    for l in legend(&shown_go(screen, view)) {
         s.push_str(&l);
         s.push('\n');
     }
@@ -498,6 +511,49 @@ mod tests {
         assert_eq!(short_bytes(Some(1_610_612_736)), "1.5GiB");
         assert_eq!(short_bytes(Some(512)), "512B");
         assert_eq!(short_bytes(None), "?");
+    }
+
+    #[test]
+    fn the_header_drops_its_least_needed_parts_to_fit() {
+        let screen = Screen {
+            version: "hybrid".into(),
+            interval_seconds: 1.0,
+            rows: Vec::new(),
+            go: Vec::new(),
+            total_cgroups: 8,
+            errors: vec!["cannot read /proc/1/exe: Permission denied (os error 13)".into()],
+            truncated: false,
+        };
+        let mut view = View {
+            sort: Sort::Throttled,
+            filter: String::new(),
+            wide: false,
+            show_errors: false,
+        };
+        assert_eq!(
+            header(&screen, &view, 1, 2, 80),
+            "boxwise top  hybrid  1/8 cgroups  2 Go  1s  sort throttled  /proc/1/exe unreadable"
+                .replace("  1s", "")
+        );
+        view.filter = "newcomer".into();
+        let h = header(&screen, &view, 0, 0, 80);
+        assert!(h.chars().count() <= 80, "{h}");
+        assert!(
+            h.contains("0/8 cgroups")
+                && h.contains("filter \"newcomer\"")
+                && h.ends_with("/proc/1/exe unreadable"),
+            "{h}"
+        );
+        assert!(!h.contains('…'), "{h}");
+    }
+
+    #[test]
+    fn an_unreadable_thing_is_named_by_its_path() {
+        assert_eq!(
+            unreadable_name("cannot read /proc/1/exe: Permission denied (os error 13)"),
+            "/proc/1/exe"
+        );
+        assert_eq!(unreadable_name("mountinfo: bad line 3"), "mountinfo");
     }
 
     #[test]
