@@ -1213,6 +1213,12 @@ fn newcomer_wording_on_a_real_image() {
         "{text}"
     );
 
+    // The top layer (the rm) ships nothing and wastes big: no share to give.
+    let (_, text, _) = boxwise(&["image", tag, "--base-layers", "4"]);
+    assert!(
+        text.contains("user wasted n/a: the layers above the base ship 0 B and waste 293 KiB"),
+        "{text}"
+    );
     // The user layers (small, rm) ship a few bytes and waste all of big: far over 100%.
     let (code, text, stderr) = boxwise(&["image", tag, "--ci", "--base-layers", "3"]);
     assert_eq!(code, 1, "{stderr}");
