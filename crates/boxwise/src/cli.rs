@@ -437,7 +437,8 @@ pub struct TopArgs {
     /// Sort cgroups by: cpu, throttled, memory, name.
     #[arg(long, value_name = "KEY", default_value = "throttled", value_parser = ["cpu", "throttled", "memory", "name"])]
     pub sort: String,
-    /// Show only cgroups and processes whose id, container or name contains TEXT.
+    /// Show only cgroups and processes whose id, container or name contains TEXT; searches
+    /// every cgroup, idle ones too, and applies to --once and --json as well.
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
 }

@@ -339,6 +339,83 @@ fn top_once_and_json_show_the_misfit() {
         .unwrap_or_else(|| panic!("no row for pid {pid}:\n{text}"));
     assert!(line.contains("8!want 2"), "{line}");
     assert!(line.contains("unset!"), "{line}");
+    // The legend is told with this row's values and its limit, not a fixed example.
+    assert!(
+        text.contains("8!want 2: GOMAXPROCS is 8, but its CPU limit of 0.1 cores calls for 2."),
+        "{text}"
+    );
+
+    // --json keeps to the filter: this cgroup and this process only.
+    let out = support::run(Command::new(boxwise()).args([
+        "top",
+        "--json",
+        "--interval",
+        "1s",
+        "--filter",
+        &cgroup_id,
+    ]));
+    let text = support::stdout_ok(&Command::new("boxwise"), &out);
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("top --json is JSON");
+    let ids: Vec<&str> = doc["cgroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.is_empty() && ids.iter().all(|i| i.contains(&cgroup_id)),
+        "{ids:?}"
+    );
+    let pids: Vec<&serde_json::Value> = doc["go_processes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["pid"])
+        .collect();
+    assert_eq!(pids, [&serde_json::Value::from(pid)], "{text}");
+}
+
+/// A Go process with no CPU limit and more GOMAXPROCS than CPUs: the legend says the
+/// CPUs it may use call for the value, not a limit that is not there.
+#[test]
+#[ignore = "needs root, a writable cgroup and Go"]
+fn top_legend_without_a_cpu_limit_names_the_cpus() {
+    let Some(cg) = TestCgroup::create_or_skip() else {
+        return;
+    };
+    let Some(worker) = build_go_program("worker") else {
+        return;
+    };
+    let procs = (support::affinity_count() + 3).to_string();
+    let child = cg
+        .command(&worker)
+        .arg("sleep")
+        .env("GOMAXPROCS", &procs)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start worker");
+    let pid = child.id();
+    let _worker = Reaped(child);
+    let cgroup_id = cpu_cgroup_of(pid);
+    let out = support::run(Command::new(boxwise()).args([
+        "top",
+        "--once",
+        "--interval",
+        "1s",
+        "--filter",
+        &cgroup_id,
+    ]));
+    let text = support::stdout_ok(&Command::new("boxwise"), &out);
+    let legend = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{procs}!want ")))
+        .unwrap_or_else(|| panic!("no legend for GOMAXPROCS={procs}:\n{text}"));
+    assert!(
+        legend.contains("with no CPU limit the CPUs it may use call for")
+            && !legend.contains("limit calls for"),
+        "{legend}"
+    );
+    assert!(legend.chars().count() <= 80, "{legend}");
 }
 
 #[test]
@@ -476,9 +553,15 @@ fn top_once_counts_what_the_filter_shows() {
     assert!(out.status.success(), "{out:?}");
     let header = text.lines().next().unwrap_or_default();
     assert!(
-        header.contains(" 0/") && header.contains(" 0 Go"),
+        header.contains("0/") && header.contains(" 0 Go") && header.contains("zz-no-such"),
         "{header}"
     );
+    // Shortened to fit, never cut mid-word; what was unreadable is named under the table.
+    assert!(header.chars().count() <= 80, "{header}");
+    if header.contains("unreadable") {
+        assert!(!header.contains('…'), "{header}");
+        assert!(text.contains("\nunreadable: "), "{text}");
+    }
     assert!(!text.contains("!want"), "{text}");
 }
 
@@ -579,5 +662,75 @@ fn the_live_walker_follows_a_real_cgroup_and_drops_it_when_removed() {
         periods(&mut walker),
         None,
         "{id} is still reported after rmdir"
+    );
+}
+
+/// An idle container with no limits is a row: in the plain view (LIMIT `-`), found by a
+/// filter on its name, and `--json --filter` returns it and nothing the filter leaves out
+/// (not `/`, not the engine's Go processes). A filter that matches nothing says what it
+/// searched.
+#[test]
+#[ignore = "needs root, Docker and busybox-static"]
+fn top_finds_an_idle_container_without_limits() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let busybox = std::path::Path::new("/bin/busybox");
+    if !require(
+        busybox.exists(),
+        "no /bin/busybox (apt-get install busybox-static)",
+    ) {
+        return;
+    }
+    let image = support::DockerImage::build_scratch(&[(busybox, "busybox")], "");
+    let name = format!("newcomer-{}", std::process::id());
+    let (cmd, out) = image.run(&["-d", "--name", &name], &["/busybox", "sleep", "600"]);
+    let id = support::stdout_ok(&cmd, &out).trim().to_string();
+    assert_eq!(id.len(), 64, "container id {id:?}");
+
+    let top = |args: &[&str]| {
+        let mut cmd = Command::new(boxwise());
+        cmd.args(["top", "--interval", "1s"]).args(args);
+        let out = support::run(&mut cmd);
+        support::stdout_ok(&cmd, &out)
+    };
+    for args in [&["--once"][..], &["--once", "--filter", &name]] {
+        let text = top(args);
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&name))
+            .unwrap_or_else(|| panic!("no row for {name} with {args:?}:\n{text}"));
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(
+            cells[cells.len() - 2],
+            "-",
+            "LIMIT of an unlimited box: {row}"
+        );
+        for l in text.lines() {
+            assert!(
+                l.chars().count() <= 80,
+                "{} columns: {l}",
+                l.chars().count()
+            );
+        }
+    }
+
+    let text = top(&["--json", "--filter", &name]);
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("top --json is JSON");
+    assert_eq!(doc["filter"], name.as_str(), "{text}");
+    let rows = doc["cgroups"].as_array().unwrap();
+    assert!(!rows.is_empty(), "no row for {name}: {text}");
+    for row in rows {
+        assert!(row["id"].as_str().unwrap().contains(&id), "{row}");
+        assert_eq!(row["container_name"], name.as_str(), "{row}");
+        assert!(row["memory_limit_bytes"].is_null(), "{row}");
+    }
+    assert_eq!(doc["go_processes"].as_array().unwrap().len(), 0, "{text}");
+
+    let text = top(&["--once", "--filter", "zz-no-such-name-zz"]);
+    assert!(
+        text.contains("no cgroup path or container name contains \"zz-no-such-name-zz\"")
+            && text.contains("searched all"),
+        "{text}"
     );
 }

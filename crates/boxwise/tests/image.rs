@@ -429,6 +429,21 @@ fn path_sources_and_usage_fail_without_asking_the_engine() {
         !stderr.contains("SECRET") && !stderr.contains("root:x"),
         "{stderr}"
     );
+    // The tar reader's own words about the bytes it met mean nothing to the user.
+    assert!(
+        stderr.trim_end().ends_with("not a tar archive") && !stderr.contains("numeric"),
+        "{stderr}"
+    );
+    // An empty engine name is a usage error naming the argument, never sent to the engine.
+    for empty in ["docker://", "docker-daemon:"] {
+        let (code, _, stderr) = boxwise(&["image", empty]);
+        assert_eq!(code, 2, "{empty}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("{empty:?}")) && stderr.contains("name is empty"),
+            "{stderr}"
+        );
+    }
     // A directory that is no OCI layout.
     let (code, _, stderr) = boxwise(&["image", tmp.path().to_str().unwrap()]);
     assert_eq!(code, 1);
@@ -1141,4 +1156,101 @@ fn docker_25_plus_save_archive_reads_like_the_legacy_one() {
     );
     check_base_split(&x, saved.to_str().unwrap());
     check_base_split(&x, &format!("docker-archive:{}", saved.display()));
+}
+
+/// What a newcomer met: os-release with NAME but no PRETTY_NAME, a RUN line with tabs,
+/// --base-layers past the last layer or at it, --ci's lines, and --platform on an engine
+/// image.
+#[test]
+#[ignore = "needs Docker, busybox-static"]
+fn newcomer_wording_on_a_real_image() {
+    if !support::docker_or_skip()
+        || !support::require(
+            Path::new(BUSYBOX).exists(),
+            "no /bin/busybox (apt-get install busybox-static)",
+        )
+    {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let big = noise(tmp.path(), "big", BIG);
+    // Layers: busybox, big, /etc/os-release, small (made by a RUN with tabs), the rm of big.
+    let img = DockerImage::build_scratch(
+        &[(Path::new(BUSYBOX), "busybox"), (&big, "big")],
+        "RUN [\"/busybox\", \"sh\", \"-c\", \"/busybox mkdir -p /etc && \
+         /busybox printf 'NAME=\\\"Tiny Linux\\\"\\\\nVERSION_ID=1.2\\\\n' > /etc/os-release\"]\n\
+         RUN [\"/busybox\", \"sh\", \"-c\", \"echo a\\tb\\tc\\td\\te\\tf\\tg\\th\\ti\\tj\\tk\\tl\\tm\\tn\\to > /small\"]\n\
+         RUN [\"/busybox\", \"rm\", \"/big\"]\n",
+    );
+    let tag = img.tag();
+
+    let (code, text, stderr) = boxwise(&["image", tag]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("os ") && l.ends_with(" Tiny Linux 1.2")),
+        "{text}"
+    );
+    assert!(!text.contains("no os-release"), "{text}");
+    for l in text.lines() {
+        assert!(
+            l.chars().count() <= 80 && !l.contains('\t'),
+            "{} columns: {l:?}",
+            l.chars().count()
+        );
+    }
+
+    let (code, _, stderr) = boxwise(&["image", tag, "--base-layers", "99"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr,
+        "boxwise: --base-layers 99: the image has only 5 layers\n"
+    );
+    let (code, text, stderr) = boxwise(&["image", tag, "--base-layers", "5"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        text.contains("user wasted n/a: no layers above the base"),
+        "{text}"
+    );
+
+    // The top layer (the rm) ships nothing and wastes big: no share to give.
+    let (_, text, _) = boxwise(&["image", tag, "--base-layers", "4"]);
+    assert!(
+        text.contains("user wasted n/a: the layers above the base ship 0 B and waste 293 KiB"),
+        "{text}"
+    );
+    // The user layers (small, rm) ship a few bytes and waste all of big: far over 100%.
+    let (code, text, stderr) = boxwise(&["image", tag, "--ci", "--base-layers", "3"]);
+    assert_eq!(code, 1, "{stderr}");
+    let line = text
+        .lines()
+        .find(|l| l.contains("user wasted:"))
+        .unwrap_or_else(|| panic!("no user wasted check:\n{text}"));
+    assert!(
+        line.starts_with("  FAIL  user wasted: ")
+            && line.ends_with("% is above the highest allowed 10.0%"),
+        "{line}"
+    );
+    assert!(text.contains("(user waste can pass 100%"), "{text}");
+    assert!(
+        text.contains("  PASS  efficiency: ") || text.contains("  FAIL  efficiency: "),
+        "{text}"
+    );
+    // The JSON keeps its rule names and raw values.
+    let doc = report(tag, &["--ci", "--base-layers", "3"]);
+    let check = doc["ci"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule"] == "highest_user_wasted_percent")
+        .unwrap_or_else(|| panic!("no user wasted rule in {doc}"));
+    assert!(check["value"].as_f64().unwrap() > 1.0, "{check}");
+    assert_eq!(check["threshold"], 0.1, "{check}");
+
+    let (code, _, stderr) = boxwise(&["image", tag, "--platform", "linux/arm64"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        !stderr.contains("archive") && stderr.contains(tag) && stderr.contains("linux/arm64"),
+        "{stderr}"
+    );
 }

@@ -277,13 +277,7 @@ pub(crate) fn report(source: &Source, loaded: &Loaded, opts: &Options) -> ImageR
                 fsys.resolve(tp)
                     .is_some_and(|(rp, _)| fsys.resolve(p).is_some_and(|(q, _)| q == rp))
             })?;
-            text.1.lines().find_map(|l| {
-                Some(
-                    l.strip_prefix("PRETTY_NAME=")?
-                        .trim_matches('"')
-                        .to_string(),
-                )
-            })
+            os_name(&text.1)
         });
     let mut config = ConfigReport {
         entrypoint: run.entrypoint.clone(),
@@ -848,6 +842,26 @@ fn yes_no(b: Option<bool>) -> &'static str {
     }
 }
 
+/// The name os-release gives: `PRETTY_NAME`, else `NAME` and `VERSION_ID` (both optional
+/// in the format), `None` when it names nothing.
+pub fn os_name(text: &str) -> Option<String> {
+    let field = |key: &str| {
+        text.lines().find_map(|l| {
+            let v = l.trim().strip_prefix(key)?.strip_prefix('=')?;
+            let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+            (!v.is_empty()).then(|| v.to_string())
+        })
+    };
+    if let Some(pretty) = field("PRETTY_NAME") {
+        return Some(pretty);
+    }
+    let name = field("NAME")?;
+    Some(match field("VERSION_ID") {
+        Some(v) => format!("{name} {v}"),
+        None => name,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1046,5 +1060,29 @@ mod tests {
         fn gomemlimit_never_panics(s in "\\PC{0,20}") {
             let _ = parse_gomemlimit(&s);
         }
+
+        /// Any os-release text: a name that is never empty, or none.
+        #[test]
+        fn os_name_is_never_empty(s in "((PRETTY_NAME|NAME|VERSION_ID)=\"?\\PC{0,8}\n){0,4}") {
+            prop_assert!(os_name(&s).is_none_or(|n| !n.is_empty()));
+        }
+    }
+
+    #[test]
+    fn os_release_names_from_pretty_name_else_name_and_version() {
+        assert_eq!(
+            os_name("NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian 12\"\n").as_deref(),
+            Some("Debian 12")
+        );
+        assert_eq!(
+            os_name("NAME=Alpine\nVERSION_ID=3.20.1\n").as_deref(),
+            Some("Alpine 3.20.1")
+        );
+        assert_eq!(
+            os_name("NAME='distroless'\n").as_deref(),
+            Some("distroless")
+        );
+        assert_eq!(os_name(""), None);
+        assert_eq!(os_name("NAME=\n"), None);
     }
 }

@@ -134,6 +134,12 @@ pub fn load(source: &Source, platform: Option<&str>) -> Result<source::Loaded, E
         Source::Engine(name) => {
             source::read_tar_stream(engine::export(name)?, platform).map_err(|e| match e {
                 Error::Format(m) => Error::Format(one_line(&m, 300)),
+                // The engine's export is an archive only to us: name the image instead.
+                Error::Platform(m) => Error::Platform(m.replacen(
+                    "the archive holds a",
+                    &format!("the engine's image {name:?} is a"),
+                    1,
+                )),
                 other => other,
             })
         }

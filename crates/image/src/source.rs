@@ -46,8 +46,10 @@ fn read_tar(input: impl Read, platform: Option<&str>) -> Result<Loaded, Error> {
     // Before the first entry the input is not a tar at all; after it, a broken one.
     let bad = |e: std::io::Error| {
         let why = tar_reason(&e);
+        // The tar crate's reason for a file that is no tar at all (`numeric field was not
+        // a number`) says nothing to the user: only that it is not one.
         Error::Format(if seen.get() == 0 {
-            format!("{}: not a tar archive ({why})", spec::NOT_AN_IMAGE)
+            format!("{}: not a tar archive", spec::NOT_AN_IMAGE)
         } else {
             format!("archive: {why}")
         })

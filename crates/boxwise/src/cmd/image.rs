@@ -30,7 +30,25 @@ fn ci_file(given: Option<&Path>) -> anyhow::Result<CiOverrides> {
 
 pub fn run(args: ImageArgs) -> anyhow::Result<ExitCode> {
     let source = Source::parse(&args.source);
+    if matches!(&source, Source::Engine(n) if n.trim().is_empty()) {
+        eprintln!(
+            "boxwise: image {:?}: the image name is empty (give one, as in docker://app:1)",
+            args.source
+        );
+        return Ok(ExitCode::from(2));
+    }
     let loaded = boxwise_image::load(&source, args.platform.as_deref())?;
+    // More base layers than the image has is a mistake, not a request to clamp.
+    if let Some(n) = args.base_layers
+        && n > loaded.layers.len()
+    {
+        eprintln!(
+            "boxwise: --base-layers {n}: the image has only {} layer{}",
+            loaded.layers.len(),
+            if loaded.layers.len() == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(2));
+    }
     // dive runs its CI rules when CI is set in the environment too.
     let ci_env = std::env::var("CI").is_ok_and(|v| matches!(v.as_str(), "true" | "1" | "yes"));
     let ci = if args.ci || ci_env {

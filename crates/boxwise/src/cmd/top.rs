@@ -25,6 +25,7 @@ pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
         sort: render::Sort::parse(&args.sort).unwrap_or(render::Sort::Throttled),
         filter: args.filter.clone().unwrap_or_default(),
         wide: args.wide,
+        show_errors: false,
     };
     // Container names from the Docker engine, when its socket is there; asked in the
     // background, never waited for by a refresh.
@@ -40,7 +41,7 @@ pub fn run(args: TopArgs) -> anyhow::Result<ExitCode> {
         let now = collector.snapshot(&host);
         let screen = render::Screen::new(&before, &now);
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&screen.json())?);
+            println!("{}", serde_json::to_string_pretty(&screen.json(&view))?);
         } else {
             let width = if args.wide { usize::MAX } else { 80 };
             print!("{}", render::text(&screen, &view, width, usize::MAX));
@@ -126,6 +127,8 @@ fn interactive(
                     format!("filter: {}_  (Enter keeps, Esc clears)", view.filter)
                 } else if !view.filter.is_empty() {
                     format!("filter \"{}\"  / change  Esc clear  q quit", view.filter)
+                } else if !screen.errors.is_empty() {
+                    "q quit  c cpu  t thr  m mem  n name  / filter  e unreadable".into()
                 } else {
                     "q quit  c cpu  t throttled  m memory  n name  / filter".into()
                 });
@@ -169,6 +172,7 @@ fn interactive(
                 KeyCode::Char('m') => view.sort = render::Sort::Memory,
                 KeyCode::Char('n') => view.sort = render::Sort::Name,
                 KeyCode::Char('/') | KeyCode::Char('f') => editing = true,
+                KeyCode::Char('e') => view.show_errors = !view.show_errors,
                 _ => {}
             }
             view_changed = true;

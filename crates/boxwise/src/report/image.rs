@@ -19,6 +19,12 @@ fn fit(s: &str, max: usize) -> String {
     out
 }
 
+/// Runs of whitespace (tabs and line breaks of a `RUN` line too) as one space: a tab
+/// would take up to eight columns where it counts as one.
+fn one_spaced(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Wraps words to `width`, every line after the first indented by `indent` spaces.
 fn wrap(s: &str, first: usize, indent: usize) -> String {
     let mut out = String::new();
@@ -70,12 +76,22 @@ fn summary(r: &ImageReport) -> Vec<String> {
             pct(r.efficiency),
         ),
         base_line(r),
-        format!(
-            "user wasted {}: the layers above the base waste {}, ship {}",
-            pct(r.user_wasted_ratio),
-            human_bytes(r.user_wasted_bytes),
-            human_bytes(r.user_bytes),
-        ),
+        if r.base_layers >= r.layers.len() {
+            "user wasted n/a: no layers above the base".to_string()
+        } else if r.user_bytes == 0 {
+            // No share of nothing: the JSON's ratio says 0 here, the words say why.
+            format!(
+                "user wasted n/a: the layers above the base ship 0 B and waste {}",
+                human_bytes(r.user_wasted_bytes)
+            )
+        } else {
+            format!(
+                "user wasted {}: the layers above the base waste {}, ship {}",
+                pct(r.user_wasted_ratio),
+                human_bytes(r.user_wasted_bytes),
+                human_bytes(r.user_bytes),
+            )
+        },
         format!(
             "blobs {} as stored; platform {}",
             human_bytes(r.blob_bytes),
@@ -136,7 +152,9 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
             l.files_changed.to_string(),
             l.files_removed.to_string(),
             human_bytes(l.wasted_bytes),
-            l.created_by.clone().unwrap_or_else(|| "unknown".into()),
+            l.created_by
+                .as_deref()
+                .map_or_else(|| "unknown".into(), one_spaced),
         ]);
     }
     let table = grid(&rows);
@@ -289,16 +307,51 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
             if ci.passed { "PASS" } else { "FAIL" }
         ));
         for c in &ci.checks {
-            let threshold = c.threshold.map_or("off".to_string(), |t| format!("{t}"));
             out.push_str(&format!(
-                "  {:<5} {:<28} value {:.4}  threshold {threshold}\n",
+                "  {:<5} {}\n",
                 c.result.to_uppercase(),
-                c.rule,
-                c.value
+                ci_words(c)
+            ));
+        }
+        if ci
+            .checks
+            .iter()
+            .any(|c| c.rule == "highest_user_wasted_percent" && c.value > 1.0)
+        {
+            out.push_str(&format!(
+                "  {}\n",
+                wrap(
+                    "(user waste can pass 100%: a layer above the base that deletes or \
+                     overwrites a base file wastes all of that file, which the user layers \
+                     did not ship)",
+                    2,
+                    3
+                )
             ));
         }
     }
     out
+}
+
+/// One CI check in the summary's units, with the way the value stands to the threshold:
+/// `user wasted: 125.0% is above the highest allowed 10.0%`.
+fn ci_words(c: &boxwise_image::judge::CiCheck) -> String {
+    let (label, show, lowest): (&str, fn(f64) -> String, bool) = match c.rule {
+        "lowest_efficiency" => ("efficiency", pct, true),
+        "highest_wasted_bytes" => ("wasted", |v| human_bytes(v as u64), false),
+        "highest_user_wasted_percent" => ("user wasted", pct, false),
+        other => (other, |v| format!("{v}"), false),
+    };
+    let Some(t) = c.threshold else {
+        return format!("{label}: {} (rule off)", show(c.value));
+    };
+    let relation = match (lowest, c.result == "fail") {
+        (true, true) => "is below the lowest allowed",
+        (true, false) => "is at or above the lowest allowed",
+        (false, true) => "is above the highest allowed",
+        (false, false) => "is at or below the highest allowed",
+    };
+    format!("{label}: {} {relation} {}", show(c.value), show(t))
 }
 
 /// ENTRYPOINT and CMD as the Dockerfile would say them, or `none`.

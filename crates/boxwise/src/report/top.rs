@@ -42,6 +42,8 @@ pub struct View {
     pub sort: Sort,
     pub filter: String,
     pub wide: bool,
+    /// List what could not be read under the header (key `e` in the live view).
+    pub show_errors: bool,
 }
 
 /// One cgroup row: its latest sample and its rates over the interval.
@@ -52,6 +54,10 @@ pub struct Row {
     pub rates: CgroupRates,
     /// Go processes inside it.
     pub go_processes: usize,
+    /// Shown without a filter: something is set or happening in it, or it is a container
+    /// (see [`worth_showing`]). A filter searches every row.
+    #[serde(skip)]
+    pub notable: bool,
 }
 
 /// Two snapshots made into rows.
@@ -84,7 +90,8 @@ impl Screen {
                     .filter(|p| p.cgroup.as_deref() == Some(&c.id))
                     .count();
                 let rates = by_id.get(&c.id)?.clone();
-                worth_showing(c, &rates, go_processes).then(|| Row {
+                Some(Row {
+                    notable: worth_showing(c, &rates, go_processes),
                     sample: c.clone(),
                     rates,
                     go_processes,
@@ -102,24 +109,30 @@ impl Screen {
         }
     }
 
-    /// `--json`: stable API.
-    pub fn json(&self) -> serde_json::Value {
+    /// `--json`: stable API. The rows and Go processes are those the view's filter lets
+    /// through (without one: the rows the plain view shows), in path order.
+    pub fn json(&self, view: &View) -> serde_json::Value {
+        let rows: Vec<&Row> = self.rows.iter().filter(|r| row_passes(r, view)).collect();
         serde_json::json!({
             "cgroup_version": self.version,
             "interval_seconds": self.interval_seconds,
             "cgroups_total": self.total_cgroups,
             "truncated": self.truncated,
             "errors": self.errors,
-            "cgroups": self.rows,
-            "go_processes": self.go,
+            "filter": (!view.filter.is_empty()).then_some(view.filter.as_str()),
+            "cgroups": rows,
+            "go_processes": shown_go(self, view),
         })
     }
 }
 
-/// A cgroup is a row when something is set or happening in it: a quota or memory limit, a
-/// Go process, CPU use, throttling or an OOM kill. Idle system slices are left out.
+/// A cgroup is a row when it is a container (its LIMIT then says `-` when it has none) or
+/// something is set or happening in it: a quota or memory limit, a Go process, CPU use,
+/// throttling or an OOM kill. Idle system slices are left out.
 fn worth_showing(c: &CgroupSample, r: &CgroupRates, go: usize) -> bool {
-    c.cpu_quota_us.is_some()
+    c.container.is_some()
+        || c.container_name.is_some()
+        || c.cpu_quota_us.is_some()
         || c.memory_limit_bytes.is_some()
         || go > 0
         || r.cpu_cores.is_some_and(|x| x >= 0.005)
@@ -129,6 +142,21 @@ fn worth_showing(c: &CgroupSample, r: &CgroupRates, go: usize) -> bool {
 
 fn matches(filter: &str, fields: &[Option<&str>]) -> bool {
     filter.is_empty() || fields.iter().flatten().any(|f| f.contains(filter))
+}
+
+/// Without a filter the notable rows; with one, every row whose path or container matches.
+fn row_passes(r: &Row, view: &View) -> bool {
+    if view.filter.is_empty() {
+        return r.notable;
+    }
+    matches(
+        &view.filter,
+        &[
+            Some(r.sample.id.as_str()),
+            r.sample.container.as_deref(),
+            r.sample.container_name.as_deref(),
+        ],
+    )
 }
 
 /// Cut `s` to `w` characters, marking the cut with `…`; keep the end of paths.
@@ -169,20 +197,7 @@ fn short_bytes(v: Option<u64>) -> String {
 
 /// The cgroup rows in view order.
 pub fn sorted_rows<'a>(screen: &'a Screen, view: &View) -> Vec<&'a Row> {
-    let mut rows: Vec<&Row> = screen
-        .rows
-        .iter()
-        .filter(|r| {
-            matches(
-                &view.filter,
-                &[
-                    Some(r.sample.id.as_str()),
-                    r.sample.container.as_deref(),
-                    r.sample.container_name.as_deref(),
-                ],
-            )
-        })
-        .collect();
+    let mut rows: Vec<&Row> = screen.rows.iter().filter(|r| row_passes(r, view)).collect();
     let key = |r: &Row| -> f64 {
         match view.sort {
             Sort::Cpu => r.rates.cpu_cores.unwrap_or(-1.0),
@@ -256,26 +271,10 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
     // What the filter lets through is what the header counts.
     let rows = sorted_rows(screen, view);
     let go = shown_go(screen, view);
-    let mut out = Vec::new();
-    out.push(format!(
-        "boxwise top  {}  {}/{} cgroups  {} Go  {}s  sort {}{}{}",
-        screen.version,
-        rows.len(),
-        screen.total_cgroups,
-        go.len(),
-        units::decimal(screen.interval_seconds, 1),
-        view.sort.name(),
-        if view.filter.is_empty() {
-            String::new()
-        } else {
-            format!("  filter \"{}\"", view.filter)
-        },
-        if !screen.errors.is_empty() {
-            format!("  {} unreadable", screen.errors.len())
-        } else {
-            String::new()
-        },
-    ));
+    let mut out = vec![header(screen, view, rows.len(), go.len(), w)];
+    if view.show_errors {
+        out.extend(error_lines(screen));
+    }
     // Fixed columns take 53 characters; the cgroup name gets the rest.
     let name_w = if view.wide {
         60
@@ -286,7 +285,7 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
         "{:<name_w$} {:>5} {:>6} {:>5} {:>6} {:>9} {:>9} {:>4}",
         "CGROUP", "CPU", "%QUOTA", "THR%", "THR-S", "MEM", "LIMIT", "OOM"
     ));
-    let room = cgroup_room(height, go.len());
+    let room = cgroup_room(height.saturating_sub(out.len() - 2), go.len());
     for r in rows.iter().take(room) {
         let name = r.sample.display_name().unwrap_or(&r.sample.id).to_string();
         out.push(format!(
@@ -319,6 +318,18 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
             rows.len() - room
         ));
     }
+    if rows.is_empty() && !view.filter.is_empty() {
+        out.push(format!(
+            "(no cgroup path or container name contains \"{}\"; searched all {} cgroups{})",
+            view.filter,
+            screen.total_cgroups,
+            if screen.truncated {
+                ", the walk stopped at its cap"
+            } else {
+                ""
+            }
+        ));
+    }
     out.push(String::new());
     let cg_w = if view.wide {
         60
@@ -329,8 +340,14 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
         "{:>7} {:<12} {:<7} {:<10} {:<13} {:>4} {:<cg_w$}",
         "PID", "GO PROCESS", "GO", "GOMAXPROCS", "GOMEMLIMIT", "GOGC", "CGROUP"
     ));
-    if go.is_empty() {
+    if go.is_empty() && view.filter.is_empty() {
         out.push("(no Go processes found)".into());
+    } else if go.is_empty() {
+        out.push(format!(
+            "(no Go process, cgroup or container contains \"{}\"; searched all {})",
+            view.filter,
+            screen.go.len()
+        ));
     }
     for p in go {
         let procs = match (p.gomaxprocs, p.gomaxprocs_recommended) {
@@ -376,13 +393,110 @@ pub fn lines(screen: &Screen, view: &View, width: usize, height: usize) -> Vec<S
     out
 }
 
-/// The screen as text (for `--once`).
+/// The header, dropping its least needed parts until it fits `w`: the interval first, then
+/// the cgroup version, the sort key, and the program's name.
+fn header(screen: &Screen, view: &View, rows: usize, go: usize, w: usize) -> String {
+    // (part, the order it is dropped in; 0 never)
+    let mut parts: Vec<(String, u8)> = vec![
+        ("boxwise top".into(), 4),
+        (screen.version.clone(), 2),
+        (format!("{rows}/{} cgroups", screen.total_cgroups), 0),
+        (format!("{go} Go"), 0),
+        (
+            format!("{}s", units::decimal(screen.interval_seconds, 1)),
+            1,
+        ),
+        (format!("sort {}", view.sort.name()), 3),
+    ];
+    if !view.filter.is_empty() {
+        parts.push((format!("filter \"{}\"", view.filter), 0));
+    }
+    match screen.errors.as_slice() {
+        [] => {}
+        [one] => parts.push((format!("{} unreadable", unreadable_name(one)), 0)),
+        many => parts.push((format!("{} unreadable", many.len()), 0)),
+    }
+    let join = |parts: &[(String, u8)]| {
+        parts
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    for drop in 1..=4 {
+        let line = join(&parts);
+        if line.chars().count() <= w {
+            return line;
+        }
+        parts.retain(|(_, d)| *d != drop);
+    }
+    join(&parts)
+}
+
+/// What an error line says could not be read: the path of `cannot read <path>: …`, else
+/// the line up to its first colon.
+fn unreadable_name(error: &str) -> &str {
+    let rest = error.strip_prefix("cannot read ").unwrap_or(error);
+    rest.split(": ").next().unwrap_or(rest)
+}
+
+/// One line per thing that could not be read, at most ten.
+fn error_lines(screen: &Screen) -> Vec<String> {
+    let mut out: Vec<String> = screen
+        .errors
+        .iter()
+        .take(10)
+        .map(|e| format!("unreadable: {e}"))
+        .collect();
+    if screen.errors.len() > 10 {
+        out.push(format!("… {} more unreadable", screen.errors.len() - 10));
+    }
+    out
+}
+
+/// The `!want` legend, told with the processes shown that carry the mark: the first with a
+/// CPU limit and the first without one, each with what its GOMAXPROCS is, what fits, and
+/// why (its CPU limit, or the CPUs it may run on when it has no limit).
+fn legend(go: &[&GoProcess]) -> Vec<String> {
+    let misfit = |limited: bool| {
+        go.iter().find(|p| {
+            p.gomaxprocs_fit == Some(false)
+                && p.gomaxprocs.is_some()
+                && p.gomaxprocs_recommended.is_some()
+                && p.cpu_quota_cores.is_some() == limited
+        })
+    };
+    [misfit(true), misfit(false)]
+        .into_iter()
+        .flatten()
+        .filter_map(|p| {
+            let (v, want) = (p.gomaxprocs?, p.gomaxprocs_recommended?);
+            let why = match p.cpu_quota_cores {
+                Some(cores) => format!(
+                    "its CPU limit of {} cores calls for {want}",
+                    units::decimal(cores, 2)
+                ),
+                None => format!("with no CPU limit the CPUs it may use call for {want}"),
+            };
+            Some(format!("{v}!want {want}: GOMAXPROCS is {v}, but {why}."))
+        })
+        .collect()
+}
+
+/// The screen as text (for `--once`), with what could not be read listed under it.
 pub fn text(screen: &Screen, view: &View, width: usize, height: usize) -> String {
     let mut s = lines(screen, view, width, height).join("\n");
     s.push('\n');
-    // The legend only when a row shows the mark it explains.
-    if !view.wide && s.contains("!want") {
-        s.push_str("8!want 2: the setting is 8 but the CPU or memory limit calls for 2.\n");
+    // The legend only when a row shows the mark it explains, told with that row's values.
+    for l in legend(&shown_go(screen, view)) {
+        s.push_str(&l);
+        s.push('\n');
+    }
+    if !view.show_errors {
+        for l in error_lines(screen) {
+            s.push_str(&if view.wide { l } else { fit(&l, width, false) });
+            s.push('\n');
+        }
     }
     s
 }
@@ -397,6 +511,49 @@ mod tests {
         assert_eq!(short_bytes(Some(1_610_612_736)), "1.5GiB");
         assert_eq!(short_bytes(Some(512)), "512B");
         assert_eq!(short_bytes(None), "?");
+    }
+
+    #[test]
+    fn the_header_drops_its_least_needed_parts_to_fit() {
+        let screen = Screen {
+            version: "hybrid".into(),
+            interval_seconds: 1.0,
+            rows: Vec::new(),
+            go: Vec::new(),
+            total_cgroups: 8,
+            errors: vec!["cannot read /proc/1/exe: Permission denied (os error 13)".into()],
+            truncated: false,
+        };
+        let mut view = View {
+            sort: Sort::Throttled,
+            filter: String::new(),
+            wide: false,
+            show_errors: false,
+        };
+        assert_eq!(
+            header(&screen, &view, 1, 2, 80),
+            "boxwise top  hybrid  1/8 cgroups  2 Go  1s  sort throttled  /proc/1/exe unreadable"
+                .replace("  1s", "")
+        );
+        view.filter = "newcomer".into();
+        let h = header(&screen, &view, 0, 0, 80);
+        assert!(h.chars().count() <= 80, "{h}");
+        assert!(
+            h.contains("0/8 cgroups")
+                && h.contains("filter \"newcomer\"")
+                && h.ends_with("/proc/1/exe unreadable"),
+            "{h}"
+        );
+        assert!(!h.contains('…'), "{h}");
+    }
+
+    #[test]
+    fn an_unreadable_thing_is_named_by_its_path() {
+        assert_eq!(
+            unreadable_name("cannot read /proc/1/exe: Permission denied (os error 13)"),
+            "/proc/1/exe"
+        );
+        assert_eq!(unreadable_name("mountinfo: bad line 3"), "mountinfo");
     }
 
     #[test]
