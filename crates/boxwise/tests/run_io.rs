@@ -129,6 +129,30 @@ fn run_io_usage_errors_name_the_value() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+    // What the path really is, in one line of at most 80 columns.
+    for (path, says) in [
+        ("/dev/shm", "--io-device /dev/shm: tmpfs (0:"),
+        (
+            "/dev/null",
+            "--io-device /dev/null: a character device (1:3)",
+        ),
+    ] {
+        let out = support::run(Command::new(BIN).args([
+            "run",
+            "--io-write-bps",
+            "5m",
+            "--io-device",
+            path,
+            "--",
+            "true",
+        ]));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains("overlay") && !err.contains("  "), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.trim_end().chars().count() <= 80, "{err}");
+    }
     // A device alone caps nothing.
     let out = support::run(Command::new(BIN).args(["run", "--io-device", "/", "--", "true"]));
     let err = String::from_utf8_lossy(&out.stderr);
