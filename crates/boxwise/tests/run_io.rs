@@ -85,6 +85,14 @@ fn run_io_write_bps_caps_synced_writes_that_bench_io_measures() {
     assert_eq!(io["write_bps"], CAP, "{stats}");
     assert!(io["read_bps"].is_null(), "{stats}");
 
+    // The human summary on stderr says the cap, on which disk, for which path.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = format!(
+        "  io         write capped at 2 MiB/s on {disk} ({})",
+        dir.path().display()
+    );
+    assert!(err.lines().any(|l| l == line), "no {line:?} in:\n{err}");
+
     // What the workload read back from its own cgroup's files.
     let limits = doc["io_limits"].as_array().unwrap();
     assert_eq!(limits.len(), 1, "{doc}");
