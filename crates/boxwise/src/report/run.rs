@@ -84,8 +84,9 @@ fn asked(c: &boxwise_lab::AppliedChange) -> String {
 }
 
 /// GOMAXPROCS over the run (`--track-gomaxprocs`): where it started and each change, with
-/// how long after the `--at` change before it the runtime took it up; or that it never
-/// moved although a limit did. `None` when not tracked.
+/// the `--at` change before it and when the runtime's trace showed it (the trace comes at
+/// intervals, once a second by default, so that is later than the program took it up); or
+/// that it never moved although a limit did. `None` when not tracked.
 fn gomaxprocs(stats: &RunStats) -> Option<String> {
     let points = stats.gomaxprocs_timeline.as_ref()?;
     let Some(first) = points.first() else {
@@ -96,15 +97,22 @@ fn gomaxprocs(stats: &RunStats) -> Option<String> {
         .iter()
         .filter(|c| c.error.is_none())
         .collect();
-    let mut parts = vec![first.gomaxprocs.to_string()];
+    let mut changes = Vec::new();
     for p in &points[1..] {
         let cause = made
             .iter()
             .rev()
             .find(|c| c.at_seconds <= p.t_seconds)
-            .map(|c| format!(", {:.1} s after {}", p.t_seconds - c.at_seconds, asked(c)))
+            .map(|c| format!(" after {} at {:.1}s,", asked(c), c.at_seconds))
             .unwrap_or_default();
-        parts.push(format!("-> {} at {:.1}s{cause}", p.gomaxprocs, p.t_seconds));
+        changes.push(format!(
+            "-> {}{cause} seen in the trace at {:.1}s",
+            p.gomaxprocs, p.t_seconds
+        ));
+    }
+    let mut parts = vec![first.gomaxprocs.to_string()];
+    if !changes.is_empty() {
+        parts.push(changes.join("; "));
     }
     if points.len() == 1 {
         let after: Vec<String> = made
@@ -322,7 +330,7 @@ mod tests {
         s.gomaxprocs_timeline = Some(vec![point(0.01, 2), point(4.0, 1)]);
         assert_eq!(
             gomaxprocs(&s).unwrap(),
-            "2 -> 1 at 4.0s, 1.0 s after cpuset=0"
+            "2 -> 1 after cpuset=0 at 3.0s, seen in the trace at 4.0s"
         );
         s.gomaxprocs_timeline = Some(vec![point(1.0, 2)]);
         assert_eq!(
@@ -338,7 +346,15 @@ mod tests {
         );
         // A change before any --at (start-up) names no cause.
         s.gomaxprocs_timeline = Some(vec![point(0.0, 8), point(1.0, 2)]);
-        assert_eq!(gomaxprocs(&s).unwrap(), "8 -> 2 at 1.0s");
+        assert_eq!(gomaxprocs(&s).unwrap(), "8 -> 2 seen in the trace at 1.0s");
+        // Two changes, each after its own --at.
+        s.gomaxprocs_timeline = Some(vec![point(0.0, 2), point(4.0, 1), point(7.0, 2)]);
+        s.limit_changes = vec![change(3.0, None, Some("0")), change(6.0, None, Some("0-1"))];
+        assert_eq!(
+            gomaxprocs(&s).unwrap(),
+            "2 -> 1 after cpuset=0 at 3.0s, seen in the trace at 4.0s; \
+             -> 2 after cpuset=0-1 at 6.0s, seen in the trace at 7.0s"
+        );
     }
 
     #[test]
