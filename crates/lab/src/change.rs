@@ -56,7 +56,7 @@ pub fn parse(text: &str, size: impl Fn(&str) -> Option<u64>) -> Result<Change> {
         None => (rest, None),
     };
     if let Some(list) = cpuset {
-        if let Some(fixed) = cpuset_last(time, &rest[..], list) {
+        if let Some(fixed) = cpuset_last(time, rest, list) {
             return Err(bad(&format!(
                 "cpuset= must come last (its list holds commas): {fixed}"
             )));
