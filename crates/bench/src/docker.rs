@@ -47,6 +47,7 @@ impl Session {
                 first_line(&String::from_utf8_lossy(&out.stderr))
             )));
         }
+        let user_named = binary.is_some();
         let binary = match binary {
             Some(p) => p.to_path_buf(),
             None => {
@@ -54,8 +55,13 @@ impl Session {
             }
         };
         check_static(&binary)?;
+        if user_named {
+            check_boxwise(&binary)?;
+        }
         remove_stale();
         let pid = std::process::id();
+        // Made before the build, so that its drop removes the image (by tag and by label)
+        // whatever instant a Ctrl-C lands at.
         let session = Session {
             image: format!("{LABEL}-{pid}"),
             label: format!("{LABEL}={pid}"),
@@ -196,6 +202,22 @@ impl Drop for Session {
     fn drop(&mut self) {
         remove_labelled(&self.label);
         let _ = docker(&["rmi", "-f", &self.image]);
+        // An image the build made but had not tagged yet carries the label only.
+        let ids = docker(&[
+            "images",
+            "-aq",
+            "--filter",
+            &format!("label={}", self.label),
+        ])
+        .unwrap_or_default();
+        let mut ids: Vec<&str> = ids.split_whitespace().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if !ids.is_empty() {
+            let mut args = vec!["rmi", "-f"];
+            args.extend(ids);
+            let _ = docker(&args);
+        }
     }
 }
 
@@ -277,7 +299,7 @@ fn check_static(binary: &Path) -> Result<()> {
     let mut head = Vec::new();
     std::fs::File::open(binary)
         .and_then(|f| f.take(1 << 16).read_to_end(&mut head))
-        .map_err(|e| Error::file(binary, "read", e))?;
+        .map_err(|e| Error::Spec(format!("--docker-binary {}: {e}", binary.display())))?;
     match interpreter(&head) {
         Some(true) => Err(Error::Spec(format!(
             "--modes docker puts boxwise in a FROM scratch image, so it must be statically \
@@ -291,6 +313,56 @@ fn check_static(binary: &Path) -> Result<()> {
             binary.display()
         ))),
     }
+}
+
+/// A file named with `--docker-binary` must be a boxwise: anything else would start in
+/// the container and never serve, which shows only after a long wait. Asked by running
+/// it with `--version` (it is about to run in a container anyway), for at most 5 s.
+fn check_boxwise(binary: &Path) -> Result<()> {
+    let refuse = |why: String| Error::Spec(format!("--docker-binary {}: {why}", binary.display()));
+    let mut child = Command::new(binary)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| refuse(format!("cannot run it ({e})")))?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(refuse("`--version` did not answer within 5 s".into()));
+            }
+        }
+    }
+    let mut text = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = out.take(4096).read_to_string(&mut text);
+    }
+    if is_boxwise_version(&text) {
+        Ok(())
+    } else {
+        let said = match first_line(&text) {
+            l if l.is_empty() => "nothing".to_string(),
+            l => format!("{:?}", l.chars().take(30).collect::<String>()),
+        };
+        Err(refuse(format!(
+            "not a boxwise program (its --version printed {said})"
+        )))
+    }
+}
+
+/// boxwise's `--version` line: `boxwise X.Y.Z`.
+fn is_boxwise_version(text: &str) -> bool {
+    text.lines().next().is_some_and(|l| {
+        l.trim()
+            .strip_prefix("boxwise ")
+            .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+    })
 }
 
 /// Whether an ELF64 (little-endian) file asks for a program interpreter (`PT_INTERP`),
@@ -323,9 +395,13 @@ fn first_line(text: &str) -> String {
         .collect()
 }
 
+/// Each docker command runs in its own process group: a Ctrl-C sent to boxwise's group
+/// must not kill a `docker build` half-way (the engine may still tag the image after
+/// boxwise has removed what it knew of); boxwise ends the long ones itself.
 fn docker_command(args: &[&str]) -> (String, Command) {
+    use std::os::unix::process::CommandExt as _;
     let mut cmd = Command::new("docker");
-    cmd.args(args).stdin(Stdio::null());
+    cmd.args(args).stdin(Stdio::null()).process_group(0);
     (format!("docker {}", args.join(" ")), cmd)
 }
 
@@ -447,6 +523,16 @@ mod tests {
         // This test binary is dynamically linked or static; either way it is an ELF.
         let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
         assert!(interpreter(&me).is_some());
+    }
+
+    #[test]
+    fn boxwise_version_lines() {
+        assert!(is_boxwise_version("boxwise 0.1.0\n"));
+        assert!(!is_boxwise_version(
+            "BusyBox v1.35.0 (Debian) multi-call binary.\n"
+        ));
+        assert!(!is_boxwise_version(""));
+        assert!(!is_boxwise_version("boxwise: error\n"));
     }
 
     #[test]

@@ -473,6 +473,120 @@ fn bench_net_docker_ctrl_c_removes_containers_and_image() {
     assert_eq!(docker_leftovers(pid), Vec::<String>::new());
 }
 
+/// Ctrl-C to the whole process group (as `timeout -s INT` and a terminal send it) while
+/// `docker build` runs: the image and any container are removed all the same, and the
+/// output is one line, not an empty table.
+#[test]
+#[ignore = "needs Docker"]
+fn bench_net_docker_ctrl_c_during_the_build_leaves_nothing() {
+    use std::os::unix::process::CommandExt as _;
+    if !support::docker_or_skip() {
+        return;
+    }
+    let stat = support::static_boxwise();
+    let child = Command::new(BIN)
+        .args(["bench", "net", "--modes", "docker", "--duration", "5s"])
+        .arg("--docker-binary")
+        .arg(&stat)
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !child_runs(pid, "build") {
+        assert!(Instant::now() < deadline, "docker build never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Mid-build, as `timeout -s INT 1` lands: once the engine has made the (untagged)
+    // image, or a second into the build.
+    let label = format!("label=boxwise-bench={pid}");
+    let mid = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < mid {
+        let o = support::run(Command::new("docker").args(["images", "-aq", "--filter", &label]));
+        if !o.stdout.is_empty() {
+            break;
+        }
+    }
+    nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // An engine still finishing a build whose client died would tag the image now.
+    std::thread::sleep(Duration::from_secs(3));
+    let tag = format!("boxwise-bench-{pid}");
+    let o = support::run(Command::new("docker").args(["images", "-q", &tag]));
+    let left = docker_leftovers(pid);
+    if !left.is_empty() || !o.stdout.is_empty() {
+        let _ = support::run(Command::new("docker").args(["rmi", "-f", &tag]));
+    }
+    assert_eq!(left, Vec::<String>::new(), "{err}");
+    assert!(o.stdout.is_empty(), "image {tag} left behind\n{err}");
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert_eq!(err.trim(), "boxwise: interrupted before any result");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Whether a child of `pid` has `word` among its arguments.
+fn child_runs(pid: u32, word: &str) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.flatten().any(|e| {
+        let p = e.path();
+        let stat = std::fs::read_to_string(p.join("stat")).unwrap_or_default();
+        // The fields after the command name (which may hold spaces): state, ppid, ...
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|s| s.parse::<u32>().ok());
+        ppid == Some(pid)
+            && std::fs::read(p.join("cmdline"))
+                .unwrap_or_default()
+                .split(|b| *b == 0)
+                .any(|a| a == word.as_bytes())
+    })
+}
+
+/// `--docker-binary` naming something that is not a boxwise: refused at once, in one
+/// line naming the flag and the path.
+#[test]
+#[ignore = "needs Docker"]
+fn bench_net_docker_binary_must_be_a_boxwise() {
+    if !support::docker_or_skip() {
+        return;
+    }
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    if !support::require(busybox.is_some(), "no busybox (busybox-static) installed") {
+        return;
+    }
+    let busybox = busybox.unwrap();
+    for path in [busybox, "/nonexistent/x"] {
+        let out = support::run(Command::new(BIN).args([
+            "bench",
+            "net",
+            "--modes",
+            "docker",
+            "--docker-binary",
+            path,
+        ]));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&format!("--docker-binary {path}")), "{err}");
+    }
+}
+
 #[test]
 fn bench_net_docker_without_an_engine_says_so() {
     let out = support::run(

@@ -246,11 +246,12 @@ fn gomaxprocs_timeline_shows_go125_following_a_cpuset_change_and_go123_not() {
     assert!(values.len() >= 2 && values[0] >= 2, "{values:?}\n{err}");
     assert_eq!(*values.last().unwrap(), 1, "{values:?}\n{err}");
     assert_eq!(own, 1, "the program's own GOMAXPROCS at the end\n{err}");
+    // The change, after which --at, and when the trace (not the program) showed it.
     assert!(
-        err.contains("  GOMAXPROCS ") && err.contains("-> 1 at "),
+        err.lines().any(|l| l.starts_with("  GOMAXPROCS ")
+            && l.contains("-> 1 after cpuset=0 at 2.0s, seen in the trace at ")),
         "{err}"
     );
-    assert!(err.contains(" s after cpuset=0"), "{err}");
     // Go 1.23 sizes GOMAXPROCS once, at start-up.
     let (values, own, err) = timeline_under_cpuset_change(&go123);
     assert_eq!(values.len(), 1, "{values:?}\n{err}");
@@ -307,17 +308,29 @@ fn at_two_changes_at_one_time_are_refused() {
     let out = support::run(Command::new(BIN).args([
         "run",
         "--at",
-        "3s:cpus=1",
+        "2000ms:memory=64m",
         "--at",
-        "3000ms:memory=256m",
+        "2s:cpus=1",
         "--",
         "true",
     ]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+    // The user's own texts, and the one --at that makes both.
     assert!(
-        err.contains("--at 3s:cpus=1 and --at 3s:memory=268435456 are both at 3s"),
+        err.contains("--at \"2000ms:memory=64m\" and --at \"2s:cpus=1\" are both at 2s")
+            && err.trim_end().ends_with("--at 2000ms:memory=64m,cpus=1"),
+        "{err}"
+    );
+    // A cpuset list took the pairs after it: say cpuset= goes last, and how.
+    let out =
+        support::run(Command::new(BIN).args(["run", "--at", "2s:cpuset=0,cpus=1", "--", "true"]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let first = err.lines().next().unwrap_or_default();
+    assert!(
+        first.contains("cpuset= must come last") && first.ends_with("2s:cpus=1,cpuset=0"),
         "{err}"
     );
 }

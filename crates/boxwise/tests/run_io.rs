@@ -85,6 +85,14 @@ fn run_io_write_bps_caps_synced_writes_that_bench_io_measures() {
     assert_eq!(io["write_bps"], CAP, "{stats}");
     assert!(io["read_bps"].is_null(), "{stats}");
 
+    // The human summary on stderr says the cap, on which disk, for which path.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = format!(
+        "  io         write capped at 2 MiB/s on {disk} ({})",
+        dir.path().display()
+    );
+    assert!(err.lines().any(|l| l == line), "no {line:?} in:\n{err}");
+
     // What the workload read back from its own cgroup's files.
     let limits = doc["io_limits"].as_array().unwrap();
     assert_eq!(limits.len(), 1, "{doc}");
@@ -129,6 +137,30 @@ fn run_io_usage_errors_name_the_value() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+    // What the path really is, in one line of at most 80 columns.
+    for (path, says) in [
+        ("/dev/shm", "--io-device /dev/shm: tmpfs (0:"),
+        (
+            "/dev/null",
+            "--io-device /dev/null: a character device (1:3)",
+        ),
+    ] {
+        let out = support::run(Command::new(BIN).args([
+            "run",
+            "--io-write-bps",
+            "5m",
+            "--io-device",
+            path,
+            "--",
+            "true",
+        ]));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!err.contains("overlay") && !err.contains("  "), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.trim_end().chars().count() <= 80, "{err}");
+    }
     // A device alone caps nothing.
     let out = support::run(Command::new(BIN).args(["run", "--io-device", "/", "--", "true"]));
     let err = String::from_utf8_lossy(&out.stderr);

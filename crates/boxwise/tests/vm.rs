@@ -635,7 +635,9 @@ fn check_run_at(scen: &Scenario) -> Vec<String> {
         // run itself watched the runtime's schedtrace (on by itself with --at on a Go
         // program) and says it followed.
         let err = c.scen.stderr("at-go125");
-        if !err.contains("  GOMAXPROCS 2 -> 5 at ") || err.contains("SCHED ") {
+        if !err.contains("  GOMAXPROCS 2 -> 5 after cpus=5 at 1.5s, seen in the trace at ")
+            || err.contains("SCHED ")
+        {
             c.fail(format!("at-go125: run's GOMAXPROCS line: {err}"));
         }
     }

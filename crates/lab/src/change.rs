@@ -17,6 +17,8 @@ pub struct Change {
     /// CPUs to run on, as a cpuset list (`0`, `0-1`): on a machine with few CPUs the one
     /// change Go 1.25+'s GOMAXPROCS can be seen to follow (it never goes below 2 for a quota).
     pub cpuset: Option<String>,
+    /// The `--at` text as the user wrote it, for messages about it.
+    pub text: String,
 }
 
 /// A change as it was made, for the stats.
@@ -46,6 +48,7 @@ pub fn parse(text: &str, size: impl Fn(&str) -> Option<u64>) -> Result<Change> {
         cpus: None,
         memory: None,
         cpuset: None,
+        text: text.to_string(),
     };
     // `cpuset=0,2-3` takes the rest of the text: its list has commas of its own.
     let (rest, cpuset) = match rest.find("cpuset=") {
@@ -53,6 +56,11 @@ pub fn parse(text: &str, size: impl Fn(&str) -> Option<u64>) -> Result<Change> {
         None => (rest, None),
     };
     if let Some(list) = cpuset {
+        if let Some(fixed) = cpuset_last(time, rest, list) {
+            return Err(bad(&format!(
+                "cpuset= must come last (its list holds commas): {fixed}"
+            )));
+        }
         let cpus =
             boxwise_box::parse::CpuList::parse(list).map_err(|e| bad(&format!("cpuset: {e}")))?;
         if cpus.is_empty() {
@@ -95,21 +103,78 @@ pub fn parse(text: &str, size: impl Fn(&str) -> Option<u64>) -> Result<Change> {
 }
 
 /// Refuse two changes at the same time: which one the kernel would end up with is not
-/// something a run should leave to chance.
+/// something a run should leave to chance. The message quotes both as written and, when
+/// they set different limits, the one `--at` that makes both.
 pub fn check_distinct(changes: &[Change]) -> Result<()> {
     for (i, a) in changes.iter().enumerate() {
         if let Some(b) = changes[i + 1..].iter().find(|b| b.after == a.after) {
+            let fix = match combined(&a.text, &b.text) {
+                Some(both) => format!("give one --at with both changes: --at {both}"),
+                None => "they set the same limit; keep the one you want".to_string(),
+            };
             return Err(Error::Spec(format!(
-                "--at {} and --at {} are both at {}; give one --at with both changes, \
-                 e.g. {}:cpus=1,memory=256m",
-                describe(a),
-                describe(b),
+                "--at {:?} and --at {:?} are both at {}; {fix}",
+                a.text,
+                b.text,
                 time(a.after),
-                time(a.after)
             )));
         }
     }
     Ok(())
+}
+
+/// `TIME:` and the pairs of an `--at` text, the `cpuset=` list apart (it holds commas).
+fn pairs(text: &str) -> (&str, Vec<&str>, Option<&str>) {
+    let (time, rest) = text.split_once(':').unwrap_or(("", text));
+    let (rest, cpuset) = match rest.find("cpuset=") {
+        Some(i) => (&rest[..i], Some(rest[i..].trim())),
+        None => (rest, None),
+    };
+    let list = rest
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    (time.trim(), list, cpuset)
+}
+
+/// Two `--at` texts at one time as one (`a`'s time, `a`'s pairs, then `b`'s, `cpuset=`
+/// last); `None` when both set the same limit.
+fn combined(a: &str, b: &str) -> Option<String> {
+    let (time, mut all, a_set) = pairs(a);
+    let (_, b_pairs, b_set) = pairs(b);
+    let key = |p: &str| p.split('=').next().unwrap_or("").trim().to_string();
+    for p in b_pairs {
+        if all.iter().any(|q| key(q) == key(p)) {
+            return None;
+        }
+        all.push(p);
+    }
+    match (a_set, b_set) {
+        (Some(_), Some(_)) => return None,
+        (Some(c), None) | (None, Some(c)) => all.push(c),
+        (None, None) => {}
+    }
+    Some(format!("{time}:{}", all.join(",")))
+}
+
+/// When a `cpuset=` list swallowed other pairs (`cpuset=0,cpus=1`), the text with
+/// `cpuset=` moved to the end (`2s:cpus=1,cpuset=0`).
+fn cpuset_last(time: &str, before: &str, list: &str) -> Option<String> {
+    let items: Vec<&str> = list.split(',').map(str::trim).collect();
+    let first_pair = items.iter().position(|i| i.contains('='))?;
+    let mut all: Vec<&str> = before
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    all.extend(items[first_pair..].iter().filter(|p| !p.is_empty()));
+    Some(format!(
+        "{}:{},cpuset={}",
+        time.trim(),
+        all.join(","),
+        items[..first_pair].join(",")
+    ))
 }
 
 /// `1.5s`, `500ms`: the time as the user would write it.
@@ -204,17 +269,47 @@ mod tests {
         let b = parse("3000ms:memory=256m", mib).unwrap();
         let c = parse("500ms:cpuset=0", mib).unwrap();
         assert!(check_distinct(&[a.clone(), c.clone()]).is_ok());
-        let e = check_distinct(&[c.clone(), a, b]).unwrap_err().to_string();
+        let e = check_distinct(&[c.clone(), a.clone(), b.clone()])
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
-            "--at 3s:cpus=1 and --at 3s:memory=268435456 are both at 3s; give one --at with \
-             both changes, e.g. 3s:cpus=1,memory=256m"
+            "--at \"3s:cpus=1\" and --at \"3000ms:memory=256m\" are both at 3s; give one \
+             --at with both changes: --at 3s:cpus=1,memory=256m"
         );
+        // The suggestion is itself a valid --at, at the same time, with both changes.
+        let both = e.rsplit("--at ").next().unwrap();
+        let made = parse(both, mib).unwrap();
+        assert_eq!(
+            (made.after, made.cpus, made.memory),
+            (a.after, a.cpus, b.memory)
+        );
+        // cpuset= stays last in the suggestion.
+        let d = parse("500ms:memory=64m", mib).unwrap();
+        let e = check_distinct(&[c.clone(), d]).unwrap_err().to_string();
+        assert!(e.ends_with("--at 500ms:memory=64m,cpuset=0"), "{e}");
         let e = check_distinct(&[c.clone(), c]).unwrap_err().to_string();
         assert!(
-            e.starts_with("--at 500ms:cpuset=0 and --at 500ms:cpuset=0 "),
+            e.starts_with("--at \"500ms:cpuset=0\" and --at \"500ms:cpuset=0\" ")
+                && e.ends_with("they set the same limit; keep the one you want"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn cpuset_must_come_last() {
+        let e = parse("2s:cpuset=0,cpus=1", mib).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--at \"2s:cpuset=0,cpus=1\": cpuset= must come last (its list holds commas): \
+             2s:cpus=1,cpuset=0"
+        );
+        let e = parse("2s:memory=64m,cpuset=0-1,3,cpus=1", mib)
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with(": 2s:memory=64m,cpus=1,cpuset=0-1,3"), "{e}");
+        let fixed = e.rsplit(": ").next().unwrap();
+        assert_eq!(parse(fixed, mib).unwrap().cpuset.as_deref(), Some("0-1,3"));
     }
 
     proptest! {
@@ -231,7 +326,16 @@ mod tests {
             prop_assert_eq!(c.cpus, Some(f64::from(cpus)));
             // Written back and parsed again, it is the same change.
             let again = parse(&describe(&c), mib).unwrap();
-            prop_assert_eq!(again, c);
+            prop_assert_eq!(
+                (again.after, again.cpus, again.memory, again.cpuset),
+                (c.after, c.cpus, c.memory, c.cpuset)
+            );
+        }
+
+        #[test]
+        fn suggestions_never_panic(a in "\\PC{0,30}", b in "\\PC{0,30}") {
+            let _ = combined(&a, &b);
+            let _ = cpuset_last("1s", &a, &b);
         }
 
         #[test]

@@ -200,10 +200,15 @@ pub fn v1_caps(device: Device, files: [Option<&str>; 4]) -> Result<Caps, ParseEr
 /// The whole disk behind `path`: its own number if it is a block device node, else the
 /// device of the filesystem holding it; a partition is mapped to its disk, because the
 /// kernel takes caps only for whole disks. Fails, saying why in one phrase, for a
-/// filesystem with no block device (tmpfs, overlay, FUSE: numbers `0:N`).
+/// character device and for a filesystem with no block device (tmpfs, overlay, FUSE,
+/// proc: numbers `0:N`), naming its type from `/proc/self/mountinfo`.
 pub fn whole_disk(path: &std::path::Path) -> Result<Device, String> {
     use std::os::unix::fs::{FileTypeExt, MetadataExt};
     let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.file_type().is_char_device() {
+        let device = Device::from_raw(meta.rdev());
+        return Err(format!("a character device ({device}), not a block device"));
+    }
     let raw = if meta.file_type().is_block_device() {
         meta.rdev()
     } else {
@@ -213,7 +218,11 @@ pub fn whole_disk(path: &std::path::Path) -> Result<Device, String> {
     let sys = std::path::PathBuf::from(format!("/sys/dev/block/{device}"));
     if !sys.exists() {
         return Err(format!(
-            "its filesystem has no block device (device {device}: tmpfs, overlay or FUSE);              name a directory on a disk or the disk itself (/dev/...)"
+            "{} ({device}) has no block device to cap",
+            std::fs::read_to_string("/proc/self/mountinfo")
+                .ok()
+                .and_then(|m| fs_type(&m, device))
+                .unwrap_or_else(|| "its filesystem".into())
         ));
     }
     if !sys.join("partition").exists() {
@@ -228,12 +237,50 @@ pub fn whole_disk(path: &std::path::Path) -> Result<Device, String> {
     Device::parse(&disk).map_err(|e| e.to_string())
 }
 
+/// The type of the filesystem mounted from `device` in a `/proc/self/mountinfo` text
+/// (`tmpfs`; FUSE by its subtype, `fuse.sshfs`).
+pub fn fs_type(mountinfo: &str, device: Device) -> Option<String> {
+    let want = device.to_string();
+    mountinfo.lines().find_map(|l| {
+        let mut fields = l.split_whitespace();
+        if fields.nth(2)? != want {
+            return None;
+        }
+        let mut rest = fields.skip_while(|f| *f != "-");
+        rest.next()?;
+        rest.next().map(str::to_string)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
     const SDA: Device = Device { major: 8, minor: 0 };
+
+    #[test]
+    fn filesystem_types_from_mountinfo() {
+        let info = "22 27 0:21 / /proc rw,relatime - proc proc rw\n\
+                    25 24 0:23 / /dev/shm rw,relatime shared:3 - tmpfs tmpfs rw\n";
+        let dev = |minor| Device { major: 0, minor };
+        assert_eq!(fs_type(info, dev(23)).as_deref(), Some("tmpfs"));
+        assert_eq!(fs_type(info, dev(21)).as_deref(), Some("proc"));
+        assert_eq!(fs_type(info, dev(99)), None);
+        assert_eq!(fs_type("garbage", dev(21)), None);
+    }
+
+    #[test]
+    fn what_a_path_without_a_disk_is() {
+        for (path, says) in [
+            ("/dev/null", "a character device (1:3), not a block device"),
+            ("/proc", "proc (0:"),
+        ] {
+            let why = whole_disk(std::path::Path::new(path)).unwrap_err();
+            assert!(why.starts_with(says), "{path}: {why}");
+            assert!(!why.contains("  "), "{why}");
+        }
+    }
 
     #[test]
     fn device_numbers_from_stat() {
@@ -311,6 +358,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn fs_type_never_panics(text in ".{0,200}", major in 0u32..300, minor in 0u32..300) {
+            let _ = fs_type(&text, Device { major, minor });
+        }
+
         #[test]
         fn v2_round_trips(major in 0u32..4096, minor in 0u32..1_048_576, c in caps()) {
             let device = Device { major, minor };

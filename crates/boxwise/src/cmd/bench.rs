@@ -23,6 +23,9 @@ fn progress(line: &str) {
     }
 }
 
+/// Ctrl-C before any case finished: one line instead of an empty table.
+const NOTHING_YET: &str = "boxwise: interrupted before any result";
+
 fn finish(interrupted: bool) -> ExitCode {
     if interrupted {
         eprintln!("boxwise: interrupted; the results so far are above");
@@ -57,6 +60,10 @@ fn net(a: BenchNetArgs) -> anyhow::Result<ExitCode> {
         server_program: std::env::current_exe().ok(),
     };
     let report = boxwise_bench::net::run(&spec, progress)?;
+    if report.interrupted && report.results.is_empty() && !a.json {
+        eprintln!("{NOTHING_YET}");
+        return Ok(ExitCode::from(130));
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -84,6 +91,10 @@ fn io(a: BenchIoArgs) -> anyhow::Result<ExitCode> {
         spec.dirs = a.dir;
     }
     let report = boxwise_bench::io::run(&spec, progress)?;
+    if report.interrupted && report.results.is_empty() && !a.json {
+        eprintln!("{NOTHING_YET}");
+        return Ok(ExitCode::from(130));
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -93,7 +93,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if !args.quiet {
-        let summary = report::run::summary(&stats).join("\n") + "\n";
+        let summary = report::run::summary(&stats, args.io_device.as_deref()).join("\n") + "\n";
         eprint!("{}", report::fit::fit_stderr(&summary));
     }
     let missed = report::run::missed_changes(spec.changes.len(), &stats);

@@ -84,8 +84,9 @@ fn asked(c: &boxwise_lab::AppliedChange) -> String {
 }
 
 /// GOMAXPROCS over the run (`--track-gomaxprocs`): where it started and each change, with
-/// how long after the `--at` change before it the runtime took it up; or that it never
-/// moved although a limit did. `None` when not tracked.
+/// the `--at` change before it and when the runtime's trace showed it (the trace comes at
+/// intervals, once a second by default, so that is later than the program took it up); or
+/// that it never moved although a limit did. `None` when not tracked.
 fn gomaxprocs(stats: &RunStats) -> Option<String> {
     let points = stats.gomaxprocs_timeline.as_ref()?;
     let Some(first) = points.first() else {
@@ -96,15 +97,22 @@ fn gomaxprocs(stats: &RunStats) -> Option<String> {
         .iter()
         .filter(|c| c.error.is_none())
         .collect();
-    let mut parts = vec![first.gomaxprocs.to_string()];
+    let mut changes = Vec::new();
     for p in &points[1..] {
         let cause = made
             .iter()
             .rev()
             .find(|c| c.at_seconds <= p.t_seconds)
-            .map(|c| format!(", {:.1} s after {}", p.t_seconds - c.at_seconds, asked(c)))
+            .map(|c| format!(" after {} at {:.1}s,", asked(c), c.at_seconds))
             .unwrap_or_default();
-        parts.push(format!("-> {} at {:.1}s{cause}", p.gomaxprocs, p.t_seconds));
+        changes.push(format!(
+            "-> {}{cause} seen in the trace at {:.1}s",
+            p.gomaxprocs, p.t_seconds
+        ));
+    }
+    let mut parts = vec![first.gomaxprocs.to_string()];
+    if !changes.is_empty() {
+        parts.push(changes.join("; "));
     }
     if points.len() == 1 {
         let after: Vec<String> = made
@@ -121,8 +129,9 @@ fn gomaxprocs(stats: &RunStats) -> Option<String> {
 
 /// The short account printed after every run (unless `--quiet`): how long, how much CPU and
 /// how much of it the quota held back, the memory peak, OOM kills and the pids peak, each
-/// against its limit. "unknown" where the kernel does not keep the counter.
-pub fn summary(stats: &RunStats) -> Vec<String> {
+/// against its limit, and the I/O caps (`io_path`: the `--io-device` given, if one was).
+/// "unknown" where the kernel does not keep the counter.
+pub fn summary(stats: &RunStats, io_path: Option<&std::path::Path>) -> Vec<String> {
     let l = &stats.limits;
     let unknown = || "unknown".to_string();
     let how = match stats.signal {
@@ -202,10 +211,43 @@ pub fn summary(stats: &RunStats) -> Vec<String> {
         }
     };
     row("pids", pids);
+    if let Some(io) = &l.io {
+        row("io", io_caps(io, io_path));
+    }
     if let Some(n) = &stats.neighbour {
         row("neighbour", neighbour(n));
     }
     out
+}
+
+/// `write capped at 5 MiB/s on 254:0 (/var/tmp)`: the `--io-*` caps, on which disk.
+fn io_caps(io: &boxwise_box::cgroup::io::DeviceCaps, path: Option<&std::path::Path>) -> String {
+    let c = &io.caps;
+    let caps: Vec<String> = [
+        c.read_bps.map(|b| format!("read at {}/s", units::bytes(b))),
+        c.write_bps
+            .map(|b| format!("write at {}/s", units::bytes(b))),
+        c.read_iops.map(|n| format!("{n} reads/s")),
+        c.write_iops.map(|n| format!("{n} writes/s")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let what = match caps.as_slice() {
+        [] => "nothing capped".to_string(),
+        [one, rest @ ..] => {
+            let mut first = one.replacen(" at ", " capped at ", 1);
+            if !first.contains("capped") {
+                first = format!("capped at {first}");
+            }
+            std::iter::once(first)
+                .chain(rest.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let path = path.map_or_else(String::new, |p| format!(" ({})", p.display()));
+    format!("{what} on {}{path}", io.device)
 }
 
 /// `cpu=1,memory=32 MiB: used 2.95 s CPU, peak 33 MiB`: what `--neighbour` was and used.
@@ -288,7 +330,7 @@ mod tests {
         s.gomaxprocs_timeline = Some(vec![point(0.01, 2), point(4.0, 1)]);
         assert_eq!(
             gomaxprocs(&s).unwrap(),
-            "2 -> 1 at 4.0s, 1.0 s after cpuset=0"
+            "2 -> 1 after cpuset=0 at 3.0s, seen in the trace at 4.0s"
         );
         s.gomaxprocs_timeline = Some(vec![point(1.0, 2)]);
         assert_eq!(
@@ -296,7 +338,7 @@ mod tests {
             "2 throughout: did not follow cpuset=0 at 3.0s, cpus=0.5 at 6.0s"
         );
         // The row in the summary, under cpu.
-        let rows = summary(&s);
+        let rows = summary(&s, None);
         assert!(
             rows.iter()
                 .any(|r| r.starts_with("  GOMAXPROCS 2 throughout")),
@@ -304,7 +346,60 @@ mod tests {
         );
         // A change before any --at (start-up) names no cause.
         s.gomaxprocs_timeline = Some(vec![point(0.0, 8), point(1.0, 2)]);
-        assert_eq!(gomaxprocs(&s).unwrap(), "8 -> 2 at 1.0s");
+        assert_eq!(gomaxprocs(&s).unwrap(), "8 -> 2 seen in the trace at 1.0s");
+        // Two changes, each after its own --at.
+        s.gomaxprocs_timeline = Some(vec![point(0.0, 2), point(4.0, 1), point(7.0, 2)]);
+        s.limit_changes = vec![change(3.0, None, Some("0")), change(6.0, None, Some("0-1"))];
+        assert_eq!(
+            gomaxprocs(&s).unwrap(),
+            "2 -> 1 after cpuset=0 at 3.0s, seen in the trace at 4.0s; \
+             -> 2 after cpuset=0-1 at 6.0s, seen in the trace at 7.0s"
+        );
+    }
+
+    #[test]
+    fn io_row() {
+        use boxwise_box::cgroup::io::{Caps, Device, DeviceCaps};
+        let mut s = stats(false, None);
+        let device = Device {
+            major: 254,
+            minor: 0,
+        };
+        s.limits.io = Some(DeviceCaps {
+            device,
+            caps: Caps {
+                write_bps: Some(5 << 20),
+                ..Caps::default()
+            },
+        });
+        let rows = summary(&s, Some(std::path::Path::new("/var/tmp")));
+        assert_eq!(
+            rows.last().unwrap(),
+            "  io         write capped at 5 MiB/s on 254:0 (/var/tmp)"
+        );
+        s.limits.io = Some(DeviceCaps {
+            device,
+            caps: Caps {
+                read_bps: Some(10 << 20),
+                write_iops: Some(100),
+                ..Caps::default()
+            },
+        });
+        assert_eq!(
+            summary(&s, None).last().unwrap(),
+            "  io         read capped at 10 MiB/s, 100 writes/s on 254:0"
+        );
+        s.limits.io = Some(DeviceCaps {
+            device,
+            caps: Caps {
+                read_iops: Some(50),
+                ..Caps::default()
+            },
+        });
+        assert_eq!(
+            summary(&s, None).last().unwrap(),
+            "  io         capped at 50 reads/s on 254:0"
+        );
     }
 
     #[test]
@@ -316,7 +411,7 @@ mod tests {
             cpu_seconds: Some(2.954),
             peak_memory_bytes: None,
         });
-        let rows = summary(&s);
+        let rows = summary(&s, None);
         assert_eq!(
             rows.last().unwrap(),
             "  neighbour  cpu=1,memory=32 MiB: used 2.95 s CPU, peak unknown"
@@ -344,7 +439,7 @@ mod tests {
         s.wall_seconds = 1.0;
         s.peak_memory_bytes = Some(10 << 20);
         assert_eq!(
-            summary(&s),
+            summary(&s, None),
             [
                 "boxwise: run: exited 2 after 1 s",
                 "  cpu        0.5 s, 0.5 CPUs on average",
@@ -359,7 +454,7 @@ mod tests {
         s.throttled_seconds = Some(0.25);
         s.peak_pids = None;
         s.cpu_seconds = None;
-        let lines = summary(&s);
+        let lines = summary(&s, None);
         assert_eq!(lines[1], "  cpu        unknown");
         assert_eq!(
             lines[2],
@@ -416,7 +511,7 @@ mod tests {
         s.limits.memory_bytes = Some(512 << 20);
         s.cpu_seconds = Some(0.05);
         s.peak_memory_bytes = Some(100 << 20);
-        let summary = summary(&s);
+        let summary = summary(&s, None);
         assert!(
             summary[1].ends_with("(--cpus 1, then 0.5 at 5.0s)"),
             "{summary:?}"
