@@ -8,7 +8,8 @@
 # not mounted on this machine: they run in a private mount namespace with tracefs mounted
 # there (gone when they exit).
 # Then the floor (FLOOR=0 skips it): the write storm bare, under empty programs on
-# sys_enter/sys_exit (what attaching anything there costs), under the tgid check alone, the
+# sys_enter/sys_exit (what attaching anything there costs), as fentry/fexit on x64_sys_call
+# (a row that says "refused" where the kernel does not allow trampolines), under the tgid check alone, the
 # tgid check plus a clock read, and boxwise's own programs, with the command's CPU time
 # beside the wall time (steadier on a busy machine); crates/syscalls/examples/floor.rs.
 # Needs: root, go, strace, linux-perf, bpftrace.

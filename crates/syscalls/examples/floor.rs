@@ -1,4 +1,5 @@
-//! Interleaved runs of a command bare, under empty programs on sys_enter/sys_exit, under
+//! Interleaved runs of a command bare, under empty programs on sys_enter/sys_exit (and as
+//! fentry/fexit on x64_sys_call), under
 //! the tgid check alone, and under `boxwise syscalls` (with and without --latency):
 //! medians of the wall time from release to exit. Needs root (BPF).
 //!
@@ -30,15 +31,22 @@ fn main() {
             .collect(),
         Err(_) => Variant::ALL.to_vec(),
     };
+    // A variant this kernel refuses (fentry/fexit where trampolines are not allowed) is
+    // reported as such instead of ending the whole measurement.
+    let mut refused: Vec<Option<String>> = vec![None; variants.len()];
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); variants.len()];
     let mut cpus: Vec<Vec<Duration>> = vec![Vec::new(); variants.len()];
     for _ in 0..runs {
         for (i, v) in variants.iter().enumerate() {
+            if refused[i].is_some() {
+                continue;
+            }
             match floor::run(*v, &argv) {
                 Ok(m) => {
                     times[i].push(m.wall);
                     cpus[i].push(m.cpu);
                 }
+                Err(e) if *v == Variant::EmptyFentry => refused[i] = Some(e.to_string()),
                 Err(e) => {
                     eprintln!("floor: {}: {e}", v.name());
                     std::process::exit(1);
@@ -50,12 +58,34 @@ fn main() {
         t.sort();
         t[t.len() / 2]
     };
-    let meds: Vec<Duration> = times.iter_mut().map(median).collect();
-    let cpu_meds: Vec<Duration> = cpus.iter_mut().map(median).collect();
+    let meds: Vec<Duration> = times
+        .iter_mut()
+        .map(|t| {
+            if t.is_empty() {
+                Duration::ZERO
+            } else {
+                median(t)
+            }
+        })
+        .collect();
+    let cpu_meds: Vec<Duration> = cpus
+        .iter_mut()
+        .map(|t| {
+            if t.is_empty() {
+                Duration::ZERO
+            } else {
+                median(t)
+            }
+        })
+        .collect();
     let (base, cpu_base) = (meds[0].as_secs_f64(), cpu_meds[0].as_secs_f64());
     println!("| attached | wall s | vs first | CPU s | vs first |");
     println!("|:---|---:|---:|---:|---:|");
-    for ((v, m), c) in variants.iter().zip(&meds).zip(&cpu_meds) {
+    for (((v, m), c), r) in variants.iter().zip(&meds).zip(&cpu_meds).zip(&refused) {
+        if let Some(why) = r {
+            println!("| {} | refused: {why} | | | |", v.name());
+            continue;
+        }
         println!(
             "| {} | {:.3} | {:.2}x | {:.3} | {:.2}x |",
             v.name(),

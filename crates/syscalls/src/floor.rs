@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::asm::{self, Filter};
 use crate::session::{self, Options, Target};
-use crate::sys::{self, GatedChild, PidFd, Prog};
+use crate::sys::{self, GatedChild, Hook, PidFd, Prog};
 
 /// What is attached while the command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,9 @@ pub enum Variant {
     Bare,
     /// `return 0` on both tracepoints.
     Empty,
+    /// `return 0` as fentry and fexit programs on `x64_sys_call` (BPF trampolines, which
+    /// leave the syscall fast path alone).
+    EmptyFentry,
     /// Only the tgid check on both tracepoints.
     Filter,
     /// The tgid check and a clock read on both tracepoints (what timing every call costs).
@@ -31,9 +34,10 @@ pub enum Variant {
 }
 
 impl Variant {
-    pub const ALL: [Variant; 6] = [
+    pub const ALL: [Variant; 7] = [
         Variant::Bare,
         Variant::Empty,
+        Variant::EmptyFentry,
         Variant::Filter,
         Variant::FilterKtime,
         Variant::Counts,
@@ -44,6 +48,7 @@ impl Variant {
         match self {
             Variant::Bare => "bare",
             Variant::Empty => "empty programs",
+            Variant::EmptyFentry => "empty fentry/fexit programs",
             Variant::Filter => "tgid check only",
             Variant::Counts => "boxwise syscalls",
             Variant::FilterKtime => "tgid check + clock read",
@@ -95,6 +100,20 @@ fn run_wall(variant: Variant, argv: &[OsString]) -> io::Result<Duration> {
         .iter()
         .map(|a| CString::new(a.as_bytes()))
         .collect::<Result<Vec<_>, _>>()?;
+    let _trampolines = if variant == Variant::EmptyFentry {
+        let btf = std::fs::read("/sys/kernel/btf/vmlinux")?;
+        let id = crate::btf::func_id(&btf, "x64_sys_call")
+            .ok_or_else(|| io::Error::other("x64_sys_call is not in the kernel's BTF"))?;
+        let e = Prog::load_for(&asm::empty(), "bw_floor_fentry", Hook::Fentry(id))
+            .map_err(|e| io::Error::other(format!("loading fentry (btf id {id}): {e}")))?;
+        let x = Prog::load_for(&asm::empty(), "bw_floor_fexit", Hook::Fexit(id))?;
+        let lx = x
+            .attach_trampoline()
+            .map_err(|e| io::Error::other(format!("attaching fexit: {e}")))?;
+        Some((lx, e.attach_trampoline()?, e, x))
+    } else {
+        None
+    };
     let mut child = GatedChild::spawn(&path, &args)?;
     let progs = match variant {
         Variant::Empty => Some((asm::empty(), asm::empty())),

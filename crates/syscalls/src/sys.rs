@@ -14,6 +14,20 @@ const BPF_MAP_UPDATE_ELEM: libc::c_int = 2;
 const BPF_PROG_LOAD: libc::c_int = 5;
 const BPF_RAW_TRACEPOINT_OPEN: libc::c_int = 17;
 const BPF_PROG_TYPE_RAW_TRACEPOINT: u32 = 17;
+const BPF_PROG_TYPE_TRACING: u32 = 26;
+const BPF_TRACE_FENTRY: u32 = 24;
+const BPF_TRACE_FEXIT: u32 = 25;
+
+/// Where a program will attach, which the kernel needs to know at load time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// A raw tracepoint (sys_enter, sys_exit, sched_switch), named at attach time.
+    RawTracepoint,
+    /// A BPF trampoline at the entry of the kernel function with this BTF type id.
+    Fentry(u32),
+    /// A BPF trampoline at the return of the kernel function with this BTF type id.
+    Fexit(u32),
+}
 
 /// Map kinds this crate uses.
 #[derive(Debug, Clone, Copy)]
@@ -175,12 +189,24 @@ pub struct Prog {
 impl Prog {
     /// Loads a raw-tracepoint program; on a verifier rejection the error carries its log.
     pub fn load(insns: &[u64], name: &str) -> io::Result<Prog> {
+        Prog::load_for(insns, name, Hook::RawTracepoint)
+    }
+
+    /// Loads a program for `hook`; on a verifier rejection the error carries its log.
+    pub fn load_for(insns: &[u64], name: &str, hook: Hook) -> io::Result<Prog> {
         let license = c"GPL";
         let mut log = vec![0u8; 1 << 16];
         let mut attr = [0u64; 16];
-        attr[0] = BPF_PROG_TYPE_RAW_TRACEPOINT as u64 | ((insns.len() as u64) << 32);
+        let (prog_type, attach_type, btf_id) = match hook {
+            Hook::RawTracepoint => (BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0),
+            Hook::Fentry(id) => (BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY, id),
+            Hook::Fexit(id) => (BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT, id),
+        };
+        attr[0] = prog_type as u64 | ((insns.len() as u64) << 32);
         attr[1] = insns.as_ptr() as u64;
         attr[2] = license.as_ptr() as u64;
+        attr[8] = (attach_type as u64) << 32; // expected_attach_type at byte 68
+        attr[13] = (btf_id as u64) << 32; // attach_btf_id at byte 108
         let bytes: &mut [u8; 128] = bytemuck_mut(&mut attr);
         for (i, b) in name.bytes().take(15).enumerate() {
             bytes[48 + i] = b;
@@ -208,6 +234,15 @@ impl Prog {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Attaches a program loaded for [`Hook::Fentry`] or [`Hook::Fexit`] to the function
+    /// it names; detached when the returned link is dropped.
+    pub fn attach_trampoline(&self) -> io::Result<Link> {
+        let mut attr = [0u64; 16];
+        attr[1] = self.fd.as_raw_fd() as u64; // name NULL: the program knows its target
+        let fd = bpf(BPF_RAW_TRACEPOINT_OPEN, &mut attr)?;
+        Ok(Link { _fd: owned(fd) })
     }
 
     /// Attaches to a raw tracepoint; detached when the returned link is dropped.
@@ -256,7 +291,7 @@ impl GatedChild {
             return Err(io::Error::last_os_error());
         }
         let (erd, ewr) = (owned(efds[0]), owned(efds[1]));
-        // SAFETY: the child only calls read, execv, write and _exit (async-signal-safe) on memory
+        // SAFETY: the child only calls close, read, execv, write and _exit (async-signal-safe) on memory
         // prepared before the fork.
         let pid = unsafe { libc::fork() };
         if pid < 0 {
@@ -265,6 +300,9 @@ impl GatedChild {
         if pid == 0 {
             unsafe {
                 let mut b = 0u8;
+                // Our copy of the write end goes first, or dropping the gate in the
+                // parent (an error before release) would never end this read.
+                libc::close(wr.as_raw_fd());
                 // The write end is closed by the parent (release or drop): one byte means go.
                 let n = libc::read(rd.as_raw_fd(), &mut b as *mut u8 as *mut libc::c_void, 1);
                 if n == 1 {
