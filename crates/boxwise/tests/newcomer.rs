@@ -545,6 +545,28 @@ fn an_oom_kill_survives_a_docker_restart() {
             evidence.iter().any(|e| e.starts_with("Docker engine: container ") && e.contains("OOMKilled=true")),
             "{evidence:#?}"
         );
+        // The engine is found where DOCKER_HOST says, as every Docker client finds it: a
+        // link to the socket under another name answers, a missing socket gives no engine line.
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("engine.sock");
+        std::os::unix::fs::symlink("/var/run/docker.sock", &link).unwrap();
+        let engine_lines = |docker_host: &str| -> usize {
+            let mut c = Command::new(BIN);
+            c.args(["doctor", "--json", "--pid", &pid])
+                .env("DOCKER_HOST", docker_host);
+            let o = support::run(&mut c);
+            let doc: serde_json::Value = serde_json::from_str(&support::stdout_ok(&c, &o)).unwrap();
+            support::json_at(&doc, "findings")
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["id"] == "oom-killed")
+                .flat_map(|f| f["evidence"].as_array().unwrap().iter())
+                .filter(|e| e.as_str().unwrap().starts_with("Docker engine: container "))
+                .count()
+        };
+        assert_eq!(engine_lines(&format!("unix://{}", link.display())), 1);
+        assert_eq!(engine_lines("unix:///nonexistent/docker.sock"), 0);
     }
     let text = {
         let mut c = Command::new(BIN);

@@ -63,9 +63,6 @@ pub fn docker_state(socket: &Path, id: &str) -> Option<DockerState> {
     docker::parse(&body).ok()
 }
 
-/// The Docker engine's socket.
-pub const DOCKER_SOCKET: &str = boxwise_engine::DEFAULT_SOCKET;
-
 /// Look everywhere a kill of `cgroup` (the memory cgroup's path as the kernel names it) may
 /// be recorded: the kernel log, on v2 the parent of `memory_dir` (its `memory.events` counts
 /// kills below it hierarchically), and the Docker engine for `docker_id`.
@@ -97,7 +94,12 @@ pub fn gather(
                 .ok()?;
             Some(crate::ParentEvents { path, oom_kill })
         });
-    let docker = docker_id.and_then(|id| docker_state(Path::new(DOCKER_SOCKET), id));
+    // `DOCKER_HOST` as every other Docker client reads it; a tcp:// or ssh:// engine is not
+    // spoken here, so there is no engine view then.
+    let docker = docker_id.and_then(|id| {
+        let socket = boxwise_engine::socket_path().ok()?;
+        docker_state(&socket, id)
+    });
     crate::History {
         cgroup: cgroup.to_string(),
         kernel_kills,
