@@ -310,7 +310,7 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
             out.push_str(&format!(
                 "  {:<5} {}\n",
                 c.result.to_uppercase(),
-                ci_words(c)
+                ci_words(c, r.user_bytes == 0)
             ));
         }
         if ci
@@ -334,8 +334,12 @@ pub fn text(r: &ImageReport, wide: bool) -> String {
 }
 
 /// One CI check in the summary's units, with the way the value stands to the threshold:
-/// `user wasted: 125.0% is above the highest allowed 10.0%`.
-fn ci_words(c: &boxwise_image::judge::CiCheck) -> String {
+/// `user wasted: 125.0% is above the highest allowed 10.0%`. With no bytes above the base
+/// (`no_user_bytes`) the user share is n/a, as the summary says, and cannot fail.
+fn ci_words(c: &boxwise_image::judge::CiCheck, no_user_bytes: bool) -> String {
+    if c.rule == "highest_user_wasted_percent" && no_user_bytes {
+        return "user wasted: n/a, the layers above the base ship 0 B".into();
+    }
     let (label, show, lowest): (&str, fn(f64) -> String, bool) = match c.rule {
         "lowest_efficiency" => ("efficiency", pct, true),
         "highest_wasted_bytes" => ("wasted", |v| human_bytes(v as u64), false),
