@@ -257,15 +257,7 @@ fn bench_net_modes_json_and_nothing_left() {
         "300ms",
         "--json",
     ]);
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    let text = support::stdout_ok(&cmd, &out);
-    let doc: Value = serde_json::from_str(&text).unwrap();
+    let (pid, doc) = support::spawn_json(&mut cmd);
     let results = doc["results"].as_array().unwrap();
     let modes: Vec<&str> = results
         .iter()
@@ -406,15 +398,7 @@ fn bench_net_docker_modes_json_and_nothing_left() {
     ])
     .arg("--docker-binary")
     .arg(&stat);
-    let child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    let text = support::stdout_ok(&cmd, &out);
-    let doc: Value = serde_json::from_str(&text).unwrap();
+    let (pid, doc) = support::spawn_json(&mut cmd);
     let results = doc["results"].as_array().unwrap();
     let modes: Vec<&str> = results
         .iter()

@@ -568,18 +568,10 @@ fn top_once_counts_what_the_filter_shows() {
 #[test]
 #[ignore = "needs root, Docker and busybox-static"]
 fn docker_names_reach_top_and_the_exporter() {
-    if !support::docker_or_skip() {
-        return;
-    }
-    let busybox = std::path::Path::new("/bin/busybox");
-    if !require(
-        busybox.exists(),
-        "no /bin/busybox (apt-get install busybox-static)",
-    ) {
-        return;
-    }
     // A real container with a memory limit (so top shows it as a row), named by us.
-    let image = support::DockerImage::build_scratch(&[(busybox, "busybox")], "");
+    let Some(image) = support::busybox_image_or_skip() else {
+        return;
+    };
     let name = format!("boxwise-names-{}", std::process::id());
     let (cmd, out) = image.run(
         &["-d", "--name", &name, "--memory", "64m"],
@@ -672,17 +664,9 @@ fn the_live_walker_follows_a_real_cgroup_and_drops_it_when_removed() {
 #[test]
 #[ignore = "needs root, Docker and busybox-static"]
 fn top_finds_an_idle_container_without_limits() {
-    if !support::docker_or_skip() {
+    let Some(image) = support::busybox_image_or_skip() else {
         return;
-    }
-    let busybox = std::path::Path::new("/bin/busybox");
-    if !require(
-        busybox.exists(),
-        "no /bin/busybox (apt-get install busybox-static)",
-    ) {
-        return;
-    }
-    let image = support::DockerImage::build_scratch(&[(busybox, "busybox")], "");
+    };
     let name = format!("newcomer-{}", std::process::id());
     let (cmd, out) = image.run(&["-d", "--name", &name], &["/busybox", "sleep", "600"]);
     let id = support::stdout_ok(&cmd, &out).trim().to_string();

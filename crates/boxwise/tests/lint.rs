@@ -25,6 +25,21 @@ fn lint(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `boxwise lint ARGS -` with `input` on stdin.
+fn lint_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = Command::new(BOXWISE)
+        .arg("lint")
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// The number of findings the corpus's expected files list.
 fn expected_total() -> usize {
     let mut n = 0;
@@ -115,19 +130,7 @@ fn fail_on_levels() {
 #[test]
 fn stdin_helm_output() {
     let text = std::fs::read_to_string(corpus("corpus/helm-rendered.yaml")).unwrap();
-    let mut child = Command::new(BOXWISE)
-        .args(["lint", "--format", "json", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = lint_stdin(&["--format", "json"], text.as_bytes());
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let expected: Value = serde_json::from_str(
         &std::fs::read_to_string(corpus("corpus/helm-rendered.yaml.expected.json")).unwrap(),
@@ -331,20 +334,7 @@ fn nothing_to_lint_fails_with_one_line() {
 #[test]
 fn stdin_that_is_no_manifest_is_refused() {
     for text in ["hello world\n", "error: template failed\nkind: oops\n"] {
-        let mut child = Command::new(BOXWISE)
-            .args(["lint", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = lint_stdin(&[], text.as_bytes());
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(out.status.code(), Some(1), "{text:?}: {err}");
         assert!(
@@ -353,14 +343,7 @@ fn stdin_that_is_no_manifest_is_refused() {
         );
     }
     let compose = std::fs::read(corpus("corpus/compose.yaml")).unwrap();
-    let mut child = Command::new(BOXWISE)
-        .args(["lint", "--fail-on", "never", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&compose).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = lint_stdin(&["--fail-on", "never"], &compose);
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("1 file linted: 2 errors"));
 }

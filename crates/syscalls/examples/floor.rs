@@ -54,30 +54,17 @@ fn main() {
             }
         }
     }
-    let median = |t: &mut Vec<Duration>| {
-        t.sort();
-        t[t.len() / 2]
+    // The middle of each variant's runs (zero for a variant that never ran, e.g. refused).
+    let medians = |runs: &mut [Vec<Duration>]| -> Vec<Duration> {
+        runs.iter_mut()
+            .map(|t| {
+                t.sort();
+                t.get(t.len() / 2).copied().unwrap_or(Duration::ZERO)
+            })
+            .collect()
     };
-    let meds: Vec<Duration> = times
-        .iter_mut()
-        .map(|t| {
-            if t.is_empty() {
-                Duration::ZERO
-            } else {
-                median(t)
-            }
-        })
-        .collect();
-    let cpu_meds: Vec<Duration> = cpus
-        .iter_mut()
-        .map(|t| {
-            if t.is_empty() {
-                Duration::ZERO
-            } else {
-                median(t)
-            }
-        })
-        .collect();
+    let meds = medians(&mut times);
+    let cpu_meds = medians(&mut cpus);
     let (base, cpu_base) = (meds[0].as_secs_f64(), cpu_meds[0].as_secs_f64());
     println!("| attached | wall s | vs first | CPU s | vs first |");
     println!("|:---|---:|---:|---:|---:|");

@@ -621,6 +621,37 @@ pub fn docker_or_skip() -> bool {
     require(ok, "no Docker engine (`docker info` failed)")
 }
 
+/// A `FROM scratch` image holding Debian's static busybox as `/busybox`, for a container
+/// that only has to sit there; `None` (skipped or failed via [`require`]) without Docker
+/// or busybox-static.
+pub fn busybox_image_or_skip() -> Option<DockerImage> {
+    if !docker_or_skip() {
+        return None;
+    }
+    let busybox = Path::new("/bin/busybox");
+    if !require(
+        busybox.exists(),
+        "no /bin/busybox (apt-get install busybox-static)",
+    ) {
+        return None;
+    }
+    Some(DockerImage::build_scratch(&[(busybox, "busybox")], ""))
+}
+
+/// Spawn `cmd` with piped output, wait, and parse its stdout as JSON (failing the test with
+/// its stderr if it did not succeed); also its pid, for checking what it left behind.
+pub fn spawn_json(cmd: &mut Command) -> (u32, serde_json::Value) {
+    let child = cmd
+        .stdout(process::Stdio::piped())
+        .stderr(process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let text = stdout_ok(cmd, &out);
+    (pid, serde_json::from_str(&text).unwrap())
+}
+
 /// The host's Docker cgroup version (`1` or `2`), as the engine reports it.
 pub fn docker_cgroup_version() -> String {
     let mut cmd = Command::new("docker");
